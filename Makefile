@@ -1,0 +1,42 @@
+# `make demo` and `make test` work on a fresh Debian machine with python3 and git.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint typecheck bench clean system-deps
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# Reinstall when the dependency list changes.
+$(VENV)/.base: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[dev,server,s3,postgres]'
+	touch $@ $(VENV)/.base
+
+demo: $(VENV)/.base
+	$(VENV)/bin/stageward demo
+
+system-deps:
+	bash scripts/system-deps.sh
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
+
+typecheck: $(VENV)/.dev
+	$(VENV)/bin/mypy
+
+test: $(VENV)/.dev system-deps lint
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+bench: $(VENV)/.dev
+	$(PY) benchmarks/cli_startup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

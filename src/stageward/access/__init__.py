@@ -1,0 +1,1 @@
+"""Identity and access: principals, the role table, and the pure access decision."""

@@ -1,0 +1,1 @@
+"""The tamper-evident audit trail: hash-chained entries, verification and export."""

@@ -1,0 +1,83 @@
+"""The `stageward` command: groups are wired here; errors are translated here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from stageward import __version__
+from stageward.cli import access_cmd, audit_cmd, demo_cmd, env_cmd, init_cmd, team_cmd
+
+app = typer.Typer(
+    name="stageward",
+    help="Keep sandbox, development, staging and production apart, and control every passage between them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"stageward {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Stageward: environments for machine learning."""
+
+
+app.add_typer(env_cmd.app, name="env")
+app.add_typer(access_cmd.app, name="access")
+app.add_typer(team_cmd.app, name="team")
+app.add_typer(audit_cmd.app, name="audit")
+app.command("init")(init_cmd.init)
+app.command("demo")(demo_cmd.demo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a StagewardError leaves as one or two lines on stderr and its exit code (SPEC §11)."""
+    import click
+
+    from stageward.errors import StagewardError
+
+    from stageward.cli import state
+
+    debug = os.environ.get("STAGEWARD_DEBUG") == "1"
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="stageward")
+    except StagewardError as error:
+        if debug:
+            raise
+        sys.stderr.write(f"error: {error.format_message()}\n")
+        code = error.exit_code
+    except click.exceptions.Exit as exit_:
+        code = exit_.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = 2
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        code = 1
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        code = 130
+    except Exception as error:
+        if debug:
+            raise
+        # An unexpected error says only its type: its text might hold a value we must not print.
+        sys.stderr.write(f"internal error ({type(error).__name__}); set STAGEWARD_DEBUG=1 for a traceback\n")
+        code = 1
+    finally:
+        state.close()
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The one Client a CLI invocation uses, made on first need."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stageward.client import Client
+
+_client: Client | None = None
+
+
+def client() -> Client:
+    global _client
+    if _client is None:
+        from stageward.client import Client
+
+        _client = Client()
+    return _client
+
+
+def call(verb: str, **arguments: Any) -> Any:
+    return client().call(verb, **arguments)
+
+
+def close() -> None:
+    global _client
+    if _client is not None:
+        _client.close()
+        _client = None

@@ -1,0 +1,91 @@
+"""`stageward demo`: build an example project and walk it from sandbox to production.
+
+Each capability contributes its steps in its own module listed in STEP_MODULES;
+every step checks what it observed, and the walk fails if any step misbehaves.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from stageward.client import Client, LocalTransport
+from stageward.errors import StagewardError
+
+STEP_MODULES = ["stageward.demo.foundation"]
+
+
+class StepFailed(Exception):
+    pass
+
+
+class Walk:
+    """The example project, a Client per person, and a numbered log of steps."""
+
+    def __init__(self, root: Path, say: Callable[[str], None]) -> None:
+        self.root = root
+        self.say = say
+        self.number = 0
+        self.failures: list[str] = []
+        self._clients: dict[str, Client] = {}
+        self.environ = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"STAGEWARD_STORE", "STAGEWARD_BLOBS", "STAGEWARD_URL", "STAGEWARD_API_KEY", "STAGEWARD_ENV"}
+        }
+
+    def as_(self, principal: str) -> Client:
+        """The client of PRINCIPAL: local mode trusts the machine, so the demo can play every person."""
+        if principal not in self._clients:
+            transport = LocalTransport(self.root, principal=principal, environ=self.environ)
+            self._clients[principal] = Client(transport)
+        return self._clients[principal]
+
+    def step(self, title: str, action: Callable[[], str]) -> None:
+        self.number += 1
+        try:
+            outcome = action()
+        except (StepFailed, StagewardError, AssertionError) as exc:
+            message = exc.format_message() if isinstance(exc, StagewardError) else str(exc)
+            self.failures.append(f"{self.number}. {title}: {message}")
+            self.say(f"  {self.number:>2}. {title}\n      FAILED: {message}")
+            return
+        self.say(f"  {self.number:>2}. {title}\n      {outcome}")
+
+    def expect_error(self, error_type: type[StagewardError], call: Callable[[], Any]) -> StagewardError:
+        try:
+            call()
+        except error_type as exc:
+            return exc
+        raise StepFailed(f"expected {error_type.__name__} (exit {error_type.exit_code}), but it succeeded")
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+
+def run_demo(directory: Path | None, say: Callable[[str], None] = print) -> int:
+    root = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="stageward-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+    if any(root.iterdir()):
+        from stageward.errors import Conflict
+
+        raise Conflict(f"{root} is not empty; the demo builds its project in an empty folder")
+    say(f"Stageward demo in {root}")
+    walk = Walk(root, say)
+    try:
+        for module_name in STEP_MODULES:
+            importlib.import_module(module_name).steps(walk)
+    finally:
+        walk.close()
+    if walk.failures:
+        say(f"\n{len(walk.failures)} step(s) misbehaved:")
+        for failure in walk.failures:
+            say(f"  {failure}")
+        return 1
+    say(f"\nAll {walk.number} steps did what they should.")
+    return 0

@@ -1,0 +1,170 @@
+"""The shape of stageward.yaml as pydantic models; unknown keys are errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from stageward.project.tiers import (
+    DEFAULT_APPROVALS,
+    DEFAULT_CLEAN_TREE,
+    DEFAULT_REFS,
+    Tier,
+    canonical_tier,
+    tier_rank,
+)
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]{0,62}$"
+_NAME = re.compile(NAME_PATTERN)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class DataStore(_Strict):
+    uri: str = Field(min_length=1)
+    access: Literal["read", "read-write"] = "read"
+
+    @property
+    def writable(self) -> bool:
+        return self.access == "read-write"
+
+
+class Gate(_Strict):
+    metric: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+    max_drop: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Gate:
+        bounds = [b for b in (self.min, self.max, self.max_drop) if b is not None]
+        if len(bounds) != 1:
+            raise ValueError("a gate takes exactly one of min, max or max_drop")
+        return self
+
+
+class Promotion(_Strict):
+    mode: Literal["copy", "retrain"] = "copy"
+    approvals: int | None = Field(default=None, ge=0, le=10)
+    gates: list[Gate] = Field(default_factory=list)
+
+
+class VulnerabilityScan(_Strict):
+    lockfile: str = "requirements.lock"
+    advisories: str = "advisories/"
+    fail_on: list[Literal["LOW", "MODERATE", "MEDIUM", "HIGH", "CRITICAL"]] = Field(
+        default_factory=lambda: ["HIGH", "CRITICAL"]
+    )
+
+
+class Quotas(_Strict):
+    max_concurrent_runs: int | None = Field(default=None, ge=1)
+    monthly_budget: float | None = Field(default=None, ge=0)
+
+
+class Cost(_Strict):
+    per_cpu_hour: float = Field(default=0.0, ge=0)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class Schedule(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    cron: str = Field(min_length=1)
+    pipeline: str = Field(min_length=1)
+
+
+class Environment(_Strict):
+    tier: Annotated[Tier, BeforeValidator(canonical_tier)]
+    promote_from: list[str] = Field(default_factory=list)
+    promotion: Promotion = Field(default_factory=Promotion)
+    refs: list[str] | None = None
+    require_clean_tree: bool | None = None
+    images: list[str] | None = None
+    vulnerability_scan: VulnerabilityScan | None = None
+    quotas: Quotas = Field(default_factory=Quotas)
+    cost: Cost = Field(default_factory=Cost)
+    blobs: str | None = None
+    data: dict[str, DataStore] = Field(default_factory=dict)
+    schedules: list[Schedule] = Field(default_factory=list)
+
+    @field_validator("data")
+    @classmethod
+    def _store_names(cls, value: dict[str, DataStore]) -> dict[str, DataStore]:
+        for name in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+                raise ValueError(f"data store name {name!r} must match [a-z][a-z0-9_]*")
+        return value
+
+    @property
+    def required_approvals(self) -> int:
+        if self.promotion.approvals is not None:
+            return self.promotion.approvals
+        return DEFAULT_APPROVALS.get(self.tier, 0)
+
+    @property
+    def required_refs(self) -> list[str]:
+        if self.refs is not None:
+            return list(self.refs)
+        return list(DEFAULT_REFS.get(self.tier, []))
+
+    @property
+    def clean_tree_required(self) -> bool:
+        if self.require_clean_tree is not None:
+            return self.require_clean_tree
+        return DEFAULT_CLEAN_TREE.get(self.tier, False)
+
+
+class ConfigSection(_Strict):
+    dir: str = "conf"
+    schema_: str | None = Field(default=None, alias="schema")
+    env_prefix: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
+    intentional_differences: list[str] = Field(default_factory=list)
+
+
+class Project(_Strict):
+    project: str = Field(pattern=NAME_PATTERN)
+    team: str | None = Field(default=None, pattern=NAME_PATTERN)
+    config: ConfigSection = Field(default_factory=ConfigSection)
+    model_paths: list[str] = Field(default_factory=list)
+    pipelines: dict[str, str] = Field(default_factory=dict)
+    environments: dict[str, Environment] = Field(min_length=1)
+
+    @field_validator("environments")
+    @classmethod
+    def _environment_names(cls, value: dict[str, Environment]) -> dict[str, Environment]:
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"environment name {name!r} must match {NAME_PATTERN}")
+        return value
+
+    def environment(self, name: str) -> Environment:
+        """The named environment; the caller raises NotFound for an unknown name."""
+        return self.environments[name]
+
+    def promotion_edges(self) -> list[tuple[str, str]]:
+        return [(src, dst) for dst, env in self.environments.items() for src in env.promote_from]
+
+
+def promotion_edge_problems(project: Project) -> list[tuple[tuple[Any, ...], str]]:
+    """Edges that name a missing environment or do not go up the tiers, with the key path of each."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    for target, env in project.environments.items():
+        for index, source in enumerate(env.promote_from):
+            path = ("environments", target, "promote_from", index)
+            if source not in project.environments:
+                problems.append((path, f"no environment named {source!r}"))
+                continue
+            source_tier = project.environments[source].tier
+            if tier_rank(source_tier) >= tier_rank(env.tier):
+                problems.append(
+                    (
+                        path,
+                        f"promotion must go up the tiers: {source} ({source_tier}) -> "
+                        f"{target} ({env.tier}) does not",
+                    )
+                )
+    return problems

@@ -1,0 +1,185 @@
+"""`stageward init`: a new project's stageward.yaml, conf/ layout, .gitignore and CI workflow (SPEC §10)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from stageward.errors import BadInput, Conflict
+from stageward.project.loader import PROJECT_FILE, load_project
+from stageward.project.model import NAME_PATTERN
+from stageward.project.tiers import TIERS
+
+_NAME = re.compile(NAME_PATTERN)
+
+
+@dataclass(frozen=True)
+class Scaffolded:
+    root: Path
+    files: list[str]
+
+
+def project_yaml(project: str, team: str | None) -> str:
+    env_prefix = re.sub(r"[^A-Z0-9]", "_", project.upper()) + "_"
+    team_line = f"team: {team}\n" if team else ""
+    return f"""\
+# Stageward project file. Reference: SPEC §1 (docs/project-file.md).
+project: {project}
+{team_line}config:
+  dir: conf                      # conf/base/*.yaml, then conf/<environment>/*.yaml
+  env_prefix: {env_prefix}
+  intentional_differences: [training.epochs, data.sample_fraction]
+model_paths: ["src/**", "conf/**"]   # a change here needs retraining
+pipelines:
+  train: python -m train
+environments:
+  sandbox:
+    tier: sandbox
+    data:
+      scratch: {{uri: "file://./data/sandbox", access: read-write}}
+  development:
+    tier: development
+    promote_from: [sandbox]
+    data:
+      dev_out: {{uri: "file://./data/development", access: read-write}}
+  staging:
+    tier: staging
+    promote_from: [development]
+    refs: ["refs/heads/develop", "refs/tags/v*"]
+    data:
+      staging_out: {{uri: "file://./data/staging", access: read-write}}
+  production:
+    tier: production
+    promote_from: [staging]
+    promotion:
+      mode: copy
+      approvals: 2
+      gates:
+        - {{metric: auc, min: 0.80}}
+        - {{metric: auc, max_drop: 0.01}}
+    refs: ["refs/heads/main", "refs/tags/v*"]
+    require_clean_tree: true
+    quotas: {{max_concurrent_runs: 2, monthly_budget: 300}}
+    cost: {{per_cpu_hour: 0.048, tags: {{cost_center: CC-0000}}}}
+    data:
+      prod_out: {{uri: "file://./data/production", access: read-write}}
+"""
+
+
+BASE_CONFIG = """\
+# Lowest layer: every environment starts from these values.
+training:
+  lr: 0.01
+  epochs: 20
+  batch_size: 256
+data:
+  root: ./data
+  sample_fraction: 1.0
+"""
+
+ENV_CONFIG = {
+    "sandbox": "training:\n  epochs: 2\ndata:\n  sample_fraction: 0.01\n",
+    "development": "training:\n  epochs: 5\ndata:\n  sample_fraction: 0.1\n",
+    "staging": "training:\n  epochs: 20\n",
+    "production": "training:\n  epochs: 20\n",
+}
+
+GITIGNORE_LINES = [".stageward/", "data/"]
+
+WORKFLOW = """\
+# The git flow Stageward expects (SPEC §10):
+#   feature branch -> pull request into develop: tests and `stageward config check`
+#   develop        -> a run in development
+#   tag v*         -> a run in staging
+#   main           -> promote to production (approvals happen in Stageward)
+name: stageward
+on:
+  pull_request:
+    branches: [develop]
+  push:
+    branches: [develop, main]
+    tags: ["v*"]
+jobs:
+  check:
+    if: github.event_name == 'pull_request'
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with: {python-version: "3.11"}
+      - run: pip install stageward -r requirements.txt
+      - run: python -m pytest
+      - run: stageward config check
+  develop:
+    if: github.ref == 'refs/heads/develop'
+    runs-on: ubuntu-latest
+    env: {STAGEWARD_URL: "${{ vars.STAGEWARD_URL }}", STAGEWARD_API_KEY: "${{ secrets.STAGEWARD_DEVELOPMENT_KEY }}"}
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install stageward
+      - run: stageward run --env development -- python -m train
+  staging:
+    if: startsWith(github.ref, 'refs/tags/v')
+    runs-on: ubuntu-latest
+    env: {STAGEWARD_URL: "${{ vars.STAGEWARD_URL }}", STAGEWARD_API_KEY: "${{ secrets.STAGEWARD_STAGING_KEY }}"}
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install stageward
+      - run: stageward run --env staging -- python -m train
+  production:
+    if: github.ref == 'refs/heads/main'
+    runs-on: ubuntu-latest
+    env: {STAGEWARD_URL: "${{ vars.STAGEWARD_URL }}", STAGEWARD_API_KEY: "${{ secrets.STAGEWARD_PRODUCTION_KEY }}"}
+    steps:
+      - uses: actions/checkout@v4
+      - run: pip install stageward
+      - run: stageward promote model latest --from staging --to production --alias champion --reason "${{ github.sha }}"
+"""
+
+
+def check_project_name(project: str, team: str | None, team_prefix: str | None = None) -> None:
+    if not _NAME.match(project):
+        raise BadInput(f"--project {project!r}: expected a name matching {NAME_PATTERN}")
+    if team is not None:
+        if not _NAME.match(team):
+            raise BadInput(f"--team {team!r}: expected a name matching {NAME_PATTERN}")
+        prefix = team_prefix or f"{team}-"
+        if not project.startswith(prefix):
+            raise BadInput(f"--project {project!r} must start with team {team!r}'s prefix {prefix!r}")
+
+
+def init_project(root: Path, *, project: str, team: str | None = None) -> Scaffolded:
+    """Write a new project into ROOT; refuse to overwrite an existing stageward.yaml."""
+    check_project_name(project, team)
+    root = root.resolve()
+    if (root / PROJECT_FILE).exists():
+        raise Conflict(f"{root / PROJECT_FILE} already exists; refusing to overwrite it")
+    if root.exists() and not root.is_dir():
+        raise BadInput(f"{root} exists and is not a folder")
+    files: dict[str, str] = {
+        PROJECT_FILE: project_yaml(project, team),
+        "conf/base/main.yaml": BASE_CONFIG,
+        ".github/workflows/stageward.yml": WORKFLOW,
+    }
+    for tier in TIERS:
+        files[f"conf/{tier}/main.yaml"] = ENV_CONFIG[tier]
+    written: list[str] = []
+    for relative, content in files.items():
+        target = root / relative
+        if target.exists():
+            continue  # never clobber a user's file; the project file was checked above
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+        written.append(relative)
+    gitignore = root / ".gitignore"
+    present = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    missing = [line for line in GITIGNORE_LINES if line not in present]
+    if missing:
+        with gitignore.open("a", encoding="utf-8") as handle:
+            if present and present[-1] != "":
+                handle.write("\n")
+            handle.write("\n".join(missing) + "\n")
+        written.append(".gitignore")
+    load_project(root / PROJECT_FILE)  # what we write must load
+    return Scaffolded(root, written)

@@ -1,0 +1,70 @@
+"""Role bindings per environment: grant, revoke, list, and the role table itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stageward.access.principals import principal_kind, team_name
+from stageward.access.roles import PERMISSIONS, ROLE_ORDER, ROLES
+from stageward.errors import BadInput, Conflict, NotFound
+from stageward.service.catalogue import verb
+from stageward.service.unit import Unit
+from stageward.store.db import access_repo
+
+
+@verb("access.roles", http=("GET", "/roles"))
+def roles(unit: Unit) -> list[dict[str, Any]]:
+    """The role -> permission table."""
+    return [
+        {"role": role, "permissions": [p for p in PERMISSIONS if p in ROLES[role]]} for role in ROLE_ORDER
+    ]
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise BadInput(f"unknown role {role!r} (expected one of: {', '.join(ROLE_ORDER)})")
+
+
+def _ensure_principal(unit: Unit, principal: str) -> None:
+    kind = principal_kind(principal)
+    if kind == "team":
+        if access_repo.get_team(unit.conn, team_name(principal)) is None:
+            raise NotFound(f"no team {team_name(principal)!r}", hint="create it: stageward team create NAME")
+        return
+    if not access_repo.principal_exists(unit.conn, principal):
+        access_repo.add_principal(unit.conn, principal, kind, at=unit.now(), by=unit.principal)
+
+
+@verb("access.grant", permission="access.manage", write=True, http=("POST", "/envs/{env}/bindings"))
+def grant(unit: Unit, *, principal: str, role: str, env: str) -> dict[str, Any]:
+    """Bind PRINCIPAL to ROLE in ENV."""
+    _check_role(role)
+    principal_kind(principal)
+    if access_repo.has_binding(unit.conn, principal, role, env):
+        raise Conflict(f"{principal} already holds {role} in {env}")
+    _ensure_principal(unit, principal)
+    access_repo.add_binding(unit.conn, principal, role, env, at=unit.now(), by=unit.principal)
+    unit.audit(environment=env, target=principal, details={"role": role})
+    return {"principal": principal, "role": role, "environment": env, "granted_by": unit.principal}
+
+
+@verb("access.revoke", permission="access.manage", write=True, http=("DELETE", "/envs/{env}/bindings"))
+def revoke(unit: Unit, *, principal: str, role: str, env: str) -> dict[str, Any]:
+    """Remove PRINCIPAL's ROLE in ENV."""
+    _check_role(role)
+    if access_repo.remove_binding(unit.conn, principal, role, env) == 0:
+        raise NotFound(f"{principal} holds no {role} binding in {env}")
+    unit.audit(environment=env, target=principal, details={"role": role})
+    return {"principal": principal, "role": role, "environment": env, "revoked_by": unit.principal}
+
+
+@verb("access.list", http=("GET", "/bindings"))
+def list(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:  # noqa: A001
+    """Role bindings in ENV, or in every environment the caller can read."""
+    if env is not None:
+        unit.require("env.read", env)
+        readable = {env}
+    else:
+        readable = {e for e in unit.ctx.project.spec.environments if unit.can("env.read", e)}
+    rows = access_repo.binding_rows(unit.conn, env)
+    return [r for r in rows if r["environment"] == "*" or r["environment"] in readable]

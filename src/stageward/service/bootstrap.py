@@ -1,0 +1,65 @@
+"""First use of a store: make its creator admin of every environment; check the team prefix rule."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stageward.access.decide import EVERY_ENVIRONMENT
+from stageward.access.principals import principal_kind
+from stageward.errors import ProjectFileError
+from stageward.service.clock import timestamp
+from stageward.store.db import access_repo, audit_repo
+from stageward.store.db.engine import Database, open_database
+
+if TYPE_CHECKING:
+    from stageward.service.context import Context
+
+
+def open_project_store(ctx: Context) -> Database:
+    database = open_database(ctx.store_url)
+    try:
+        with database.transaction(write=False) as conn:
+            created_by = access_repo.get_meta(conn, "created_by")
+            team = access_repo.get_team(conn, ctx.project.spec.team) if ctx.project.spec.team else None
+        if created_by is None:
+            _bootstrap(ctx, database)
+        check_team_prefix(ctx, team["prefix"] if team else None)
+    except BaseException:
+        database.dispose()
+        raise
+    return database
+
+
+def _bootstrap(ctx: Context, database: Database) -> None:
+    with database.transaction(write=True) as conn:
+        if access_repo.get_meta(conn, "created_by") is not None:
+            return  # another process won the race under the writer lock
+        now = timestamp(ctx.clock.now())
+        principal = ctx.principal
+        access_repo.set_meta(conn, "created_by", principal)
+        access_repo.set_meta(conn, "created_at", now)
+        if not access_repo.principal_exists(conn, principal):
+            access_repo.add_principal(conn, principal, principal_kind(principal), at=now, by=principal)
+        access_repo.add_binding(conn, principal, "admin", EVERY_ENVIRONMENT, at=now, by=principal)
+        audit_repo.append(
+            conn,
+            time=now,
+            principal=principal,
+            action="store.create",
+            environment=None,
+            target=ctx.project.spec.project,
+            outcome="ok",
+            details={"admin": principal, "environments": EVERY_ENVIRONMENT},
+        )
+
+
+def check_team_prefix(ctx: Context, registered_prefix: str | None) -> None:
+    spec = ctx.project.spec
+    if spec.team is None:
+        return
+    prefix = registered_prefix or f"{spec.team}-"
+    if not spec.project.startswith(prefix):
+        raise ProjectFileError(
+            f"{ctx.project.where('project')} project: {spec.project!r} must start with team "
+            f"{spec.team!r}'s prefix {prefix!r}"
+        )

@@ -1,0 +1,138 @@
+"""The verb catalogue: each use case declared once with its permission and its HTTP route.
+
+A verb named `group.action` lives in `stageward.service.<group>` and is written
+as `def action(unit, **arguments) -> JSON-able value`. The `@verb` decorator
+records it here, opens the unit of work around it, checks the declared
+permission in the environment named by its `env` argument, audits denials, and
+refuses to commit a state change that left no audit entry. The CLI, the REST
+routes and the remote client all reach verbs through `run_verb`, so the same
+checks and the same output serve every face.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from stageward.errors import BadInput, Denied, NotFound, StagewardError
+
+if TYPE_CHECKING:
+    from stageward.service.context import Context
+    from stageward.service.unit import Unit
+
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE"]
+
+
+@dataclass(frozen=True)
+class VerbSpec:
+    name: str
+    function: Callable[..., Any]
+    permission: str | None
+    write: bool
+    http: tuple[HttpMethod, str] | None
+    summary: str
+    parameters: tuple[str, ...]
+
+    def run(self, ctx: Context, arguments: dict[str, Any]) -> Any:
+        return _run(self, ctx, arguments)
+
+
+CATALOGUE: dict[str, VerbSpec] = {}
+
+
+def verb(
+    name: str,
+    *,
+    permission: str | None = None,
+    write: bool = False,
+    http: tuple[HttpMethod, str] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(function)
+        parameters = tuple(p for p in signature.parameters if p != "unit")
+        spec = VerbSpec(
+            name=name,
+            function=function,
+            permission=permission,
+            write=write,
+            http=http,
+            summary=(inspect.getdoc(function) or "").split("\n", 1)[0],
+            parameters=parameters,
+        )
+        if name in CATALOGUE:
+            raise RuntimeError(f"verb {name} declared twice")
+        CATALOGUE[name] = spec
+
+        @functools.wraps(function)
+        def direct(ctx: Context, **arguments: Any) -> Any:
+            return _run(spec, ctx, arguments)
+
+        direct.spec = spec  # type: ignore[attr-defined]
+        return direct
+
+    return register
+
+
+def lookup(name: str) -> VerbSpec:
+    """The verb NAME, importing its service module on first use."""
+    spec = CATALOGUE.get(name)
+    if spec is not None:
+        return spec
+    group = name.split(".", 1)[0]
+    if not group.isidentifier():
+        raise NotFound(f"no verb {name!r}")
+    try:
+        importlib.import_module(f"stageward.service.{group}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"stageward.service.{group}":
+            raise
+        raise NotFound(f"no verb {name!r}") from None
+    spec = CATALOGUE.get(name)
+    if spec is None:
+        raise NotFound(f"no verb {name!r}")
+    return spec
+
+
+def run_verb(ctx: Context, name: str, arguments: dict[str, Any]) -> Any:
+    return lookup(name).run(ctx, arguments)
+
+
+def _default_target(arguments: dict[str, Any]) -> str | None:
+    for key in ("name", "principal", "ref", "team", "id"):
+        value = arguments.get(key)
+        if isinstance(value, str | int):
+            return str(value)
+    return None
+
+
+def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
+    from stageward.service.unit import Unit, record_denial
+
+    unknown = set(arguments) - set(spec.parameters)
+    if unknown:
+        raise BadInput(f"{spec.name}: unexpected argument(s) {', '.join(sorted(unknown))}")
+    environment = arguments.get("env")
+    if environment is not None:
+        ctx.environment(environment)  # NotFound for an environment stageward.yaml does not declare
+    unit: Unit | None = None
+    try:
+        with ctx.database.transaction(write=spec.write) as conn:
+            unit = Unit(ctx, conn, spec)
+            unit.target = _default_target(arguments)
+            if spec.permission is not None and environment is not None:
+                unit.require(spec.permission, environment)
+            result = spec.function(unit, **arguments)
+            if spec.write and not unit.audited:
+                raise RuntimeError(f"verb {spec.name} changed state without an audit entry")
+    except Denied as denial:
+        record_denial(ctx, spec, denial, target=unit.target if unit else None)
+        raise
+    except StagewardError:
+        raise
+    if unit.error_after_commit is not None:
+        raise unit.error_after_commit
+    return result

@@ -1,0 +1,66 @@
+"""Environments as declared in stageward.yaml, seen through the caller's bindings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stageward.access.decide import visible_environments
+from stageward.access.roles import ROLES
+from stageward.service.catalogue import verb
+from stageward.service.unit import Unit
+
+
+def _roles_held(unit: Unit, environment: str) -> list[str]:
+    holders = {unit.principal, *unit.teams()}
+    return sorted(
+        {b.role for b in unit.bindings() if b.principal in holders and b.environment in (environment, "*")}
+        & set(ROLES)
+    )
+
+
+@verb("env.list", http=("GET", "/envs"))
+def list(unit: Unit) -> list[dict[str, Any]]:  # noqa: A001 - the verb is `env list`
+    """The environments the caller can see, in tier order."""
+    spec = unit.ctx.project.spec
+    visible = visible_environments(unit.principal, spec.environments, unit.bindings(), unit.teams())
+    rows = []
+    for name in visible:
+        env = spec.environments[name]
+        rows.append(
+            {
+                "name": name,
+                "tier": env.tier,
+                "promote_from": env.promote_from,
+                "approvals": env.required_approvals,
+                "roles": _roles_held(unit, name),
+            }
+        )
+    from stageward.project.tiers import tier_rank
+
+    return sorted(rows, key=lambda row: (tier_rank(row["tier"]), row["name"]))
+
+
+@verb("env.show", permission="env.read", http=("GET", "/envs/{env}"))
+def show(unit: Unit, *, env: str) -> dict[str, Any]:
+    """One environment with the controls in force there, tier defaults applied."""
+    declared = unit.ctx.environment(env)
+    return {
+        "name": env,
+        "tier": declared.tier,
+        "promote_from": declared.promote_from,
+        "promotion": {
+            "mode": declared.promotion.mode,
+            "approvals": declared.required_approvals,
+            "gates": [g.model_dump(exclude_none=True) for g in declared.promotion.gates],
+        },
+        "refs": declared.required_refs,
+        "require_clean_tree": declared.clean_tree_required,
+        "images": declared.images,
+        "vulnerability_scan": declared.vulnerability_scan.model_dump() if declared.vulnerability_scan else None,
+        "quotas": declared.quotas.model_dump(exclude_none=True),
+        "cost": declared.cost.model_dump(),
+        "blobs": declared.blobs,
+        "data": {name: store.model_dump() for name, store in declared.data.items()},
+        "schedules": [s.model_dump() for s in declared.schedules],
+        "roles": _roles_held(unit, env),
+    }

@@ -1,0 +1,54 @@
+"""Teams: a name, a project-name prefix, and members. Organisation-wide, so admins of every environment manage them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from stageward.access.principals import principal_kind
+from stageward.errors import BadInput, Conflict, NotFound
+from stageward.service.catalogue import verb
+from stageward.service.unit import Unit
+from stageward.store.db import access_repo
+
+_TEAM = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+
+
+@verb("team.create", write=True, http=("POST", "/teams"))
+def create(unit: Unit, *, name: str, prefix: str | None = None) -> dict[str, Any]:
+    """Create team NAME whose projects carry PREFIX (default NAME-)."""
+    if not _TEAM.match(name):
+        raise BadInput(f"team name {name!r} must match [a-z][a-z0-9-]*")
+    prefix = prefix if prefix is not None else f"{name}-"
+    if not _PREFIX.match(prefix):
+        raise BadInput(f"--prefix {prefix!r} must match [a-z][a-z0-9-]* (for example {name}-)")
+    unit.require_everywhere("access.manage")
+    if access_repo.get_team(unit.conn, name) is not None:
+        raise Conflict(f"team {name!r} already exists")
+    access_repo.add_team(unit.conn, name, prefix, at=unit.now(), by=unit.principal)
+    unit.audit(environment=None, target=f"team:{name}", details={"prefix": prefix})
+    return {"name": name, "prefix": prefix, "members": []}
+
+
+@verb("team.add_member", write=True, http=("POST", "/teams/{team}/members"))
+def add_member(unit: Unit, *, team: str, member: str) -> dict[str, Any]:
+    """Add MEMBER (a user or service principal) to TEAM."""
+    if principal_kind(member) == "team":
+        raise BadInput(f"{member!r}: a team cannot be a member of a team")
+    unit.require_everywhere("access.manage")
+    if access_repo.get_team(unit.conn, team) is None:
+        raise NotFound(f"no team {team!r}")
+    if access_repo.is_member(unit.conn, team, member):
+        raise Conflict(f"{member} is already a member of {team}")
+    if not access_repo.principal_exists(unit.conn, member):
+        access_repo.add_principal(unit.conn, member, principal_kind(member), at=unit.now(), by=unit.principal)
+    access_repo.add_member(unit.conn, team, member, at=unit.now())
+    unit.audit(environment=None, target=f"team:{team}", details={"member": member})
+    return {"team": team, "member": member}
+
+
+@verb("team.list", http=("GET", "/teams"))
+def list(unit: Unit) -> list[dict[str, Any]]:  # noqa: A001
+    """Teams with their prefixes and members."""
+    return access_repo.list_teams(unit.conn)

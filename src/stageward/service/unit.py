@@ -1,0 +1,119 @@
+"""The unit of work a verb runs in: one transaction, the caller's access, and its audit entries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from stageward.access.decide import Binding, decide
+from stageward.errors import Denied, StagewardError
+from stageward.service.clock import timestamp
+from stageward.store.db import access_repo, audit_repo
+
+if TYPE_CHECKING:
+    from stageward.service.catalogue import VerbSpec
+    from stageward.service.context import Context
+
+
+class Unit:
+    """decide -> act -> audit, inside one transaction."""
+
+    def __init__(self, ctx: Context, conn: Connection, spec: VerbSpec) -> None:
+        self.ctx = ctx
+        self.conn = conn
+        self.spec = spec
+        self.principal = ctx.principal
+        self.audited = False
+        self.target: str | None = None
+        self.error_after_commit: StagewardError | None = None
+        self._bindings: list[Binding] | None = None
+        self._teams: list[str] | None = None
+        self._now: str | None = None
+
+    @property
+    def project(self) -> Any:
+        return self.ctx.project.spec
+
+    def now(self) -> str:
+        """One timestamp for everything this unit writes."""
+        if self._now is None:
+            self._now = timestamp(self.ctx.clock.now())
+        return self._now
+
+    def teams(self) -> list[str]:
+        if self._teams is None:
+            self._teams = access_repo.teams_of(self.conn, self.principal)
+        return self._teams
+
+    def bindings(self) -> list[Binding]:
+        if self._bindings is None:
+            self._bindings = access_repo.bindings_for(self.conn, [self.principal, *self.teams()])
+        return self._bindings
+
+    def can(self, permission: str, environment: str) -> bool:
+        return decide(self.principal, permission, environment, self.bindings(), self.teams())
+
+    def require(self, permission: str, environment: str) -> None:
+        if not self.can(permission, environment):
+            raise Denied(
+                f"denied: {self.principal} lacks {permission} in {environment}",
+                permission=permission,
+                environment=environment,
+                hint=f"an admin can grant it: stageward access grant {self.principal} ROLE --env {environment}",
+            )
+
+    def require_somewhere(self, permission: str) -> list[str]:
+        """The environments where the caller holds PERMISSION; denied when there are none."""
+        where = [env for env in self.ctx.project.spec.environments if self.can(permission, env)]
+        if not where:
+            raise Denied(
+                f"denied: {self.principal} lacks {permission} in every environment",
+                permission=permission,
+            )
+        return where
+
+    def require_everywhere(self, permission: str) -> None:
+        """Organisation-wide acts (teams) need PERMISSION in every environment of the project."""
+        for environment in self.ctx.project.spec.environments:
+            self.require(permission, environment)
+
+    def audit(
+        self,
+        *,
+        environment: str | None,
+        target: str | None,
+        details: dict[str, Any] | None = None,
+        outcome: str = "ok",
+        action: str | None = None,
+    ) -> None:
+        audit_repo.append(
+            self.conn,
+            time=self.now(),
+            principal=self.principal,
+            action=action or self.spec.name,
+            environment=environment,
+            target=target,
+            outcome=outcome,
+            details=details or {},
+        )
+        self.audited = True
+
+    def fail_after_commit(self, error: StagewardError) -> None:
+        """Keep what this unit wrote (say, a rejected request and its audit) and still report failure."""
+        self.error_after_commit = error
+
+
+def record_denial(ctx: Context, spec: VerbSpec, denial: Denied, *, target: str | None) -> None:
+    """Denials are audited in their own transaction: the denied unit's writes were rolled back."""
+    with ctx.database.transaction(write=True) as conn:
+        audit_repo.append(
+            conn,
+            time=timestamp(ctx.clock.now()),
+            principal=ctx.principal,
+            action=spec.name,
+            environment=denial.environment,
+            target=target,
+            outcome="denied",
+            details={"permission": denial.permission, "reason": denial.message},
+        )

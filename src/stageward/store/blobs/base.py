@@ -1,0 +1,73 @@
+"""The blob store interface: write a stream (hashing it), read by digest, ask if present."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
+
+from stageward.errors import BadInput
+
+CHUNK = 1024 * 1024
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_digest(digest: str) -> str:
+    if not _DIGEST.match(digest):
+        raise BadInput(f"{digest!r} is not a sha256 digest")
+    return digest
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    sha256: str
+    size: int
+
+
+class BlobWriter(Protocol):
+    """Bytes written here become visible under their digest only at commit()."""
+
+    def write(self, data: bytes) -> int: ...
+
+    def commit(self) -> BlobInfo: ...
+
+    def abort(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    url: str
+
+    def open_write(self) -> BlobWriter: ...
+
+    def open_read(self, digest: str) -> BinaryIO: ...
+
+    def exists(self, digest: str) -> bool: ...
+
+    def size(self, digest: str) -> int: ...
+
+    def temporary_objects(self, older_than_seconds: float) -> Iterator[str]: ...
+
+    def remove_temporary(self, name: str) -> None: ...
+
+
+def put_stream(store: BlobStore, stream: BinaryIO) -> BlobInfo:
+    """Copy STREAM into STORE in chunks; the blob appears whole or not at all."""
+    writer = store.open_write()
+    try:
+        while chunk := stream.read(CHUNK):
+            writer.write(chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.commit()
+
+
+def hash_stream(stream: BinaryIO) -> BlobInfo:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+    return BlobInfo(digest.hexdigest(), size)

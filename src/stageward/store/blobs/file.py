@@ -1,0 +1,99 @@
+"""Blobs in a local folder: sha256/ab/cdef..., written to tmp/ first, then renamed into place."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from stageward.errors import NotFound
+from stageward.store.blobs.base import BlobInfo, check_digest
+
+
+class FileBlobWriter:
+    def __init__(self, store: FileBlobStore) -> None:
+        self._store = store
+        fd, name = tempfile.mkstemp(dir=store.temporary_dir, prefix="upload-")
+        self._path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._done = False
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        self._size += len(data)
+        return self._file.write(data)
+
+    def commit(self) -> BlobInfo:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        info = BlobInfo(self._hash.hexdigest(), self._size)
+        final = self._store.path_of(info.sha256)
+        if final.exists():
+            self._path.unlink(missing_ok=True)
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(self._path, 0o444)
+            # rename is atomic within one file system: the blob is never half there.
+            os.replace(self._path, final)
+        self._done = True
+        return info
+
+    def abort(self) -> None:
+        if not self._done:
+            self._file.close()
+            self._path.unlink(missing_ok=True)
+            self._done = True
+
+
+class FileBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.url = f"file://{root}"
+        self.temporary_dir = root / "tmp"
+        self.temporary_dir.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def from_url(cls, url: str, *, base: Path | None = None) -> FileBlobStore:
+        raw = url.removeprefix("file://")
+        path = Path(raw)
+        if not path.is_absolute():
+            path = (base or Path.cwd()) / path
+        return cls(path.resolve())
+
+    def path_of(self, digest: str) -> Path:
+        check_digest(digest)
+        return self.root / "sha256" / digest[:2] / digest[2:]
+
+    def open_write(self) -> FileBlobWriter:
+        return FileBlobWriter(self)
+
+    def open_read(self, digest: str) -> BinaryIO:
+        try:
+            return open(self.path_of(digest), "rb")
+        except FileNotFoundError:
+            raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
+
+    def exists(self, digest: str) -> bool:
+        return self.path_of(digest).is_file()
+
+    def size(self, digest: str) -> int:
+        try:
+            return self.path_of(digest).stat().st_size
+        except FileNotFoundError:
+            raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
+
+    def temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
+        cutoff = time.time() - older_than_seconds
+        for entry in self.temporary_dir.iterdir():
+            if entry.stat().st_mtime < cutoff:
+                yield entry.name
+
+    def remove_temporary(self, name: str) -> None:
+        (self.temporary_dir / Path(name).name).unlink(missing_ok=True)

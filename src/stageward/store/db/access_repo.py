@@ -1,0 +1,116 @@
+"""Reads and writes of principals, teams and role bindings. Never commits: the caller's unit does."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, insert, select
+
+from stageward.access.decide import Binding
+from stageward.store.db.schema import meta, principals, role_bindings, team_members, teams
+
+
+def get_meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
+
+
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute(delete(meta).where(meta.c.key == key))
+    conn.execute(insert(meta).values(key=key, value=value))
+
+
+def principal_exists(conn: Connection, name: str) -> bool:
+    return conn.execute(select(principals.c.name).where(principals.c.name == name)).first() is not None
+
+
+def add_principal(conn: Connection, name: str, kind: str, *, at: str, by: str) -> None:
+    conn.execute(insert(principals).values(name=name, kind=kind, created_at=at, created_by=by))
+
+
+def list_principals(conn: Connection) -> list[dict[str, str]]:
+    rows = conn.execute(select(principals).order_by(principals.c.name)).mappings()
+    return [dict(row) for row in rows]
+
+
+def bindings(conn: Connection, environment: str | None = None) -> list[Binding]:
+    query = select(role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment)
+    if environment is not None:
+        query = query.where(role_bindings.c.environment.in_((environment, "*")))
+    return [Binding(*row) for row in conn.execute(query.order_by(role_bindings.c.id))]
+
+
+def bindings_for(conn: Connection, holders: list[str]) -> list[Binding]:
+    query = select(role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment).where(
+        role_bindings.c.principal.in_(holders)
+    )
+    return [Binding(*row) for row in conn.execute(query)]
+
+
+def binding_rows(conn: Connection, environment: str | None = None) -> list[dict[str, str]]:
+    query = select(
+        role_bindings.c.principal,
+        role_bindings.c.role,
+        role_bindings.c.environment,
+        role_bindings.c.granted_by,
+        role_bindings.c.granted_at,
+    ).order_by(role_bindings.c.environment, role_bindings.c.principal, role_bindings.c.role)
+    if environment is not None:
+        query = query.where(role_bindings.c.environment.in_((environment, "*")))
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def has_binding(conn: Connection, principal: str, role: str, environment: str) -> bool:
+    query = select(role_bindings.c.id).where(
+        role_bindings.c.principal == principal,
+        role_bindings.c.role == role,
+        role_bindings.c.environment == environment,
+    )
+    return conn.execute(query).first() is not None
+
+
+def add_binding(conn: Connection, principal: str, role: str, environment: str, *, at: str, by: str) -> None:
+    conn.execute(
+        insert(role_bindings).values(
+            principal=principal, role=role, environment=environment, granted_at=at, granted_by=by
+        )
+    )
+
+
+def remove_binding(conn: Connection, principal: str, role: str, environment: str) -> int:
+    result = conn.execute(
+        delete(role_bindings).where(
+            role_bindings.c.principal == principal,
+            role_bindings.c.role == role,
+            role_bindings.c.environment == environment,
+        )
+    )
+    return result.rowcount or 0
+
+
+def teams_of(conn: Connection, member: str) -> list[str]:
+    rows = conn.execute(select(team_members.c.team).where(team_members.c.member == member))
+    return [f"team:{row[0]}" for row in rows]
+
+
+def get_team(conn: Connection, name: str) -> dict[str, str] | None:
+    row = conn.execute(select(teams).where(teams.c.name == name)).mappings().first()
+    return dict(row) if row else None
+
+
+def add_team(conn: Connection, name: str, prefix: str, *, at: str, by: str) -> None:
+    conn.execute(insert(teams).values(name=name, prefix=prefix, created_at=at, created_by=by))
+
+
+def add_member(conn: Connection, team: str, member: str, *, at: str) -> None:
+    conn.execute(insert(team_members).values(team=team, member=member, added_at=at))
+
+
+def is_member(conn: Connection, team: str, member: str) -> bool:
+    query = select(team_members.c.member).where(team_members.c.team == team, team_members.c.member == member)
+    return conn.execute(query).first() is not None
+
+
+def list_teams(conn: Connection) -> list[dict[str, object]]:
+    members: dict[str, list[str]] = {}
+    for team, member in conn.execute(select(team_members.c.team, team_members.c.member)):
+        members.setdefault(team, []).append(member)
+    rows = conn.execute(select(teams).order_by(teams.c.name)).mappings()
+    return [{**dict(row), "members": sorted(members.get(row["name"], []))} for row in rows]

@@ -1,0 +1,192 @@
+"""Safe YAML reading that keeps the line of every key, for errors and for `--explain`.
+
+PyYAML's safe loader throws line numbers away once it builds Python objects, and
+ruamel's round-trip loader keeps them but is several times slower. We let
+libyaml compose the node graph (fast, C) and build plain values ourselves, which
+gives us three things no loader offers together: the line of each key, a bound
+on alias expansion (billion-laughs documents are refused), and a refusal of
+every tag that is not plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stageward.errors import BadInput, TooLarge
+
+try:  # libyaml is in every PyYAML wheel; the pure-Python composer is the fallback.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on the platform's wheel
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_NODES = 100_000
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_MERGE_TAG = _TAG + "merge"
+_constructor = yaml.constructor.SafeConstructor()
+
+Path_ = tuple[str | int, ...]
+
+
+class YamlError(BadInput):
+    """A YAML document that cannot be read safely, located as file:line."""
+
+    code = "yaml"
+
+
+@dataclass(frozen=True)
+class LoadedYaml:
+    """Plain data plus the line of every key and list item, by path."""
+
+    data: Any
+    source: str
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path_) -> int | None:
+        """The line of PATH, or of its closest ancestor that has one."""
+        probe = tuple(path)
+        while probe:
+            line = self.lines.get(probe)
+            if line is not None:
+                return line
+            probe = probe[:-1]
+        return None
+
+    def where(self, path: Path_) -> str:
+        line = self.line_of(path)
+        return f"{self.source}:{line}" if line else self.source
+
+
+def load_yaml_file(path: Path, source: str | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> LoadedYaml:
+    name = source or str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise YamlError(f"{name}: no such file") from None
+    if size > max_bytes:
+        raise TooLarge(f"{name}: {size} bytes is over the {max_bytes} byte limit for a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    return load_yaml(text, name, max_bytes=max_bytes)
+
+
+def load_yaml(text: str, source: str, *, max_bytes: int = MAX_FILE_BYTES) -> LoadedYaml:
+    if len(text) > max_bytes:
+        raise TooLarge(f"{source}: over the {max_bytes} byte limit for a YAML file")
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.composer.ComposerError as exc:
+        raise YamlError(_located(source, exc)) from None
+    except yaml.MarkedYAMLError as exc:
+        raise YamlError(_located(source, exc)) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"{source}: {exc}") from None
+    finally:
+        loader.dispose()
+    if root is None:
+        return LoadedYaml(None, source)
+    builder = _Builder(source)
+    data = builder.build(root, ())
+    return LoadedYaml(data, source, builder.lines)
+
+
+def _located(source: str, exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = exc.problem or exc.context or "invalid YAML"
+    if "expected a single document" in str(exc):
+        problem = "expected a single YAML document, found several"
+    return f"{source}{line}: {problem}"
+
+
+class _Builder:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines: dict[Path_, int] = {}
+        self.visited = 0
+        self.active: set[int] = set()
+
+    def fail(self, node: yaml.Node, message: str) -> YamlError:
+        return YamlError(f"{self.source}:{node.start_mark.line + 1}: {message}")
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            # Aliases let a small file expand exponentially; count every visit.
+            raise TooLarge(
+                f"{self.source}: document expands past {MAX_NODES} nodes (alias expansion); refused"
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if id(node) in self.active:
+            raise self.fail(node, "recursive alias: a node contains itself")
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                if node.tag != _TAG + "seq":
+                    raise self.fail(node, f"tag {node.tag!r} is not allowed (plain data only)")
+                items = []
+                for index, item in enumerate(node.value):
+                    self.lines[(*path, index)] = item.start_mark.line + 1
+                    items.append(self.build(item, (*path, index)))
+                return items
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        raise self.fail(node, "unsupported YAML node")  # pragma: no cover - composer yields only three kinds
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag not in _SCALAR_TAGS:
+            raise self.fail(node, f"tag {tag!r} is not allowed (plain data only)")
+        if tag == _TAG + "timestamp":
+            # Dates stay text: a config value should round-trip through JSON unchanged.
+            return node.value
+        try:
+            return _constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            raise self.fail(node, str(exc.problem)) from None
+
+    def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        if node.tag != _TAG + "map":
+            raise self.fail(node, f"tag {node.tag!r} is not allowed (plain data only)")
+        result: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.update(self.merge_source(value_node, path))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "a key must be a plain scalar")
+            key = self.scalar(key_node)
+            if not isinstance(key, str):
+                if isinstance(key, bool) or key is None:
+                    raise self.fail(key_node, f"key {key_node.value!r} must be a string (quote it)")
+                key = str(key)
+            if key in result:
+                raise self.fail(key_node, f"duplicate key {key!r}")
+            self.lines[(*path, key)] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, (*path, key))
+        for key, value in merged.items():
+            result.setdefault(key, value)
+        return result
+
+    def merge_source(self, node: yaml.Node, path: Path_) -> dict[str, Any]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in reversed(sources):
+            value = self.build(source, path)
+            if not isinstance(value, dict):
+                raise self.fail(source, "a merge key '<<' takes a mapping or a list of mappings")
+            merged.update(value)
+        return merged

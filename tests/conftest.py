@@ -1,0 +1,72 @@
+"""Fixtures shared by the whole suite: a project on disk, a pinned clock, stores on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from stageward.client import Client, LocalTransport
+from stageward.service.context import Context
+from stageward.testing import EXAMPLE_PROJECT, FrozenClock, make_context, write_project
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    from tests.pgserver import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store on each engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'stageward.db'}"
+    server = request.getfixturevalue("postgres")
+    return str(server.create_database())  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def project_root(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    write_project(root, EXAMPLE_PROJECT)
+    return root
+
+
+@pytest.fixture
+def context_for(
+    project_root: Path, store_url: str, clock: FrozenClock
+) -> Iterator[Callable[[str], Context]]:
+    """context_for("bob") -> a Context acting as bob on the shared store; alice creates the store."""
+    made: list[Context] = []
+
+    def make(principal: str = "alice") -> Context:
+        ctx = make_context(project_root, principal=principal, store_url=store_url, clock=clock, environ={})
+        made.append(ctx)
+        return ctx
+
+    make("alice").database  # alice opens first: she becomes admin of every environment
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+@pytest.fixture
+def client_for(
+    context_for: Callable[[str], Context],
+) -> Callable[[str], Client]:
+    """client_for("bob") -> a Client acting as bob, in process, on the shared store."""
+
+    def make(principal: str = "alice") -> Client:
+        return Client(LocalTransport(context=context_for(principal)))
+
+    return make
