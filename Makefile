@@ -28,6 +28,7 @@ system-deps:
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy

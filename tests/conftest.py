@@ -54,7 +54,7 @@ def context_for(
         made.append(ctx)
         return ctx
 
-    make("alice").database  # alice opens first: she becomes admin of every environment
+    assert make("alice").database is not None  # alice opens first: she becomes admin of every environment
     yield make
     for ctx in made:
         ctx.close()

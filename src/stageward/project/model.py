@@ -53,12 +53,14 @@ class Promotion(_Strict):
     gates: list[Gate] = Field(default_factory=list)
 
 
+Severity = Literal["LOW", "MODERATE", "MEDIUM", "HIGH", "CRITICAL"]
+_DEFAULT_FAIL_ON: tuple[Severity, ...] = ("HIGH", "CRITICAL")
+
+
 class VulnerabilityScan(_Strict):
     lockfile: str = "requirements.lock"
     advisories: str = "advisories/"
-    fail_on: list[Literal["LOW", "MODERATE", "MEDIUM", "HIGH", "CRITICAL"]] = Field(
-        default_factory=lambda: ["HIGH", "CRITICAL"]
-    )
+    fail_on: list[Severity] = Field(default_factory=lambda: list(_DEFAULT_FAIL_ON))
 
 
 class Quotas(_Strict):
