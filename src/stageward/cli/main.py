@@ -43,8 +43,6 @@ app.command("demo")(demo_cmd.demo)
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a StagewardError leaves as one or two lines on stderr and its exit code (SPEC §11)."""
-    import click
-
     from stageward.cli import state
     from stageward.errors import StagewardError
 
@@ -56,14 +54,14 @@ def main(argv: list[str] | None = None) -> None:
             raise
         sys.stderr.write(f"error: {error.format_message()}\n")
         code = error.exit_code
-    except click.exceptions.Exit as exit_:
+    except typer.Exit as exit_:
         code = exit_.exit_code
-    except click.ClickException as error:
-        error.show()
-        code = 2
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("aborted\n")
         code = 1
+    except typer.TyperException as error:  # usage errors: missing or malformed arguments
+        error.show()  # type: ignore[attr-defined]
+        code = 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         code = 130

@@ -52,7 +52,7 @@ def find_project_file(start: Path | None = None) -> Path:
 
 
 def load_project(path: Path) -> ProjectFile:
-    display = path.name if path.parent.resolve() == Path.cwd().resolve() else str(path)
+    display = _display_name(path)
     try:
         loaded = load_yaml_file(path, display)
     except YamlError as exc:
@@ -68,6 +68,14 @@ def load_project(path: Path) -> ProjectFile:
         key_path, message = problems[0]
         raise ProjectFileError(_line(loaded, key_path, message, more=len(problems) - 1))
     return ProjectFile(path=path.resolve(), spec=spec, source=loaded)
+
+
+def _display_name(path: Path) -> str:
+    """The path as the user would type it: relative to the current folder when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _project_error(exc: ValidationError, loaded: LoadedYaml) -> ProjectFileError:

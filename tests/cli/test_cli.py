@@ -1,0 +1,171 @@
+"""The CLI as a user meets it: exit codes, one-or-two-line errors on stderr, --json, init and demo."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+STAGEWARD = str(Path(sys.executable).parent / "stageward")
+
+
+def run(*args: str, cwd: Path, user: str = "alice", stdin: str | None = None, **env: str):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("STAGEWARD_")}
+    environ.update({"STAGEWARD_USER": user, **env})
+    return subprocess.run(
+        [STAGEWARD, *args], cwd=cwd, env=environ, capture_output=True, text=True, input=stdin, timeout=60
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    result = run("init", "--project", "lp-crosssell", "--team", "lp", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    # Whoever opens the store first creates it and is admin everywhere: let that be alice.
+    assert run("env", "list", cwd=tmp_path).returncode == 0
+    return tmp_path
+
+
+def _error_lines(result) -> list[str]:
+    lines = result.stderr.strip().splitlines()
+    assert 1 <= len(lines) <= 2, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines
+
+
+def test_version_and_help(tmp_path: Path):
+    assert run("--version", cwd=tmp_path).stdout.strip() == "stageward 0.1.0"
+    helped = run("--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "access" in helped.stdout and "audit" in helped.stdout
+
+
+def test_init_writes_the_layout(project: Path):
+    for relative in ("stageward.yaml", "conf/base/main.yaml", "conf/production/main.yaml",
+                     ".github/workflows/stageward.yml", ".gitignore"):
+        assert (project / relative).is_file(), relative
+    assert ".stageward/" in (project / ".gitignore").read_text().splitlines()
+    workflow = (project / ".github/workflows/stageward.yml").read_text()
+    assert "config check" in workflow and "refs/heads/main" in workflow
+
+
+def test_init_refuses_to_overwrite(project: Path):
+    result = run("init", "--project", "lp-other", cwd=project)
+    assert result.returncode == 5
+    assert "already exists; refusing to overwrite it" in _error_lines(result)[0]
+
+
+def test_init_refuses_a_project_without_the_team_prefix(tmp_path: Path):
+    result = run("init", "--project", "crosssell", "--team", "lp", cwd=tmp_path)
+    assert result.returncode == 2
+    assert _error_lines(result) == ["error: --project 'crosssell' must start with team 'lp''s prefix 'lp-'"]
+    assert not (tmp_path / "stageward.yaml").exists()
+
+
+def test_env_list_json_and_table(project: Path):
+    rows = json.loads(run("env", "list", "--json", cwd=project).stdout)
+    assert [r["name"] for r in rows] == ["sandbox", "development", "staging", "production"]
+    assert rows[3]["roles"] == ["admin"]
+    table = run("env", "list", cwd=project).stdout
+    assert "production" in table and "admin" in table
+
+
+def test_denial_exit_code_and_message(project: Path):
+    result = run("access", "grant", "bob", "admin", "--env", "production", cwd=project, user="bob")
+    assert result.returncode == 3
+    lines = _error_lines(result)
+    assert lines[0] == "error: denied: bob lacks access.manage in production"
+    audit = json.loads(run("audit", "list", "--json", "--principal", "bob", cwd=project).stdout)
+    assert audit[-1]["outcome"] == "denied"
+
+
+def test_grant_unknown_role_exit_2(project: Path):
+    result = run("access", "grant", "bob", "wizard", "--env", "development", cwd=project)
+    assert result.returncode == 2
+    assert _error_lines(result)[0].startswith("error: unknown role 'wizard'")
+
+
+def test_unknown_environment_exit_4(project: Path):
+    result = run("env", "show", "prod", cwd=project)
+    assert result.returncode == 4
+    assert _error_lines(result) == [
+        "error: no environment 'prod' in stageward.yaml (known: sandbox, development, staging, production)"
+    ]
+
+
+def test_outside_a_project_exit_2(tmp_path: Path):
+    result = run("env", "list", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no stageward.yaml in" in _error_lines(result)[0]
+
+
+def test_store_is_created_by_its_first_user_only(tmp_path: Path):
+    assert run("init", "--project", "lp-x", "--team", "lp", cwd=tmp_path).returncode == 0
+    assert not (tmp_path / ".stageward").exists()
+    assert run("env", "list", cwd=tmp_path, user="carol").returncode == 0
+    rows = json.loads(run("env", "list", "--json", cwd=tmp_path, user="dave").stdout)
+    assert rows == []
+
+
+def test_bad_project_file_exit_2(project: Path):
+    path = project / "stageward.yaml"
+    path.write_text(path.read_text().replace("mode: copy", "mode: move"))
+    result = run("env", "list", cwd=project)
+    assert result.returncode == 2
+    assert "environments.production.promotion.mode: expected 'copy' or 'retrain', got 'move'" in result.stderr
+
+
+
+def test_usage_error_exit_2(project: Path):
+    result = run("access", "grant", "bob", cwd=project)
+    assert result.returncode == 2
+    assert "Missing argument" in result.stderr
+
+
+def test_corrupt_store_exit_2(project: Path):
+    for leftover in (project / ".stageward").glob("stageward.db*"):
+        leftover.unlink()
+    (project / ".stageward" / "stageward.db").write_bytes(b"garbage" * 1000)
+    result = run("env", "list", cwd=project)
+    assert result.returncode == 2
+    assert "is not a Stageward store" in _error_lines(result)[0]
+
+
+def test_debug_shows_the_traceback(project: Path):
+    result = run("env", "show", "prod", cwd=project, STAGEWARD_DEBUG="1")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_audit_verify_and_export(project: Path):
+    assert run("access", "grant", "bob", "viewer", "--env", "staging", cwd=project).returncode == 0
+    verified = run("audit", "verify", cwd=project)
+    assert verified.returncode == 0 and "audit chain intact: 2 entries" in verified.stdout
+    lines = run("audit", "export", cwd=project).stdout.strip().splitlines()
+    assert [json.loads(line)["sequence"] for line in lines] == [1, 2]
+
+
+def test_team_commands(project: Path):
+    assert run("team", "create", "lp", "--prefix", "lp-", cwd=project).returncode == 0
+    assert run("team", "add-member", "lp", "bob", cwd=project).returncode == 0
+    teams = json.loads(run("team", "list", "--json", cwd=project).stdout)
+    assert teams[0]["members"] == ["bob"]
+
+
+def test_remote_url_without_a_remote_client_is_refused(project: Path):
+    result = run("env", "list", cwd=project, STAGEWARD_URL="http://127.0.0.1:1")
+    assert result.returncode == 2
+    assert "STAGEWARD_URL is set" in _error_lines(result)[0]
+
+
+def test_demo_walks_every_step(tmp_path: Path):
+    result = run("demo", str(tmp_path / "demo"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "did what they should" in result.stdout
+
+
+def test_demo_refuses_a_non_empty_folder(tmp_path: Path):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "keep.txt").write_text("mine")
+    result = run("demo", str(tmp_path / "demo"), cwd=tmp_path)
+    assert result.returncode == 5 and "is not empty" in result.stderr

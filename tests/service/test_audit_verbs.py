@@ -1,0 +1,68 @@
+"""Audit: every change and denial appended; tampering caught; reads filtered by audit.read."""
+
+import pytest
+from sqlalchemy import text
+
+from stageward.errors import CheckFailed, Denied
+
+
+def test_every_change_is_appended_in_order(client_for):
+    alice = client_for("alice")
+    alice.call("access.grant", principal="bob", role="viewer", env="staging")
+    alice.call("access.revoke", principal="bob", role="viewer", env="staging")
+    actions = [e["action"] for e in alice.call("audit.list")]
+    assert actions == ["store.create", "access.grant", "access.revoke"]
+    assert alice.call("audit.verify") == {"ok": True, "entries": 3, "head": alice.call("audit.list")[-1]["hash"]}
+
+
+def test_edit_in_the_database_is_caught_naming_the_entry(client_for, context_for):
+    alice = client_for("alice")
+    for role in ("viewer", "developer", "deployer"):
+        alice.call("access.grant", principal="bob", role=role, env="staging")
+    ctx = context_for("alice")
+    with ctx.database.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET principal = 'mallory' WHERE sequence = 3"))
+    with pytest.raises(CheckFailed, match="audit chain broken at entry 3: its content does not match its hash"):
+        alice.call("audit.verify")
+
+
+def test_deleting_the_last_entries_is_caught(client_for, context_for):
+    alice = client_for("alice")
+    alice.call("access.grant", principal="bob", role="viewer", env="staging")
+    alice.call("access.grant", principal="bob", role="viewer", env="production")
+    with context_for("alice").database.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE sequence = 3"))
+    with pytest.raises(CheckFailed, match="audit chain broken at entry 3: .*entries removed"):
+        alice.call("audit.verify")
+
+
+def test_filters(client_for):
+    alice, bob = client_for("alice"), client_for("bob")
+    alice.call("access.grant", principal="bob", role="developer", env="development")
+    with pytest.raises(Denied):
+        bob.call("env.show", env="production")
+    assert [e["outcome"] for e in alice.call("audit.list", principal="bob")] == ["denied"]
+    assert [e["target"] for e in alice.call("audit.list", action="access.*")] == ["bob"]
+    assert alice.call("audit.list", env="sandbox") == []
+    assert len(alice.call("audit.list", since="2000-01-01")) == 3
+    assert alice.call("audit.list", since="2999-01-01") == []
+
+
+def test_reading_the_audit_needs_audit_read(client_for):
+    alice, bob, carol = client_for("alice"), client_for("bob"), client_for("carol")
+    alice.call("access.grant", principal="bob", role="developer", env="development")
+    alice.call("access.grant", principal="carol", role="approver", env="production")
+    with pytest.raises(Denied, match="bob lacks audit.read in every environment"):
+        bob.call("audit.list")
+    seen = {e["environment"] for e in carol.call("audit.list")}
+    assert "development" not in seen and "production" in seen
+    with pytest.raises(Denied, match="carol lacks audit.read in development"):
+        carol.call("audit.list", env="development")
+
+
+def test_export_is_the_whole_chain_with_hashes(client_for):
+    alice = client_for("alice")
+    alice.call("access.grant", principal="bob", role="viewer", env="staging")
+    exported = alice.call("audit.export")
+    assert [e["sequence"] for e in exported] == [1, 2]
+    assert exported[1]["previous_hash"] == exported[0]["hash"]
