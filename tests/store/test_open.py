@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from stageward.errors import StoreError
-from stageward.store.db.engine import known_revisions, open_database
+from stageward.store.db.engine import open_database
+from stageward.store.db.migrations import known_revisions
 
 
 def test_first_open_creates_and_migrates_to_head(tmp_path: Path):

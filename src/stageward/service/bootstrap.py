@@ -8,14 +8,36 @@ from stageward.access.decide import EVERY_ENVIRONMENT
 from stageward.access.principals import principal_kind
 from stageward.errors import ProjectFileError
 from stageward.service.clock import timestamp
-from stageward.store.db import access_repo, audit_repo
-from stageward.store.db.engine import Database, open_database
 
 if TYPE_CHECKING:
     from stageward.service.context import Context
+    from stageward.store.db.engine import Database
+    from stageward.store.db.quick_sqlite import QuickSqliteReader
+
+
+def open_quick_reader(ctx: Context) -> QuickSqliteReader | None:
+    """The quick read path for a ready SQLite store, with the team prefix rule checked; None to take the full path."""
+    from pathlib import Path
+
+    from stageward.store.db.migrations import head_revision
+    from stageward.store.db.quick_sqlite import QuickSqliteReader
+
+    reader = QuickSqliteReader.open(Path(ctx.store_url.removeprefix("sqlite:///")), head_revision())
+    if reader is None:
+        return None
+    try:
+        team = ctx.project.spec.team
+        check_team_prefix(ctx, reader.team_prefix(team) if team else None)
+    except BaseException:
+        reader.close()
+        raise
+    return reader
 
 
 def open_project_store(ctx: Context) -> Database:
+    from stageward.store.db import access_repo
+    from stageward.store.db.engine import open_database
+
     database = open_database(ctx.store_url)
     try:
         with database.transaction(write=False) as conn:
@@ -31,6 +53,8 @@ def open_project_store(ctx: Context) -> Database:
 
 
 def _bootstrap(ctx: Context, database: Database) -> None:
+    from stageward.store.db import access_repo, audit_repo
+
     with database.transaction(write=True) as conn:
         if access_repo.get_meta(conn, "created_by") is not None:
             return  # another process won the race under the writer lock

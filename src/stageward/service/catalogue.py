@@ -11,6 +11,7 @@ checks and the same output serve every face.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -120,8 +121,14 @@ def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
         ctx.environment(environment)  # NotFound for an environment stageward.yaml does not declare
     unit: Unit | None = None
     try:
-        with ctx.database.transaction(write=spec.write) as conn:
-            unit = Unit(ctx, conn, spec)
+        with contextlib.ExitStack() as stack:
+
+            def open_connection() -> Any:
+                return stack.enter_context(ctx.database.transaction(write=spec.write))
+
+            unit = Unit(ctx, spec, open_connection)
+            if spec.write:
+                unit.conn  # noqa: B018 - a write unit holds the writer lock from its first check to its commit
             unit.target = _default_target(arguments)
             if spec.permission is not None and environment is not None:
                 unit.require(spec.permission, environment)

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stageward.errors import NotFound, ProjectFileError
 from stageward.project.loader import ProjectFile, find_project_file, load_project
@@ -38,6 +38,8 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     token_bytes: Callable[[int], bytes] = secrets.token_bytes
     _database: Database | None = field(default=None, repr=False)
+    _quick: Any = field(default=None, repr=False)
+    _quick_checked: bool = field(default=False, repr=False)
     _blob_stores: dict[str, BlobStore] = field(default_factory=dict, repr=False)
 
     @property
@@ -47,6 +49,16 @@ class Context:
 
             self._database = open_project_store(self)
         return self._database
+
+    def quick_reader(self) -> Any:
+        """A stdlib reader of bindings for a ready SQLite store (see store/db/quick_sqlite.py), else None."""
+        if not self._quick_checked:
+            self._quick_checked = True
+            if self._database is None and self.store_url.startswith("sqlite:///"):
+                from stageward.service.bootstrap import open_quick_reader
+
+                self._quick = open_quick_reader(self)
+        return self._quick
 
     def environment(self, name: str) -> Environment:
         try:
@@ -68,6 +80,9 @@ class Context:
         return self._blob_stores[url]
 
     def close(self) -> None:
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
         if self._database is not None:
             self._database.dispose()
             self._database = None

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Connection
 
 from stageward.access.decide import Binding, decide
 from stageward.errors import Denied, StagewardError
 from stageward.service.clock import timestamp
-from stageward.store.db import access_repo, audit_repo
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from stageward.service.catalogue import VerbSpec
     from stageward.service.context import Context
 
@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 class Unit:
     """decide -> act -> audit, inside one transaction."""
 
-    def __init__(self, ctx: Context, conn: Connection, spec: VerbSpec) -> None:
+    def __init__(self, ctx: Context, spec: VerbSpec, open_connection: Callable[[], Connection]) -> None:
         self.ctx = ctx
-        self.conn = conn
         self.spec = spec
+        self._open_connection = open_connection
+        self._conn: Connection | None = None
         self.principal = ctx.principal
         self.audited = False
         self.target: str | None = None
@@ -30,6 +31,13 @@ class Unit:
         self._bindings: list[Binding] | None = None
         self._teams: list[str] | None = None
         self._now: str | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The unit's transaction, opened on first use (read verbs may never need it)."""
+        if self._conn is None:
+            self._conn = self._open_connection()
+        return self._conn
 
     @property
     def project(self) -> Any:
@@ -43,13 +51,32 @@ class Unit:
 
     def teams(self) -> list[str]:
         if self._teams is None:
-            self._teams = access_repo.teams_of(self.conn, self.principal)
+            quick = self._quick_reader()
+            if quick is not None:
+                self._teams = quick.teams_of(self.principal)
+            else:
+                from stageward.store.db import access_repo
+
+                self._teams = access_repo.teams_of(self.conn, self.principal)
         return self._teams
 
     def bindings(self) -> list[Binding]:
         if self._bindings is None:
-            self._bindings = access_repo.bindings_for(self.conn, [self.principal, *self.teams()])
+            holders = [self.principal, *self.teams()]
+            quick = self._quick_reader()
+            if quick is not None:
+                self._bindings = quick.bindings_for(holders)
+            else:
+                from stageward.store.db import access_repo
+
+                self._bindings = access_repo.bindings_for(self.conn, holders)
         return self._bindings
+
+    def _quick_reader(self) -> Any:
+        # Only a read unit that has not opened its transaction may answer from the quick reader.
+        if self.spec.write or self._conn is not None:
+            return None
+        return self.ctx.quick_reader()
 
     def can(self, permission: str, environment: str) -> bool:
         return decide(self.principal, permission, environment, self.bindings(), self.teams())
@@ -87,6 +114,8 @@ class Unit:
         outcome: str = "ok",
         action: str | None = None,
     ) -> None:
+        from stageward.store.db import audit_repo
+
         audit_repo.append(
             self.conn,
             time=self.now(),
@@ -106,6 +135,8 @@ class Unit:
 
 def record_denial(ctx: Context, spec: VerbSpec, denial: Denied, *, target: str | None) -> None:
     """Denials are audited in their own transaction: the denied unit's writes were rolled back."""
+    from stageward.store.db import audit_repo
+
     with ctx.database.transaction(write=True) as conn:
         audit_repo.append(
             conn,

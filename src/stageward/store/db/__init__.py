@@ -1,5 +1,5 @@
-"""The SQL store: tables, migrations, transactions and repositories."""
+"""The SQL store: tables, migrations, transactions and repositories.
 
-from stageward.store.db.engine import Database, open_database
-
-__all__ = ["Database", "open_database"]
+Import submodules directly (`stageward.store.db.engine`); this package imports
+nothing, so the quick SQLite reader can load without SQLAlchemy.
+"""

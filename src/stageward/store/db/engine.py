@@ -19,16 +19,11 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
 
 from stageward.errors import Conflict, StoreError
+from stageward.store.db.migrations import known_revisions
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _WRITER_LOCK_KEY = 7_420_001
 _MIGRATION_LOCK_KEY = 7_420_000
-
-
-def known_revisions() -> list[str]:
-    """Revision ids in order, read from the file names, so the hot path never imports Alembic."""
-    names = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
-    return [name[:4] for name in names]
 
 
 class Database:

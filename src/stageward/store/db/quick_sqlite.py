@@ -1,0 +1,61 @@
+"""Read-only access checks on a SQLite store through the standard library, without SQLAlchemy.
+
+Why by hand: importing SQLAlchemy costs ~110 ms, more than everything else a
+read command does. A read verb (`config show`, `env list`) needs only the
+caller's bindings and team memberships before it can answer, so for a SQLite
+store at the current schema revision we read those with `sqlite3` and load
+SQLAlchemy only if the verb goes on to touch other tables. The queries mirror
+access_repo.py; writes never come through here, so a check and the act it
+guards always share one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from stageward.access.decide import Binding
+
+
+class QuickSqliteReader:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+
+    @classmethod
+    def open(cls, path: Path, head_revision: str) -> QuickSqliteReader | None:
+        """A reader when the store exists, is at HEAD_REVISION and was bootstrapped; else None."""
+        if not path.is_file():
+            return None
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        except sqlite3.Error:
+            return None
+        try:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            created = conn.execute("SELECT value FROM stageward_meta WHERE key = 'created_by'").fetchone()
+        except sqlite3.Error:
+            conn.close()
+            return None  # the full open path explains what is wrong with the store
+        if row is None or row[0] != head_revision or created is None:
+            conn.close()
+            return None
+        return cls(conn)
+
+    def team_prefix(self, team: str) -> str | None:
+        row = self._conn.execute("SELECT prefix FROM teams WHERE name = ?", (team,)).fetchone()
+        return row[0] if row else None
+
+    def teams_of(self, member: str) -> list[str]:
+        rows = self._conn.execute("SELECT team FROM team_members WHERE member = ?", (member,)).fetchall()
+        return [f"team:{row[0]}" for row in rows]
+
+    def bindings_for(self, holders: list[str]) -> list[Binding]:
+        marks = ",".join("?" * len(holders))
+        rows = self._conn.execute(
+            f"SELECT principal, role, environment FROM role_bindings WHERE principal IN ({marks})",
+            holders,
+        ).fetchall()
+        return [Binding(*row) for row in rows]
+
+    def close(self) -> None:
+        self._conn.close()
