@@ -66,3 +66,12 @@ def test_export_is_the_whole_chain_with_hashes(client_for):
     exported = alice.call("audit.export")
     assert [e["sequence"] for e in exported] == [1, 2]
     assert exported[1]["previous_hash"] == exported[0]["hash"]
+
+
+def test_limit_counts_only_what_the_reader_may_see(client_for):
+    alice, carol = client_for("alice"), client_for("carol")
+    alice.call("access.grant", principal="carol", role="approver", env="production")
+    for n in range(5):
+        alice.call("access.grant", principal=f"u{n}", role="viewer", env="development")
+    rows = carol.call("audit.list", limit=2)
+    assert [r["environment"] for r in rows] == [None, "production"]

@@ -34,9 +34,9 @@ def list_entries(
         raise BadInput(f"--limit {limit}: expected 1 to 100000")
     readable = _readable(unit, env)
     entries = audit_repo.query(
-        unit.conn, environment=env, principal=principal, action=action, since=since, limit=limit
+        unit.conn, environments=readable, principal=principal, action=action, since=since, limit=limit
     )
-    return [e.to_dict() for e in entries if e.environment in readable]
+    return [e.to_dict() for e in entries]
 
 
 @verb("audit.verify", http=("GET", "/audit/verify"))

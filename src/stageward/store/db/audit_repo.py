@@ -101,15 +101,18 @@ def iter_entries(conn: Connection, batch: int = 2000) -> Iterator[AuditEntry]:
 def query(
     conn: Connection,
     *,
-    environment: str | None = None,
+    environments: set[str | None],
     principal: str | None = None,
     action: str | None = None,
     since: str | None = None,
     limit: int = 200,
 ) -> list[AuditEntry]:
-    stmt = select(audit_log)
-    if environment is not None:
-        stmt = stmt.where(audit_log.c.environment == environment)
+    """The latest LIMIT entries in ENVIRONMENTS (None: entries with no environment), oldest first."""
+    named = [e for e in environments if e is not None]
+    in_scope = audit_log.c.environment.in_(named)
+    if None in environments:
+        in_scope = in_scope | audit_log.c.environment.is_(None)
+    stmt = select(audit_log).where(in_scope)
     if principal is not None:
         stmt = stmt.where(audit_log.c.principal == principal)
     if action is not None:
