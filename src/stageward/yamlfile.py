@@ -21,7 +21,7 @@ from stageward.errors import BadInput, TooLarge
 try:  # libyaml is in every PyYAML wheel; the pure-Python composer is the fallback.
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on the platform's wheel
-    from yaml import SafeLoader as _Loader
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_NODES = 100_000

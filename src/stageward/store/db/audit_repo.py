@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from stageward.audit.chain import GENESIS, AuditEntry, entry_hash
 from stageward.store.db.schema import audit_head, audit_log
@@ -109,10 +109,10 @@ def query(
 ) -> list[AuditEntry]:
     """The latest LIMIT entries in ENVIRONMENTS (None: entries with no environment), oldest first."""
     named = [e for e in environments if e is not None]
-    in_scope = audit_log.c.environment.in_(named)
+    in_scope = [audit_log.c.environment.in_(named)]
     if None in environments:
-        in_scope = in_scope | audit_log.c.environment.is_(None)
-    stmt = select(audit_log).where(in_scope)
+        in_scope.append(audit_log.c.environment.is_(None))
+    stmt = select(audit_log).where(or_(*in_scope))
     if principal is not None:
         stmt = stmt.where(audit_log.c.principal == principal)
     if action is not None:
