@@ -169,3 +169,17 @@ def test_demo_refuses_a_non_empty_folder(tmp_path: Path):
     (tmp_path / "demo" / "keep.txt").write_text("mine")
     result = run("demo", str(tmp_path / "demo"), cwd=tmp_path)
     assert result.returncode == 5 and "is not empty" in result.stderr
+
+
+@pytest.mark.pg
+def test_the_same_commands_on_postgresql(tmp_path: Path, postgres):
+    url = postgres.create_database()
+    assert run("init", "--project", "lp-x", "--team", "lp", cwd=tmp_path, STAGEWARD_STORE=url).returncode == 0
+    granted = run("access", "grant", "bob", "viewer", "--env", "staging", cwd=tmp_path, STAGEWARD_STORE=url)
+    assert granted.returncode == 0
+    rows = json.loads(run("env", "list", "--json", cwd=tmp_path, user="bob", STAGEWARD_STORE=url).stdout)
+    assert [r["name"] for r in rows] == ["staging"]
+    assert not (tmp_path / ".stageward").exists()
+    denied = run("audit", "list", cwd=tmp_path, user="bob", STAGEWARD_STORE=url)
+    assert denied.returncode == 3 and "bob lacks audit.read" in denied.stderr
+    assert "audit chain intact: 3 entries" in run("audit", "verify", cwd=tmp_path, STAGEWARD_STORE=url).stdout

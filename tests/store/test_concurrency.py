@@ -35,3 +35,39 @@ def test_eight_writers_leave_an_unbroken_chain(project_root: Path, store_url: st
     assert result["entries"] == 1 + PROCESSES * EACH
     targets = {e["target"] for e in alice.call("audit.export") if e["action"] == "access.grant"}
     assert targets == {f"user{n}-{i}" for n in range(PROCESSES) for i in range(EACH)}
+
+
+OPENER = """
+import sys
+from pathlib import Path
+from stageward.client import Client, LocalTransport
+from stageward.testing import make_context
+
+root, url, principal = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+client = Client(LocalTransport(context=make_context(root, principal=principal, store_url=url, environ={})))
+client.call("env.list")
+client.close()
+"""
+
+
+@pytest.mark.slow
+def test_many_processes_opening_a_new_store_at_once_make_one_creator(project_root: Path, store_url: str):
+    openers = [
+        subprocess.Popen([sys.executable, "-c", OPENER, str(project_root), store_url, f"user{n}"])
+        for n in range(6)
+    ]
+    assert [p.wait(timeout=120) for p in openers] == [0] * 6
+    from stageward.client import Client, LocalTransport
+    from stageward.store.db import access_repo
+    from stageward.testing import make_context
+
+    ctx = make_context(project_root, principal="user0", store_url=store_url, environ={})
+    with ctx.database.transaction(write=False) as conn:
+        creator = access_repo.get_meta(conn, "created_by")
+        admins = [b for b in access_repo.bindings(conn) if b.role == "admin"]
+    assert creator in {f"user{n}" for n in range(6)}
+    assert [(b.principal, b.environment) for b in admins] == [(creator, "*")]
+    verified = Client(LocalTransport(context=make_context(project_root, principal=creator, store_url=store_url,
+                                                          environ={}))).call("audit.verify")
+    assert verified["entries"] == 1
+    ctx.close()
