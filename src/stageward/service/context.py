@@ -37,6 +37,9 @@ class Context:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     clock: Clock = field(default_factory=SystemClock)
     token_bytes: Callable[[int], bytes] = secrets.token_bytes
+    # Set when the caller authenticated with an API key: the key acts in this environment only,
+    # whatever roles its principal holds elsewhere (SPEC §2).
+    bound_environment: str | None = None
     _database: Database | None = field(default=None, repr=False)
     _quick: Any = field(default=None, repr=False)
     _quick_checked: bool = field(default=False, repr=False)

@@ -79,6 +79,8 @@ class Unit:
         return self.ctx.quick_reader()
 
     def can(self, permission: str, environment: str) -> bool:
+        if self.ctx.bound_environment is not None and environment != self.ctx.bound_environment:
+            return False
         return decide(self.principal, permission, environment, self.bindings(), self.teams())
 
     def require(self, permission: str, environment: str) -> None:

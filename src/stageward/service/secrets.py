@@ -1,0 +1,609 @@
+"""Secrets per environment (SPEC §3): set, get, list, history, delete, rotate; and the seams config and runs use.
+
+Values are encrypted before they reach a repository and decrypted only in `get`,
+`SecretStoreSource.reveal` and `values_for_run`; none of them is ever put in an
+audit entry, an error message or a listing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from stageward.errors import BadInput, CheckFailed, NotFound
+from stageward.secrets.durations import format_duration, parse_duration
+from stageward.secrets.envelope import (
+    Keyring,
+    MasterKeyError,
+    create_key_file,
+    decrypt_value,
+    encrypt_value,
+    parse_master_key,
+    read_key_file,
+)
+from stageward.secrets.names import check_name, check_value
+from stageward.secrets.rotation import Generator, parse_generator
+from stageward.service.catalogue import verb
+from stageward.service.clock import timestamp
+from stageward.service.unit import Unit
+from stageward.store.db import access_repo, audit_repo, secrets_repo
+from stageward.store.db.engine import sqlite_path
+
+if TYPE_CHECKING:
+    from stageward.service.context import Context
+
+MASTER_KEY_ID = "secrets.master_key_id"
+DEFAULT_ROTATION_WINDOW = "7d"
+
+
+class SecretExpired(CheckFailed):
+    """A secret's current version is past its expiry: it is not handed out until someone sets or rotates it."""
+
+    code = "secret_expired"
+
+
+# The master key -----------------------------------------------------------------------------------
+
+
+def master_key_file(ctx: Context) -> Path:
+    """Where the master key file lives when STAGEWARD_MASTER_KEY is not set.
+
+    STAGEWARD_MASTER_KEY_FILE if set; for a SQLite store, `master.key` beside the database
+    file; for any other store, a file per store under the user's configuration folder,
+    named by a hash of the store URL (password removed), so two stores never share a key by accident.
+    """
+    configured = ctx.environ.get("STAGEWARD_MASTER_KEY_FILE")
+    if configured:
+        return Path(configured).expanduser()
+    database_file = sqlite_path(ctx.store_url)
+    if database_file is not None:
+        return database_file.parent / "master.key"
+    from sqlalchemy.engine import make_url
+
+    try:
+        identity = make_url(ctx.store_url).set(password=None).render_as_string(hide_password=False)
+    except Exception:  # an unparsable URL fails later, when the store opens; any stable name will do
+        identity = ctx.store_url
+    home = ctx.environ.get("HOME") or str(Path.home())
+    config_home = Path(ctx.environ.get("XDG_CONFIG_HOME") or Path(home) / ".config")
+    return config_home / "stageward" / f"master-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.key"
+
+
+def load_keyring(ctx: Context, conn: Connection, *, create: bool) -> Keyring | None:
+    """The keys derived from the master key; None when there is none yet and CREATE is false.
+
+    A key that does not match the one the store was encrypted with is refused before
+    anything is decrypted or written, and a missing key is never silently replaced by a
+    new one once the store holds anything encrypted with the old.
+    """
+    expected = access_repo.get_meta(conn, MASTER_KEY_ID)
+    if "STAGEWARD_MASTER_KEY" in ctx.environ:
+        source = "STAGEWARD_MASTER_KEY"
+        master = parse_master_key(ctx.environ["STAGEWARD_MASTER_KEY"], source=source)
+    else:
+        path = master_key_file(ctx)
+        source = f"master key file {path}"
+        if path.exists():
+            master = read_key_file(path)
+        elif expected is not None or secrets_repo.has_key_material(conn):
+            raise MasterKeyError(
+                f"no master key: this store's secrets and API keys were encrypted with master key "
+                f"{expected or '(unknown id)'}, but STAGEWARD_MASTER_KEY is not set and {path} does not exist",
+                hint="set STAGEWARD_MASTER_KEY or STAGEWARD_MASTER_KEY_FILE, or restore the key file from its backup",
+            )
+        elif not create:
+            return None
+        else:
+            master = create_key_file(path)
+    keyring = Keyring.from_master(master)
+    if expected is not None and expected != keyring.key_id:
+        raise MasterKeyError(
+            f"wrong master key: {source} has key id {keyring.key_id}, but this store was encrypted "
+            f"with key id {expected}",
+            hint="use the master key this store was created with; nothing was changed",
+        )
+    if expected is None and create:
+        access_repo.set_meta(conn, MASTER_KEY_ID, keyring.key_id)
+    return keyring
+
+
+def _data_key(unit: Unit, keyring: Keyring, environment: str, *, create: bool) -> bytes | None:
+    row = secrets_repo.get_data_key(unit.conn, environment)
+    if row is None:
+        if not create:
+            return None
+        data_key, wrapped = keyring.new_data_key(environment)
+        secrets_repo.add_data_key(unit.conn, environment, wrapped, keyring.key_id, at=unit.now(), by=unit.principal)
+        return data_key
+    return keyring.unwrap_data_key(environment, bytes(row["wrapped_key"]))
+
+
+# Scope and lookups --------------------------------------------------------------------------------
+
+
+def _scope(team: str | None) -> str:
+    return f"team:{team}" if team else "environment"
+
+
+def _team_prefix(unit: Unit, team: str) -> str:
+    row = access_repo.get_team(unit.conn, team)
+    return row["prefix"] if row else f"{team}-"
+
+
+def _applies_here(unit: Unit, row: dict[str, Any]) -> bool:
+    return row["team"] is None or unit.project.project.startswith(_team_prefix(unit, row["team"]))
+
+
+def _visible(unit: Unit, environment: str, name: str) -> dict[str, Any] | None:
+    """The scope of NAME this project resolves in ENVIRONMENT: its team's secret before the environment's.
+
+    When several teams' prefixes match the project name, the longest prefix (the narrowest team) wins.
+    """
+    best: dict[str, Any] | None = None
+    best_length = -1
+    for row in secrets_repo.find_secrets(unit.conn, environment, name):
+        if row["team"] is None:
+            length = 0
+        else:
+            prefix = _team_prefix(unit, row["team"])
+            if not unit.project.project.startswith(prefix):
+                continue
+            length = len(prefix)
+        if length > best_length:
+            best, best_length = row, length
+    return best
+
+
+def _expired(unit: Unit, row: dict[str, Any]) -> bool:
+    return row["expires_at"] is not None and row["expires_at"] <= unit.now()
+
+
+def _exact(unit: Unit, environment: str, name: str, team: str | None) -> dict[str, Any]:
+    row = secrets_repo.get_secret(unit.conn, environment, team, name)
+    if row is None:
+        where = f" for team {team}" if team else ""
+        raise NotFound(f"no secret {name} in {environment}{where}")
+    return row
+
+
+def _resolve(unit: Unit, environment: str, name: str, team: str | None) -> dict[str, Any]:
+    if team is not None:
+        return _exact(unit, environment, name, team)
+    row = _visible(unit, environment, name)
+    if row is None:
+        others = secrets_repo.find_secrets(unit.conn, environment, name)
+        hint = None
+        if others:
+            hint = (
+                f"{name} exists in {environment} only for team(s) "
+                f"{', '.join(str(r['team']) for r in others)}, whose prefix project "
+                f"{unit.project.project!r} does not carry"
+            )
+        raise NotFound(f"no secret {name} in {environment}", hint=hint)
+    return row
+
+
+def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
+    if _expired(unit, row):
+        raise SecretExpired(
+            f"secret {row['name']} in {row['environment']} ({_scope(row['team'])}) expired at "
+            f"{row['expires_at']}",
+            hint=f"set a new value: stageward secrets set {row['name']} --env {row['environment']}"
+            + (" (or: stageward secrets rotate)" if row["rotate_with"] else ""),
+        )
+
+
+def _decrypt(unit: Unit, keyring: Keyring | None, row: dict[str, Any]) -> str:
+    if keyring is None:
+        keyring = load_keyring(unit.ctx, unit.conn, create=False)
+    data_key = _data_key(unit, keyring, row["environment"], create=False) if keyring else None
+    ciphertext = secrets_repo.get_ciphertext(unit.conn, row["id"], row["current_version"])
+    if keyring is None or data_key is None or ciphertext is None:
+        raise NotFound(f"secret {row['name']} in {row['environment']} has no stored value")
+    return decrypt_value(
+        data_key,
+        ciphertext,
+        environment=row["environment"],
+        team=row["team"],
+        name=row["name"],
+        version=row["current_version"],
+    )
+
+
+def _public(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+    """What may be shown about a secret: everything but the value."""
+    return {
+        "environment": row["environment"],
+        "name": row["name"],
+        "scope": _scope(row["team"]),
+        "version": row["current_version"],
+        "expires_at": row["expires_at"],
+        "expired": _expired(unit, row),
+        "rotate_with": row["rotate_with"],
+        "expires_every": format_duration(row["ttl_seconds"]) if row["ttl_seconds"] else None,
+        "applies_here": _applies_here(unit, row),
+        "updated_at": row["updated_at"],
+        "updated_by": row["updated_by"],
+    }
+
+
+def _check_team(unit: Unit, team: str | None) -> None:
+    if team is not None and access_repo.get_team(unit.conn, team) is None:
+        raise NotFound(f"no team {team!r}", hint="create it: stageward team create NAME")
+
+
+def _write_version(
+    unit: Unit,
+    keyring: Keyring,
+    *,
+    environment: str,
+    team: str | None,
+    name: str,
+    value: str,
+    ttl: timedelta | None,
+    rotate_with: str | None,
+    origin: str,
+    existing: dict[str, Any] | None,
+) -> tuple[int, str | None]:
+    data_key = _data_key(unit, keyring, environment, create=True)
+    assert data_key is not None
+    if existing is None:
+        secret_id = secrets_repo.add_secret(
+            unit.conn,
+            environment=environment,
+            team=team,
+            name=name,
+            ttl_seconds=int(ttl.total_seconds()) if ttl else None,
+            rotate_with=rotate_with,
+            at=unit.now(),
+            by=unit.principal,
+        )
+        version = 1
+    else:
+        secret_id = existing["id"]
+        version = secrets_repo.latest_version_number(unit.conn, secret_id) + 1
+    expires_at = timestamp(unit.ctx.clock.now() + ttl) if ttl else None
+    ciphertext = encrypt_value(data_key, value, environment=environment, team=team, name=name, version=version)
+    secrets_repo.add_version(
+        unit.conn, secret_id, version, ciphertext, expires_at=expires_at, at=unit.now(), by=unit.principal, origin=origin
+    )
+    secrets_repo.update_secret(
+        unit.conn,
+        secret_id,
+        current_version=version,
+        ttl_seconds=int(ttl.total_seconds()) if ttl else None,
+        rotate_with=rotate_with,
+    )
+    return version, expires_at
+
+
+# Verbs --------------------------------------------------------------------------------------------
+
+
+@verb("secrets.set", permission="secrets.write", write=True, http=("PUT", "/envs/{env}/secrets/{name}"))
+def set(  # noqa: A001 - the verb is `secrets set`
+    unit: Unit,
+    *,
+    env: str,
+    name: str,
+    value: str | None = None,
+    team: str | None = None,
+    expires_in: str | None = None,
+    rotate_with: str | None = None,
+    generate: bool = False,
+) -> dict[str, Any]:
+    """Store a new version of secret NAME in ENV (the value comes from stdin, never an argument)."""
+    check_name(name)
+    _check_team(unit, team)
+    existing = secrets_repo.get_secret(unit.conn, env, team, name)
+    ttl = parse_duration(expires_in, option="--expires-in") if expires_in else None
+    generator: Generator | None = parse_generator(rotate_with) if rotate_with else None
+    if existing is not None:
+        # Options left out keep the secret's policy: a manual update must not drop its rotation or expiry.
+        if ttl is None and existing["ttl_seconds"]:
+            ttl = timedelta(seconds=existing["ttl_seconds"])
+        if generator is None and existing["rotate_with"]:
+            generator = parse_generator(existing["rotate_with"])
+    if generate:
+        if generator is None:
+            raise BadInput("--generate needs --rotate-with (random:N or a command) to make the value")
+        if value is not None:
+            raise BadInput("--generate makes the value: give no value on stdin with it")
+        text = generator.generate()
+    else:
+        if value is None:
+            raise BadInput("no value given: pipe it on stdin (or use --generate with --rotate-with)")
+        text = check_value(value)
+    keyring = load_keyring(unit.ctx, unit.conn, create=True)
+    assert keyring is not None
+    version, expires_at = _write_version(
+        unit,
+        keyring,
+        environment=env,
+        team=team,
+        name=name,
+        value=text,
+        ttl=ttl,
+        rotate_with=generator.spec if generator else None,
+        origin="set",
+        existing=existing,
+    )
+    unit.audit(
+        environment=env,
+        target=name,
+        details={
+            "scope": _scope(team),
+            "version": version,
+            "expires_at": expires_at,
+            "rotate_with": generator.kind if generator else None,
+        },
+    )
+    return {
+        "environment": env,
+        "name": name,
+        "scope": _scope(team),
+        "version": version,
+        "expires_at": expires_at,
+        "rotate_with": generator.spec if generator else None,
+    }
+
+
+@verb("secrets.get", permission="secrets.read_value", write=True, http=("POST", "/envs/{env}/secrets/{name}/reveal"))
+def get(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
+    """The current value of NAME in ENV (audited)."""
+    check_name(name)
+    row = _resolve(unit, env, name, team)
+    _refuse_expired(unit, row)
+    value = _decrypt(unit, None, row)
+    unit.audit(
+        environment=env,
+        target=name,
+        details={"scope": _scope(row["team"]), "version": row["current_version"]},
+    )
+    return {
+        "environment": env,
+        "name": name,
+        "scope": _scope(row["team"]),
+        "version": row["current_version"],
+        "expires_at": row["expires_at"],
+        "value": value,
+    }
+
+
+@verb("secrets.list", http=("GET", "/secrets"))
+def list(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:  # noqa: A001
+    """Secrets by name, scope, version and expiry, in ENV or everywhere the caller may read config. Never values."""
+    if env is not None:
+        unit.require("config.read", env)
+        environments = [env]
+    else:
+        environments = unit.require_somewhere("config.read")
+    return [_public(unit, row) for row in secrets_repo.all_secrets(unit.conn, environments)]
+
+
+@verb("secrets.history", permission="config.read", http=("GET", "/envs/{env}/secrets/{name}/versions"))
+def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list[dict[str, Any]]:
+    """Every version of NAME in ENV: who set it, when, how, and when it expires. Never values."""
+    check_name(name)
+    rows = [_exact(unit, env, name, team)] if team is not None else secrets_repo.find_secrets(unit.conn, env, name)
+    if not rows:
+        raise NotFound(f"no secret {name} in {env}")
+    out = []
+    for row in rows:
+        for version in secrets_repo.versions(unit.conn, row["id"]):
+            out.append(
+                {
+                    "environment": env,
+                    "name": name,
+                    "scope": _scope(row["team"]),
+                    "version": version["version"],
+                    "current": version["version"] == row["current_version"],
+                    "origin": version["origin"],
+                    "created_at": version["created_at"],
+                    "created_by": version["created_by"],
+                    "expires_at": version["expires_at"],
+                }
+            )
+    return out
+
+
+@verb("secrets.delete", permission="secrets.write", write=True, http=("DELETE", "/envs/{env}/secrets/{name}"))
+def delete(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
+    """Delete NAME from ENV (one scope), every version with it."""
+    check_name(name)
+    row = _exact(unit, env, name, team)
+    versions = secrets_repo.delete_secret(unit.conn, row["id"])
+    unit.audit(environment=env, target=name, details={"scope": _scope(team), "versions": versions})
+    return {"environment": env, "name": name, "scope": _scope(team), "versions_deleted": versions}
+
+
+@verb("secrets.rotate", write=True, http=("POST", "/secrets/rotate"))
+def rotate(unit: Unit, *, env: str | None = None, expiring_within: str | None = None) -> list[dict[str, Any]]:
+    """Rotate secrets that expire within the window and have a generator; list what must be rotated by hand.
+
+    API keys expiring in the window are listed too: they cannot rotate themselves.
+    """
+    window = parse_duration(expiring_within or DEFAULT_ROTATION_WINDOW, option="--expiring-within")
+    if env is not None:
+        unit.require("secrets.write", env)
+        environments = [env]
+    else:
+        environments = unit.require_somewhere("secrets.write")
+    horizon = timestamp(unit.ctx.clock.now() + window)
+    results: list[dict[str, Any]] = []
+    failures: list[str] = []
+    keyring: Keyring | None = None
+    for row in secrets_repo.all_secrets(unit.conn, environments):
+        if row["expires_at"] is None or row["expires_at"] > horizon:
+            continue
+        entry = {
+            "kind": "secret",
+            "environment": row["environment"],
+            "name": row["name"],
+            "scope": _scope(row["team"]),
+            "expires_at": row["expires_at"],
+        }
+        if not row["rotate_with"]:
+            results.append({**entry, "outcome": "rotate by hand", "detail": "no --rotate-with generator"})
+            continue
+        try:
+            generator = parse_generator(row["rotate_with"])
+            value = generator.generate()
+            if keyring is None:
+                keyring = load_keyring(unit.ctx, unit.conn, create=True)
+            assert keyring is not None
+            ttl = timedelta(seconds=row["ttl_seconds"]) if row["ttl_seconds"] else None
+            version, expires_at = _write_version(
+                unit,
+                keyring,
+                environment=row["environment"],
+                team=row["team"],
+                name=row["name"],
+                value=value,
+                ttl=ttl,
+                rotate_with=row["rotate_with"],
+                origin="rotate",
+                existing=row,
+            )
+        except CheckFailed as exc:
+            failures.append(f"{row['environment']}/{row['name']}: {exc.message}")
+            results.append({**entry, "outcome": "failed", "detail": exc.message})
+            unit.audit(
+                environment=row["environment"],
+                target=row["name"],
+                outcome="failed",
+                details={"scope": _scope(row["team"]), "reason": exc.message},
+            )
+            continue
+        results.append(
+            {**entry, "outcome": "rotated", "detail": f"version {version}, expires {expires_at or 'never'}"}
+        )
+        unit.audit(
+            environment=row["environment"],
+            target=row["name"],
+            details={"scope": _scope(row["team"]), "version": version, "generator": generator.kind},
+        )
+    for key in secrets_repo.list_api_keys(unit.conn, environments):
+        if key["revoked_at"] or key["replaced_by"] or key["expires_at"] > horizon:
+            continue
+        results.append(
+            {
+                "kind": "api key",
+                "environment": key["environment"],
+                "name": key["prefix"],
+                "scope": key["principal"],
+                "expires_at": key["expires_at"],
+                "outcome": "rotate by hand",
+                "detail": f"stageward keys rotate {key['prefix']}",
+            }
+        )
+    unit.audit(
+        environment=env,
+        target=None,
+        action="secrets.rotate.run",
+        details={
+            "window": format_duration(int(window.total_seconds())),
+            "rotated": sum(r["outcome"] == "rotated" for r in results),
+            "by_hand": sum(r["outcome"] == "rotate by hand" for r in results),
+            "failed": len(failures),
+        },
+    )
+    if failures:
+        unit.fail_after_commit(CheckFailed(f"{len(failures)} rotation(s) failed: " + "; ".join(failures)))
+    return results
+
+
+# Seams for configuration (`${secret:NAME}`) and runs ----------------------------------------------
+
+
+class SecretStoreSource:
+    """Secrets of one environment as this project sees them (team scope honoured), for `${secret:NAME}`."""
+
+    def __init__(self, unit: Unit, env: str) -> None:
+        self.unit = unit
+        self.env = env
+        self._keyring: Keyring | None = None
+
+    def exists(self, name: str) -> bool:
+        """True when a current, unexpired version of NAME is visible in the environment."""
+        try:
+            check_name(name)
+        except Exception:
+            return False  # no secret can carry a malformed name
+        row = _visible(self.unit, self.env, name)
+        return row is not None and not _expired(self.unit, row)
+
+    def reveal(self, name: str) -> str:
+        """The value of NAME; needs secrets.read_value in the environment; audited (the name, never the value)."""
+        self.unit.require("secrets.read_value", self.env)
+        check_name(name)
+        row = _resolve(self.unit, self.env, name, None)
+        _refuse_expired(self.unit, row)
+        if self._keyring is None:
+            self._keyring = load_keyring(self.unit.ctx, self.unit.conn, create=False)
+        value = _decrypt(self.unit, self._keyring, row)
+        _audit_reveal(
+            self.unit,
+            environment=self.env,
+            target=name,
+            action="secrets.reveal",
+            details={"scope": _scope(row["team"]), "version": row["current_version"], "via": self.unit.spec.name},
+        )
+        return value
+
+
+def values_for_run(unit: Unit, env: str, names: Any = None) -> dict[str, str]:
+    """The values a run in ENV receives, by name (team scope honoured), so its logs can be masked.
+
+    Needs runs.launch in ENV (a run's code sees its secrets; reading them back out is
+    secrets.read_value). With NAMES, exactly those (missing or expired ones are errors);
+    without, every visible, unexpired secret. One audit entry names what was delivered.
+    """
+    unit.require("runs.launch", env)
+    if names is None:
+        rows = []
+        for name in sorted({r["name"] for r in secrets_repo.find_secrets(unit.conn, env)}):
+            row = _visible(unit, env, name)
+            if row is not None and not _expired(unit, row):
+                rows.append(row)
+    else:
+        rows = []
+        for name in names:
+            check_name(name)
+            row = _resolve(unit, env, name, None)
+            _refuse_expired(unit, row)
+            rows.append(row)
+    if not rows:
+        return {}
+    keyring = load_keyring(unit.ctx, unit.conn, create=False)
+    values = {row["name"]: _decrypt(unit, keyring, row) for row in rows}
+    _audit_reveal(
+        unit,
+        environment=env,
+        target=None,
+        action="secrets.deliver",
+        details={"names": sorted(values), "via": unit.spec.name},
+    )
+    return values
+
+
+def _audit_reveal(unit: Unit, *, environment: str, target: str | None, action: str, details: dict[str, Any]) -> None:
+    """Audit a reveal before the value leaves: in the unit when it writes, else in a transaction of its own."""
+    if unit.conn.info.get("stageward_write"):
+        unit.audit(environment=environment, target=target, action=action, details=details)
+        return
+    with unit.ctx.database.transaction(write=True) as conn:
+        audit_repo.append(
+            conn,
+            time=unit.now(),
+            principal=unit.principal,
+            action=action,
+            environment=environment,
+            target=target,
+            outcome="ok",
+            details=details,
+        )
