@@ -46,7 +46,9 @@ def list_keys(
 
 
 @app.command("revoke")
-def revoke(prefix: str = typer.Argument(..., help="The key's prefix, as keys list shows it."), as_json: bool = JSON) -> None:
+def revoke(
+    prefix: str = typer.Argument(..., help="The key's prefix, as keys list shows it."), as_json: bool = JSON
+) -> None:
     """Revoke a key at once."""
     result = call("keys.revoke", prefix=prefix)
     render.done(f"revoked {prefix} ({result['principal']} in {result['environment']})", as_json=as_json, data=result)

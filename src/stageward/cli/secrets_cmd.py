@@ -10,7 +10,9 @@ from stageward.cli import render
 from stageward.cli.options import ENV, ENV_OPTIONAL, JSON
 from stageward.cli.state import call
 
-app = typer.Typer(help="Encrypted secrets per environment (values read from stdin, never printed).", no_args_is_help=True)
+app = typer.Typer(
+    help="Encrypted secrets per environment (values read from stdin, never printed).", no_args_is_help=True
+)
 
 TEAM = typer.Option(None, "--team", help="Narrow the secret to one team's projects (name prefix).")
 _COLUMNS = ["environment", "name", "scope", "version", "expires_at", "rotate_with", "applies_here", "updated_by"]
@@ -23,7 +25,7 @@ def _read_value(name: str) -> str:
     if sys.stdin is None:
         from stageward.errors import BadInput
 
-        raise BadInput("no stdin to read the value from: pipe it in (printf %s \"$VALUE\" | stageward secrets set ...)")
+        raise BadInput('no stdin to read the value from: pipe it in (printf %s "$VALUE" | stageward secrets set ...)')
     if sys.stdin.isatty():
         import getpass
 
@@ -112,8 +114,6 @@ def rotate(
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Rotate what has a generator and expires within the window; list what must be rotated by hand, API keys included."""
+    """Rotate what expires within the window and has a generator; list what needs a hand (API keys too)."""
     rows = call("secrets.rotate", env=env, expiring_within=expiring_within)
-    render.table(
-        rows, ["kind", "environment", "name", "scope", "expires_at", "outcome", "detail"], as_json=as_json
-    )
+    render.table(rows, ["kind", "environment", "name", "scope", "expires_at", "outcome", "detail"], as_json=as_json)

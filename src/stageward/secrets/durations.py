@@ -18,9 +18,7 @@ def parse_duration(text: str, *, option: str = "duration") -> timedelta:
     """`30d` -> 30 days. Units s, m, h, d, w; parts may be combined (`1d12h`). Zero is refused."""
     cleaned = text.strip().lower()
     if not _WHOLE.match(cleaned):
-        raise BadInput(
-            f"{option} {text!r}: expected a number and a unit (s, m, h, d or w), for example 30d or 12h"
-        )
+        raise BadInput(f"{option} {text!r}: expected a number and a unit (s, m, h, d or w), for example 30d or 12h")
     seconds = sum(int(number) * _UNITS[unit] for number, unit in _PART.findall(cleaned))
     if seconds <= 0:
         raise BadInput(f"{option} {text!r}: expected a duration greater than zero")

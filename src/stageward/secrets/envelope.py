@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import json
@@ -61,7 +62,7 @@ def parse_master_key(text: str, *, source: str) -> bytes:
     except (binascii.Error, ValueError):
         raise MasterKeyError(
             f"{source} is not base64: expected 32 bytes in base64 (44 characters)",
-            hint="make one with: python -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'",
+            hint="make one with: python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())'",
         ) from None
     if len(key) != KEY_BYTES:
         raise MasterKeyError(f"{source} decodes to {len(key)} bytes: expected {KEY_BYTES} (AES-256)")
@@ -100,10 +101,8 @@ def create_key_file(path: Path) -> bytes:
             handle.write(generate_master_key() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        try:
+        with contextlib.suppress(FileExistsError):  # another process won: use its key
             os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process won; use its key
     finally:
         temporary.unlink(missing_ok=True)
     return read_key_file(path)

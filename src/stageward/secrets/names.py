@@ -54,7 +54,7 @@ def check_value(raw: bytes | str) -> str:
         except UnicodeDecodeError as exc:
             raise BadInput(f"secret value is not UTF-8 text (invalid byte at offset {exc.start})") from None
     if text == "":
-        raise BadInput("secret value is empty", hint="pipe the value on stdin: printf %s \"$VALUE\" | stageward ...")
+        raise BadInput("secret value is empty", hint='pipe the value on stdin: printf %s "$VALUE" | stageward ...')
     return text
 
 

@@ -68,7 +68,9 @@ def _run_command(argv: tuple[str, ...]) -> str:
     except FileNotFoundError:
         raise CheckFailed(f"rotation command {name!r} not found") from None
     except subprocess.TimeoutExpired:
-        raise CheckFailed(f"rotation command {name!r} ran past {COMMAND_TIMEOUT_SECONDS:.0f} s and was stopped") from None
+        raise CheckFailed(
+            f"rotation command {name!r} ran past {COMMAND_TIMEOUT_SECONDS:.0f} s and was stopped"
+        ) from None
     except OSError as exc:
         raise CheckFailed(f"rotation command {name!r} could not start ({type(exc).__name__})") from None
     if finished.returncode != 0:

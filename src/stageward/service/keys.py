@@ -91,7 +91,7 @@ def _issue(unit: Unit, keyring: Keyring, *, principal: str, environment: str, tt
 
 
 @verb("keys.create", write=True, http=("POST", "/envs/{env}/keys"))
-def create(unit: Unit, *, env: str, principal: str, ttl: str = DEFAULT_TTL) -> dict[str, Any]:
+def create_key(unit: Unit, *, env: str, principal: str, ttl: str = DEFAULT_TTL) -> dict[str, Any]:
     """A new API key for PRINCIPAL in ENV, shown once."""
     if principal_kind(principal) == "team":
         raise BadInput(f"--principal {principal}: a key acts as one user or service principal, not a team")
@@ -107,9 +107,7 @@ def create(unit: Unit, *, env: str, principal: str, ttl: str = DEFAULT_TTL) -> d
 
 
 @verb("keys.list", http=("GET", "/keys"))
-def list(  # noqa: A001
-    unit: Unit, *, env: str | None = None, principal: str | None = None
-) -> list[dict[str, Any]]:
+def list_keys(unit: Unit, *, env: str | None = None, principal: str | None = None) -> list[dict[str, Any]]:
     """Keys by prefix, principal, expiry and last use: all keys where you manage access, your own anywhere."""
     environments = [env] if env is not None else [*unit.ctx.project.spec.environments]
     if env is not None:
@@ -132,18 +130,23 @@ def _key(unit: Unit, prefix: str) -> dict[str, Any]:
 
 
 @verb("keys.revoke", write=True, http=("POST", "/keys/{prefix}/revoke"))
-def revoke(unit: Unit, *, prefix: str) -> dict[str, Any]:
+def revoke_key(unit: Unit, *, prefix: str) -> dict[str, Any]:
     """Revoke the key PREFIX at once."""
     row = _key(unit, prefix)
     if row["revoked_at"]:
         raise Conflict(f"API key {prefix} was already revoked at {row['revoked_at']} by {row['revoked_by']}")
     secrets_repo.revoke_api_key(unit.conn, prefix, at=unit.now(), by=unit.principal)
     unit.audit(environment=row["environment"], target=prefix, details={"principal": row["principal"]})
-    return {"prefix": prefix, "principal": row["principal"], "environment": row["environment"], "revoked_at": unit.now()}
+    return {
+        "prefix": prefix,
+        "principal": row["principal"],
+        "environment": row["environment"],
+        "revoked_at": unit.now(),
+    }
 
 
 @verb("keys.rotate", write=True, http=("POST", "/keys/{prefix}/rotate"))
-def rotate(unit: Unit, *, prefix: str, overlap: str = "7d") -> dict[str, Any]:
+def rotate_key(unit: Unit, *, prefix: str, overlap: str = "7d") -> dict[str, Any]:
     """A successor of key PREFIX, shown once; the old key stays valid for the overlap, then expires."""
     row = _key(unit, prefix)
     now = unit.now()

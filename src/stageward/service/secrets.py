@@ -12,8 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
 from stageward.errors import BadInput, CheckFailed, NotFound
 from stageward.secrets.durations import format_duration, parse_duration
 from stageward.secrets.envelope import (
@@ -34,6 +32,8 @@ from stageward.store.db import access_repo, audit_repo, secrets_repo
 from stageward.store.db.engine import sqlite_path
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from stageward.service.context import Context
 
 MASTER_KEY_ID = "secrets.master_key_id"
@@ -190,8 +190,7 @@ def _resolve(unit: Unit, environment: str, name: str, team: str | None) -> dict[
 def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
     if _expired(unit, row):
         raise SecretExpired(
-            f"secret {row['name']} in {row['environment']} ({_scope(row['team'])}) expired at "
-            f"{row['expires_at']}",
+            f"secret {row['name']} in {row['environment']} ({_scope(row['team'])}) expired at {row['expires_at']}",
             hint=f"set a new value: stageward secrets set {row['name']} --env {row['environment']}"
             + (" (or: stageward secrets rotate)" if row["rotate_with"] else ""),
         )
@@ -269,7 +268,14 @@ def _write_version(
     expires_at = timestamp(unit.ctx.clock.now() + ttl) if ttl else None
     ciphertext = encrypt_value(data_key, value, environment=environment, team=team, name=name, version=version)
     secrets_repo.add_version(
-        unit.conn, secret_id, version, ciphertext, expires_at=expires_at, at=unit.now(), by=unit.principal, origin=origin
+        unit.conn,
+        secret_id,
+        version,
+        ciphertext,
+        expires_at=expires_at,
+        at=unit.now(),
+        by=unit.principal,
+        origin=origin,
     )
     secrets_repo.update_secret(
         unit.conn,
@@ -285,7 +291,7 @@ def _write_version(
 
 
 @verb("secrets.set", permission="secrets.write", write=True, http=("PUT", "/envs/{env}/secrets/{name}"))
-def set(  # noqa: A001 - the verb is `secrets set`
+def set_secret(
     unit: Unit,
     *,
     env: str,
@@ -353,7 +359,7 @@ def set(  # noqa: A001 - the verb is `secrets set`
 
 
 @verb("secrets.get", permission="secrets.read_value", write=True, http=("POST", "/envs/{env}/secrets/{name}/reveal"))
-def get(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
+def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
     """The current value of NAME in ENV (audited)."""
     check_name(name)
     row = _resolve(unit, env, name, team)
@@ -375,7 +381,7 @@ def get(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str
 
 
 @verb("secrets.list", http=("GET", "/secrets"))
-def list(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:  # noqa: A001
+def list_secrets(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
     """Secrets by name, scope, version and expiry, in ENV or everywhere the caller may read config. Never values."""
     if env is not None:
         unit.require("config.read", env)
@@ -412,7 +418,7 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
 
 
 @verb("secrets.delete", permission="secrets.write", write=True, http=("DELETE", "/envs/{env}/secrets/{name}"))
-def delete(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
+def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
     """Delete NAME from ENV (one scope), every version with it."""
     check_name(name)
     row = _exact(unit, env, name, team)
@@ -422,7 +428,7 @@ def delete(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[
 
 
 @verb("secrets.rotate", write=True, http=("POST", "/secrets/rotate"))
-def rotate(unit: Unit, *, env: str | None = None, expiring_within: str | None = None) -> list[dict[str, Any]]:
+def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str | None = None) -> list[dict[str, Any]]:
     """Rotate secrets that expire within the window and have a generator; list what must be rotated by hand.
 
     API keys expiring in the window are listed too: they cannot rotate themselves.
@@ -479,9 +485,7 @@ def rotate(unit: Unit, *, env: str | None = None, expiring_within: str | None = 
                 details={"scope": _scope(row["team"]), "reason": exc.message},
             )
             continue
-        results.append(
-            {**entry, "outcome": "rotated", "detail": f"version {version}, expires {expires_at or 'never'}"}
-        )
+        results.append({**entry, "outcome": "rotated", "detail": f"version {version}, expires {expires_at or 'never'}"})
         unit.audit(
             environment=row["environment"],
             target=row["name"],

@@ -11,7 +11,6 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from stageward.store.db.schema_secrets import api_keys, secret_data_keys, secret_versions, secrets
 
-
 # Data keys ----------------------------------------------------------------------------------------
 
 
