@@ -70,6 +70,12 @@ class Unit:
                 from stageward.store.db import access_repo
 
                 self._bindings = access_repo.bindings_for(self.conn, holders)
+            bound = self.ctx.bound_environment
+            if bound is not None:
+                # An API key's roles reach its own environment only: "*" narrows to it, others drop.
+                self._bindings = [
+                    Binding(b.principal, b.role, bound) for b in self._bindings if b.environment in (bound, "*")
+                ]
         return self._bindings
 
     def _quick_reader(self) -> Any:
