@@ -15,8 +15,14 @@ from stageward.secrets.rotation import ALPHABET, parse_generator
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("30d", timedelta(days=30)), ("12h", timedelta(hours=12)), ("90m", timedelta(minutes=90)),
-     ("2w", timedelta(weeks=2)), ("1d12h", timedelta(hours=36)), (" 45S ", timedelta(seconds=45))],
+    [
+        ("30d", timedelta(days=30)),
+        ("12h", timedelta(hours=12)),
+        ("90m", timedelta(minutes=90)),
+        ("2w", timedelta(weeks=2)),
+        ("1d12h", timedelta(hours=36)),
+        (" 45S ", timedelta(seconds=45)),
+    ],
 )
 def test_durations(text: str, expected: timedelta):
     assert parse_duration(text) == expected
@@ -24,8 +30,13 @@ def test_durations(text: str, expected: timedelta):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("30", "expected a number and a unit"), ("d30", "expected a number and a unit"),
-     ("1.5d", "expected a number and a unit"), ("0d", "greater than zero"), ("4000d", "at most 10 years")],
+    [
+        ("30", "expected a number and a unit"),
+        ("d30", "expected a number and a unit"),
+        ("1.5d", "expected a number and a unit"),
+        ("0d", "greater than zero"),
+        ("4000d", "at most 10 years"),
+    ],
 )
 def test_bad_durations_name_the_option(text: str, message: str):
     with pytest.raises(BadInput, match=message) as caught:
@@ -88,8 +99,13 @@ def test_random_generator():
 
 @pytest.mark.parametrize(
     ("spec", "message"),
-    [("random:8", "N from 16 to 4096"), ("random:x", "expected random:N"), ("random:", "expected random:N"),
-     ("", "--rotate-with is empty"), ("'unclosed", "cannot split the command")],
+    [
+        ("random:8", "N from 16 to 4096"),
+        ("random:x", "expected random:N"),
+        ("random:", "expected random:N"),
+        ("", "--rotate-with is empty"),
+        ("'unclosed", "cannot split the command"),
+    ],
 )
 def test_bad_generators(spec: str, message: str):
     with pytest.raises(BadInput, match=message):
@@ -103,11 +119,13 @@ def test_command_generator_takes_stdout_without_its_newline():
 
 @pytest.mark.parametrize(
     ("code", "message"),
-    [("import sys; print('leaked-value'); sys.exit(3)", "exited 3"),
-     ("print('')", "printed no usable value: secret value is empty")],
+    [
+        ("import sys; print('leaked-value'); sys.exit(3)", "exited 3"),
+        ("print('')", "printed no usable value: secret value is empty"),
+    ],
 )
 def test_a_failing_command_says_how_without_its_output(code: str, message: str):
-    generator = parse_generator(f"{sys.executable} -c \"{code}\"")
+    generator = parse_generator(f'{sys.executable} -c "{code}"')
     with pytest.raises(CheckFailed, match=message) as caught:
         generator.generate()
     assert "leaked-value" not in caught.value.format_message()

@@ -1,4 +1,4 @@
-"""API keys: shown once, stored as a keyed hash, listed, revoked, rotated with overlap, never outside their environment."""
+"""API keys: shown once, stored as a keyed hash, revoked, rotated with overlap, never outside their environment."""
 
 from __future__ import annotations
 

@@ -88,9 +88,7 @@ def test_expired_secrets_are_not_handed_out(sw, clock):
     clock.advance(hours=2)
     with pytest.raises(SecretExpired) as caught:
         alice.call("secrets.get", env="development", name="SHORT")
-    assert caught.value.message == (
-        "secret SHORT in development (environment) expired at 2026-11-25T13:00:00.000000Z"
-    )
+    assert caught.value.message == ("secret SHORT in development (environment) expired at 2026-11-25T13:00:00.000000Z")
     assert caught.value.exit_code == 1 and CANARY not in caught.value.format_message()
     assert alice.call("secrets.list", env="development")[0]["expired"] is True
 
@@ -114,7 +112,7 @@ def test_bad_input_is_refused_before_anything_is_written(sw):
 
 def test_large_and_unicode_values_round_trip(sw):
     alice = sw("alice")
-    big = ("ü" * 32_768)  # 64 KiB of UTF-8 exactly
+    big = "ü" * 32_768  # 64 KiB of UTF-8 exactly
     alice.call("secrets.set", env="sandbox", name="BIG", value=big)
     assert alice.call("secrets.get", env="sandbox", name="BIG")["value"] == big
     from stageward.errors import TooLarge
@@ -130,7 +128,11 @@ def test_rotate_generates_lists_by_hand_and_reports_failures(sw, clock):
     alice.call("secrets.set", env="production", name="MANUAL", value=CANARY, expires_in="3d")
     alice.call("secrets.set", env="production", name="LATER", value=CANARY, expires_in="90d", rotate_with="random:16")
     alice.call(
-        "secrets.set", env="staging", name="BROKEN", value=CANARY, expires_in="1d",
+        "secrets.set",
+        env="staging",
+        name="BROKEN",
+        value=CANARY,
+        expires_in="1d",
         rotate_with=f"{sys.executable} -c 'import sys; sys.exit(4)'",
     )
     key = alice.call("keys.create", principal="spn:ci", env="production", ttl="2d")
@@ -199,8 +201,11 @@ def test_a_wrong_master_key_is_refused_and_changes_nothing(sw, secret_context_fo
         ("secrets.set", {"env": "staging", "name": "NEW", "value": "new"}),
         ("keys.create", {"env": "staging", "principal": "spn:ci"}),
     ]:
-        with pytest.raises(MasterKeyError, match=r"wrong master key: STAGEWARD_MASTER_KEY has key id [0-9a-f]{16}, "
-                           r"but this store was encrypted with key id [0-9a-f]{16}") as caught:
+        with pytest.raises(
+            MasterKeyError,
+            match=r"wrong master key: STAGEWARD_MASTER_KEY has key id [0-9a-f]{16}, "
+            r"but this store was encrypted with key id [0-9a-f]{16}",
+        ) as caught:
             wrong.call(verb, **arguments)
         assert caught.value.exit_code == 2
     assert _audit_head(secret_context_for) == before
@@ -211,8 +216,11 @@ def test_a_lost_key_file_is_never_silently_replaced(sw, secret_context_for, key_
     sw("alice").call("secrets.set", env="production", name="DB_PASSWORD", value=CANARY)
     saved = key_file.read_bytes()
     key_file.unlink()
-    with pytest.raises(MasterKeyError, match=r"no master key: this store's secrets and API keys were encrypted "
-                       r"with master key [0-9a-f]{16}, but STAGEWARD_MASTER_KEY is not set and .* does not exist"):
+    with pytest.raises(
+        MasterKeyError,
+        match=r"no master key: this store's secrets and API keys were encrypted "
+        r"with master key [0-9a-f]{16}, but STAGEWARD_MASTER_KEY is not set and .* does not exist",
+    ):
         sw("alice").call("secrets.set", env="staging", name="NEW", value="v")
     assert not key_file.exists()
     key_file.write_bytes(saved)
@@ -225,6 +233,7 @@ def test_the_master_key_from_the_environment_works_alone(sw, tmp_path: Path, key
     alice = sw("alice", STAGEWARD_MASTER_KEY=master)
     alice.call("secrets.set", env="production", name="DB_PASSWORD", value=CANARY)
     assert not key_file.exists()  # no file is made when the key comes from the environment
-    assert sw("alice", STAGEWARD_MASTER_KEY=master).call("secrets.get", env="production", name="DB_PASSWORD")[
-        "value"
-    ] == CANARY
+    assert (
+        sw("alice", STAGEWARD_MASTER_KEY=master).call("secrets.get", env="production", name="DB_PASSWORD")["value"]
+        == CANARY
+    )

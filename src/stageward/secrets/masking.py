@@ -18,11 +18,11 @@ MASK = "***"
 class _Masker(Generic[AnyStr]):
     def __init__(self, values: Iterable[AnyStr], mask: AnyStr) -> None:
         # Longest first: when one value starts another, the longer one is masked whole.
-        self._values = sorted({v for v in values if v}, key=len, reverse=True)
-        self._mask = mask
+        self._values: list[AnyStr] = sorted({v for v in values if v}, key=len, reverse=True)
+        self._mask: AnyStr = mask
         self._pattern: re.Pattern[AnyStr] | None = None
         if self._values:
-            bar: AnyStr = "|" if isinstance(mask, str) else b"|"  # type: ignore[assignment]
+            bar: AnyStr = "|" if isinstance(mask, str) else b"|"
             self._pattern = re.compile(bar.join(re.escape(v) for v in self._values))
         self._pending: AnyStr = mask[:0]
 

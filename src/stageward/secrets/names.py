@@ -33,7 +33,7 @@ def check_name(name: str) -> str:
     if not (name[0].isascii() and (name[0].isalpha() or name[0] == "_")):
         raise BadInput(f"secret name {name!r}: starts with {_describe(name[0])}; expected {expected}")
     bad = next(c for c in name if not (c.isascii() and (c.isalnum() or c in "_.-")))
-    shown = name if all(c.isascii() and c.isprintable() for c in name) else ascii(name)
+    shown = repr(name) if all(c.isascii() and c.isprintable() for c in name) else ascii(name)
     raise BadInput(f"secret name {shown}: contains {_describe(bad)}; expected {expected}")
 
 
