@@ -1,0 +1,108 @@
+"""Demo steps of secrets and API keys: a secret that never shows, a denied read, a key kept to its environment."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+
+from stageward.demo import StepFailed, Walk
+from stageward.errors import Denied
+
+# Stands in for a real database password; the walk checks it never comes out where it should not.
+DEMO_VALUE = "pg-Pr0d-7c1e9a52"
+
+
+def steps(walk: Walk) -> None:
+    alice = walk.as_("alice")
+    bob = walk.as_("bob")
+
+    def set_from_stdin() -> str:
+        from stageward.secrets.names import check_value, strip_one_newline
+
+        stdin = io.BytesIO(f"{DEMO_VALUE}\n".encode())  # as `printf ... | stageward secrets set` delivers it
+        value = check_value(strip_one_newline(stdin.read()))
+        result = alice.call("secrets.set", env="production", name="DB_PASSWORD", value=value, expires_in="30d")
+        alice.call("secrets.set", env="development", name="DB_PASSWORD", value="dev-password-1")
+        if DEMO_VALUE in json.dumps(result):
+            raise StepFailed("secrets set echoed the value")
+        return (
+            f"stageward secrets set DB_PASSWORD --env production --expires-in 30d < stdin -> version "
+            f"{result['version']}, expires {result['expires_at'][:10]}"
+        )
+
+    walk.step("alice stores the production database password from stdin", set_from_stdin)
+
+    def never_printed() -> str:
+        shown = json.dumps(
+            [
+                alice.call("secrets.list"),
+                alice.call("secrets.history", env="production", name="DB_PASSWORD"),
+                alice.call("audit.export"),
+            ]
+        )
+        store = walk.root / ".stageward"
+        raw = b"".join(p.read_bytes() for p in store.iterdir() if p.name.startswith("stageward.db"))
+        places = {"listings and audit export": DEMO_VALUE in shown, "database file": DEMO_VALUE.encode() in raw}
+        leaked = [where for where, found in places.items() if found]
+        if leaked:
+            raise StepFailed(f"the value appears in: {', '.join(leaked)}")
+        key_mode = stat.S_IMODE((store / "master.key").stat().st_mode)
+        if key_mode != 0o600:
+            raise StepFailed(f"the master key file has mode {key_mode:04o}, expected 0600")
+        return (
+            "not in secrets list/history, the audit export or the database file (AES-256-GCM); "
+            "master key in .stageward/master.key, mode 0600"
+        )
+
+    walk.step("the value is never printed or stored in the clear", never_printed)
+
+    def denied_get() -> str:
+        error = walk.expect_error(Denied, lambda: bob.call("secrets.get", env="production", name="DB_PASSWORD"))
+        entries = alice.call("audit.list", env="production", action="secrets.get")
+        if not any(e["principal"] == "bob" and e["outcome"] == "denied" for e in entries):
+            raise StepFailed("bob's denied read is missing from the audit log")
+        return f"exit {error.exit_code}: {error.message} (audited)"
+
+    walk.step("bob tries stageward secrets get DB_PASSWORD --env production", denied_get)
+
+    def masked() -> str:
+        from stageward.secrets.masking import StreamMasker
+
+        masker = StreamMasker([DEMO_VALUE])
+        chunks = ["connecting as app with password pg-Pr0", "d-7c1e9a52 ... ok\n"]  # the value split in two reads
+        out = "".join(masker.feed(chunk) for chunk in chunks) + masker.flush()
+        if DEMO_VALUE in out or "***" not in out:
+            raise StepFailed(f"masking failed: {out!r}")
+        return f"a run's log, the value split across two reads: {out.strip()!r}"
+
+    walk.step("values delivered to a run are masked in its logs", masked)
+
+    def key_kept_home() -> str:
+        from stageward.client import Client, LocalTransport
+        from stageward.service.context import open_context
+        from stageward.service.keys import authenticate
+
+        for env in ("development", "production"):
+            alice.call("access.grant", principal="spn:lp-ci", role="deployer", env=env)
+        created = alice.call("keys.create", principal="spn:lp-ci", env="development", ttl="30d")
+        ctx = open_context(walk.root, principal="alice", environ=walk.environ)
+        try:
+            principal, environment = authenticate(ctx, created["key"])
+        finally:
+            ctx.close()
+        keyed_ctx = open_context(walk.root, principal=principal, environ=walk.environ)
+        keyed_ctx.bound_environment = environment
+        with Client(LocalTransport(context=keyed_ctx)) as keyed:
+            at_home = keyed.call("secrets.get", env="development", name="DB_PASSWORD")
+            if at_home["value"] != "dev-password-1":
+                raise StepFailed("the development key could not read the development secret")
+            error = walk.expect_error(
+                Denied, lambda: keyed.call("secrets.get", env="production", name="DB_PASSWORD")
+            )
+        return (
+            f"{created['prefix']}... acts as {principal} in {environment} only: reads development's secret; "
+            f"in production, though spn:lp-ci is deployer there: exit {error.exit_code}"
+        )
+
+    walk.step("an API key for development is refused in production", key_kept_home)
