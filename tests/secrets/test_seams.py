@@ -15,8 +15,10 @@ from tests.secrets.conftest import CANARY
 
 # Verbs standing in for their future callers: `config show --reveal` (a read verb) and `run` (a write verb).
 @verb("secretstest.resolve")
-def _resolve(unit: Unit, *, env: str, names: list[str], reveal: bool = True) -> dict[str, Any]:
+def _resolve(unit: Unit, *, env: str, names: list[str], reveal: bool = True, many: bool = False) -> dict[str, Any]:
     source = SecretStoreSource(unit, env)
+    if many:
+        return source.reveal_many(names)
     if not reveal:
         return {name: source.exists(name) for name in names}
     return {name: source.reveal(name) for name in names}
@@ -52,6 +54,12 @@ def test_reveal_checks_access_audits_and_fails_clearly(sw, secret_context_for, c
     reveal = alice.call("audit.list", env="production", action="secrets.reveal")[-1]
     assert (reveal["principal"], reveal["target"], reveal["details"]["via"]) == ("alice", "DB", "secretstest.resolve")
     assert CANARY not in str(reveal)
+    alice.call("secrets.set", env="production", name="OTHER", value="other-value")
+    both = _resolve(secret_context_for("alice"), env="production", names=["DB", "OTHER", "DB"], many=True)
+    assert both == {"DB": CANARY, "OTHER": "other-value"}
+    entry = alice.call("audit.list", env="production", action="secrets.reveal")[-1]
+    assert [s["name"] for s in entry["details"]["secrets"]] == ["DB", "OTHER"] and entry["target"] is None
+    assert CANARY not in str(entry) and "other-value" not in str(entry)
     alice.call("access.grant", principal="bob", role="developer", env="production")
     with pytest.raises(Denied, match="bob lacks secrets.read_value in production"):
         _resolve(secret_context_for("bob"), env="production", names=["DB"])

@@ -202,10 +202,10 @@ class KeyAuthenticator:
                 hint="keys are shown once by stageward keys create; copy the whole key",
             )
         prefix = key_prefix(presented)
-        with self.ctx.database.transaction(write=False) as conn:
-            if self._keyring is None:
+        if self._keyring is None:
+            with self.ctx.database.transaction(write=False) as conn:
                 self._keyring = load_keyring(self.ctx, conn, create=False)
-            row = secrets_repo.api_key_by_prefix(conn, prefix)
+        row = secrets_repo.api_key_for_authentication(self.ctx.database, prefix)
         digest = self._keyring.api_key_digest(presented) if self._keyring else self._decoy
         stored = row["digest"] if row is not None else self._decoy
         matched = hmac.compare_digest(digest, stored)

@@ -8,6 +8,7 @@ audit entry, an error message or a listing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -138,53 +139,94 @@ def _applies_here(unit: Unit, row: dict[str, Any]) -> bool:
     return row["team"] is None or unit.project.project.startswith(_team_prefix(unit, row["team"]))
 
 
-def _visible(unit: Unit, environment: str, name: str) -> dict[str, Any] | None:
-    """The scope of NAME this project resolves in ENVIRONMENT: its team's secret before the environment's.
-
-    When several teams' prefixes match the project name, the longest prefix (the narrowest team) wins.
-    """
-    best: dict[str, Any] | None = None
-    best_length = -1
-    for row in secrets_repo.find_secrets(unit.conn, environment, name):
-        if row["team"] is None:
-            length = 0
-        else:
-            prefix = _team_prefix(unit, row["team"])
-            if not unit.project.project.startswith(prefix):
-                continue
-            length = len(prefix)
-        if length > best_length:
-            best, best_length = row, length
-    return best
-
-
 def _expired(unit: Unit, row: dict[str, Any]) -> bool:
     return row["expires_at"] is not None and row["expires_at"] <= unit.now()
 
 
-def _exact(unit: Unit, environment: str, name: str, team: str | None) -> dict[str, Any]:
-    row = secrets_repo.get_secret(unit.conn, environment, team, name)
-    if row is None:
+class _Environment:
+    """One environment's secrets as this unit sees them, read once: rows, team prefixes, the data key."""
+
+    def __init__(self, unit: Unit, environment: str) -> None:
+        self.unit = unit
+        self.environment = environment
+        self._rows: dict[str, list[dict[str, Any]]] | None = None
+        self._prefixes: dict[str, str] = {}
+        self._data_key: bytes | None = None
+
+    def rows(self, name: str) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = {}
+            for row in secrets_repo.find_secrets(self.unit.conn, self.environment, with_ciphertext=True):
+                self._rows.setdefault(row["name"], []).append(row)
+        return self._rows.get(name, [])
+
+    def names(self) -> list[str]:
+        self.rows("")
+        assert self._rows is not None
+        return sorted(self._rows)
+
+    def prefix(self, team: str) -> str:
+        if team not in self._prefixes:
+            self._prefixes[team] = _team_prefix(self.unit, team)
+        return self._prefixes[team]
+
+    def visible(self, name: str) -> dict[str, Any] | None:
+        """The scope of NAME this project resolves: its team's secret before the environment's.
+
+        When several teams' prefixes match the project name, the longest prefix (the narrowest team) wins.
+        """
+        best: dict[str, Any] | None = None
+        best_length = -1
+        for row in self.rows(name):
+            if row["team"] is None:
+                length = 0
+            else:
+                prefix = self.prefix(row["team"])
+                if not self.unit.project.project.startswith(prefix):
+                    continue
+                length = len(prefix)
+            if length > best_length:
+                best, best_length = row, length
+        return best
+
+    def exact(self, name: str, team: str | None) -> dict[str, Any]:
+        for row in self.rows(name):
+            if row["team"] == team:
+                return row
         where = f" for team {team}" if team else ""
-        raise NotFound(f"no secret {name} in {environment}{where}")
-    return row
+        raise NotFound(f"no secret {name} in {self.environment}{where}")
 
+    def resolve(self, name: str, team: str | None = None) -> dict[str, Any]:
+        """The row NAME resolves to (exactly TEAM's when given); NotFound saying why when none."""
+        if team is not None:
+            return self.exact(name, team)
+        row = self.visible(name)
+        if row is None:
+            others = self.rows(name)
+            hint = None
+            if others:
+                hint = (
+                    f"{name} exists in {self.environment} only for team(s) "
+                    f"{', '.join(str(r['team']) for r in others)}, whose prefix project "
+                    f"{self.unit.project.project!r} does not carry"
+                )
+            raise NotFound(f"no secret {name} in {self.environment}", hint=hint)
+        return row
 
-def _resolve(unit: Unit, environment: str, name: str, team: str | None) -> dict[str, Any]:
-    if team is not None:
-        return _exact(unit, environment, name, team)
-    row = _visible(unit, environment, name)
-    if row is None:
-        others = secrets_repo.find_secrets(unit.conn, environment, name)
-        hint = None
-        if others:
-            hint = (
-                f"{name} exists in {environment} only for team(s) "
-                f"{', '.join(str(r['team']) for r in others)}, whose prefix project "
-                f"{unit.project.project!r} does not carry"
-            )
-        raise NotFound(f"no secret {name} in {environment}", hint=hint)
-    return row
+    def decrypt(self, row: dict[str, Any]) -> str:
+        if self._data_key is None:
+            keyring = load_keyring(self.unit.ctx, self.unit.conn, create=False)
+            self._data_key = _data_key(self.unit, keyring, self.environment, create=False) if keyring else None
+            if self._data_key is None:
+                raise NotFound(f"secret {row['name']} in {self.environment} has no stored value")
+        return decrypt_value(
+            self._data_key,
+            bytes(row["ciphertext"]),
+            environment=self.environment,
+            team=row["team"],
+            name=row["name"],
+            version=row["current_version"],
+        )
 
 
 def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
@@ -194,23 +236,6 @@ def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
             hint=f"set a new value: stageward secrets set {row['name']} --env {row['environment']}"
             + (" (or: stageward secrets rotate)" if row["rotate_with"] else ""),
         )
-
-
-def _decrypt(unit: Unit, keyring: Keyring | None, row: dict[str, Any]) -> str:
-    if keyring is None:
-        keyring = load_keyring(unit.ctx, unit.conn, create=False)
-    data_key = _data_key(unit, keyring, row["environment"], create=False) if keyring else None
-    ciphertext = secrets_repo.get_ciphertext(unit.conn, row["id"], row["current_version"])
-    if keyring is None or data_key is None or ciphertext is None:
-        raise NotFound(f"secret {row['name']} in {row['environment']} has no stored value")
-    return decrypt_value(
-        data_key,
-        ciphertext,
-        environment=row["environment"],
-        team=row["team"],
-        name=row["name"],
-        version=row["current_version"],
-    )
 
 
 def _public(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
@@ -362,9 +387,10 @@ def set_secret(
 def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
     """The current value of NAME in ENV (audited)."""
     check_name(name)
-    row = _resolve(unit, env, name, team)
+    secrets_here = _Environment(unit, env)
+    row = secrets_here.resolve(name, team)
     _refuse_expired(unit, row)
-    value = _decrypt(unit, None, row)
+    value = secrets_here.decrypt(row)
     unit.audit(
         environment=env,
         target=name,
@@ -395,7 +421,8 @@ def list_secrets(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
 def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list[dict[str, Any]]:
     """Every version of NAME in ENV: who set it, when, how, and when it expires. Never values."""
     check_name(name)
-    rows = [_exact(unit, env, name, team)] if team is not None else secrets_repo.find_secrets(unit.conn, env, name)
+    secrets_here = _Environment(unit, env)
+    rows = [secrets_here.exact(name, team)] if team is not None else secrets_here.rows(name)
     if not rows:
         raise NotFound(f"no secret {name} in {env}")
     out = []
@@ -421,7 +448,7 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
 def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
     """Delete NAME from ENV (one scope), every version with it."""
     check_name(name)
-    row = _exact(unit, env, name, team)
+    row = _Environment(unit, env).exact(name, team)
     versions = secrets_repo.delete_secret(unit.conn, row["id"])
     unit.audit(environment=env, target=name, details={"scope": _scope(team), "versions": versions})
     return {"environment": env, "name": name, "scope": _scope(team), "versions_deleted": versions}
@@ -525,42 +552,57 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
 
 
 class SecretStoreSource:
-    """Secrets of one environment as this project sees them (team scope honoured), for `${secret:NAME}`."""
+    """Secrets of one environment as this project sees them (team scope honoured), for `${secret:NAME}`.
+
+    Reads the environment's rows once per source; every reveal is audited (name and
+    version, never the value) before the value is returned.
+    """
 
     def __init__(self, unit: Unit, env: str) -> None:
         self.unit = unit
         self.env = env
-        self._keyring: Keyring | None = None
+        self._secrets = _Environment(unit, env)
 
     def exists(self, name: str) -> bool:
         """True when a current, unexpired version of NAME is visible in the environment."""
         try:
             check_name(name)
-        except Exception:
+        except BadInput:
             return False  # no secret can carry a malformed name
-        row = _visible(self.unit, self.env, name)
+        row = self._secrets.visible(name)
         return row is not None and not _expired(self.unit, row)
 
     def reveal(self, name: str) -> str:
         """The value of NAME; needs secrets.read_value in the environment; audited (the name, never the value)."""
+        return self.reveal_many([name])[name]
+
+    def reveal_many(self, names: Iterable[str]) -> dict[str, str]:
+        """The values of NAMES with one audit entry naming them all: a whole config revealed at once."""
         self.unit.require("secrets.read_value", self.env)
-        check_name(name)
-        row = _resolve(self.unit, self.env, name, None)
-        _refuse_expired(self.unit, row)
-        if self._keyring is None:
-            self._keyring = load_keyring(self.unit.ctx, self.unit.conn, create=False)
-        value = _decrypt(self.unit, self._keyring, row)
-        _audit_reveal(
-            self.unit,
-            environment=self.env,
-            target=name,
-            action="secrets.reveal",
-            details={"scope": _scope(row["team"]), "version": row["current_version"], "via": self.unit.spec.name},
-        )
-        return value
+        rows = []
+        for name in dict.fromkeys(names):
+            check_name(name)
+            row = self._secrets.resolve(name)
+            _refuse_expired(self.unit, row)
+            rows.append(row)
+        values = {row["name"]: self._secrets.decrypt(row) for row in rows}
+        if values:
+            _audit_reveal(
+                self.unit,
+                environment=self.env,
+                target=rows[0]["name"] if len(rows) == 1 else None,
+                action="secrets.reveal",
+                details={
+                    "secrets": [
+                        {"name": r["name"], "scope": _scope(r["team"]), "version": r["current_version"]} for r in rows
+                    ],
+                    "via": self.unit.spec.name,
+                },
+            )
+        return values
 
 
-def values_for_run(unit: Unit, env: str, names: Any = None) -> dict[str, str]:
+def values_for_run(unit: Unit, env: str, names: Iterable[str] | None = None) -> dict[str, str]:
     """The values a run in ENV receives, by name (team scope honoured), so its logs can be masked.
 
     Needs runs.launch in ENV (a run's code sees its secrets; reading them back out is
@@ -568,23 +610,22 @@ def values_for_run(unit: Unit, env: str, names: Any = None) -> dict[str, str]:
     without, every visible, unexpired secret. One audit entry names what was delivered.
     """
     unit.require("runs.launch", env)
+    secrets_here = _Environment(unit, env)
+    rows = []
     if names is None:
-        rows = []
-        for name in sorted({r["name"] for r in secrets_repo.find_secrets(unit.conn, env)}):
-            row = _visible(unit, env, name)
+        for name in secrets_here.names():
+            row = secrets_here.visible(name)
             if row is not None and not _expired(unit, row):
                 rows.append(row)
     else:
-        rows = []
-        for name in names:
+        for name in dict.fromkeys(names):
             check_name(name)
-            row = _resolve(unit, env, name, None)
+            row = secrets_here.resolve(name)
             _refuse_expired(unit, row)
             rows.append(row)
     if not rows:
         return {}
-    keyring = load_keyring(unit.ctx, unit.conn, create=False)
-    values = {row["name"]: _decrypt(unit, keyring, row) for row in rows}
+    values = {row["name"]: secrets_here.decrypt(row) for row in rows}
     _audit_reveal(
         unit,
         environment=env,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from stageward.store.db.engine import Database
 from stageward.store.db.schema_secrets import api_keys, secret_data_keys, secret_versions, secrets
 
 # Data keys ----------------------------------------------------------------------------------------
@@ -60,9 +61,12 @@ def _row(mapping: Any) -> dict[str, Any]:
     return row
 
 
-def find_secrets(conn: Connection, environment: str, name: str | None = None) -> list[dict[str, Any]]:
-    """Every scope of NAME (or every secret) in ENVIRONMENT, with its current version's metadata."""
-    query = select(*_SECRET_COLUMNS).select_from(_current_join()).where(secrets.c.environment == environment)
+def find_secrets(
+    conn: Connection, environment: str, name: str | None = None, *, with_ciphertext: bool = False
+) -> list[dict[str, Any]]:
+    """Every scope of NAME (or every secret) in ENVIRONMENT, with its current version's metadata (and ciphertext)."""
+    columns = (*_SECRET_COLUMNS, secret_versions.c.ciphertext) if with_ciphertext else _SECRET_COLUMNS
+    query = select(*columns).select_from(_current_join()).where(secrets.c.environment == environment)
     if name is not None:
         query = query.where(secrets.c.name == name)
     return [_row(r) for r in conn.execute(query.order_by(secrets.c.name, secrets.c.team)).mappings()]
@@ -154,14 +158,6 @@ def latest_version_number(conn: Connection, secret_id: int) -> int:
     return max(numbers, default=0)
 
 
-def get_ciphertext(conn: Connection, secret_id: int, version: int) -> bytes | None:
-    query = select(secret_versions.c.ciphertext).where(
-        secret_versions.c.secret_id == secret_id, secret_versions.c.version == version
-    )
-    value = conn.execute(query).scalar_one_or_none()
-    return bytes(value) if value is not None else None
-
-
 def versions(conn: Connection, secret_id: int) -> list[dict[str, Any]]:
     query = (
         select(
@@ -249,3 +245,28 @@ def has_key_material(conn: Connection) -> bool:
     if conn.execute(select(secret_data_keys.c.environment).limit(1)).first() is not None:
         return True
     return conn.execute(select(api_keys.c.id).limit(1)).first() is not None
+
+
+_KEY_COLUMNS = ("prefix", "digest", "principal", "environment", "expires_at", "last_used_at", "revoked_at")
+
+
+def api_key_for_authentication(database: Database, prefix: str) -> dict[str, Any] | None:
+    """The row a presented key is checked against, read straight through the driver.
+
+    Why not through a Connection like every other read: this runs on every authenticated
+    request of the server, and SQLAlchemy's connection and transaction handling costs
+    ~100 µs here against ~10 µs for the same indexed SELECT on the pooled DBAPI connection.
+    One statement, read-only, so it needs no transaction of its own.
+    """
+    mark = "?" if database.engine.dialect.paramstyle == "qmark" else "%s"
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(f"SELECT {', '.join(_KEY_COLUMNS)} FROM api_keys WHERE prefix = {mark}", (prefix,))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
+    return dict(zip(_KEY_COLUMNS, row, strict=True)) if row is not None else None
