@@ -66,7 +66,7 @@ def master_key_file(ctx: Context) -> Path:
     from sqlalchemy.engine import make_url
 
     try:
-        identity = make_url(ctx.store_url).set(password=None).render_as_string(hide_password=False)
+        identity = make_url(ctx.store_url).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL fails later, when the store opens; any stable name will do
         identity = ctx.store_url
     home = ctx.environ.get("HOME") or str(Path.home())
