@@ -182,7 +182,7 @@ def test_the_value_never_shows_in_the_process_list(project: Path):
             ("secrets", "set", "BIG", "--env", "production"),
             "x" * 70_000,
             2,
-            "error: secret value is 65539 bytes; the limit is 65536 bytes (64 KiB)",
+            "error: secret value on stdin is more than 65536 bytes (64 KiB), the limit",
         ),
         (
             ("secrets", "set", "a/b", "--env", "production"),
@@ -314,3 +314,9 @@ def test_keys_from_the_cli(project: Path):
         f"revoked {listed[0]['prefix']} (spn:ci in development)"
     )
     assert key.encode() not in _store_bytes(project)
+
+
+def test_exactly_64_kib_with_its_newline_is_accepted(project: Path):
+    value = "k" * 65_536
+    assert run("secrets", "set", "BIG", "--env", "sandbox", cwd=project, stdin=value + "\n").returncode == 0
+    assert run("secrets", "get", "BIG", "--env", "sandbox", cwd=project).stdout == value

@@ -30,9 +30,13 @@ def _read_value(name: str) -> str:
         import getpass
 
         return check_value(getpass.getpass(f"value of {name} (not echoed): "))
-    # Read one byte past the limit (plus a newline) so an oversized value is refused, not truncated.
+    # Read past the limit (and a CRLF) so an oversized value is refused, never silently truncated.
     data = sys.stdin.buffer.read(MAX_VALUE_BYTES + 3)
-    return check_value(strip_one_newline(data) if len(data) <= MAX_VALUE_BYTES + 2 else data)
+    if len(data) > MAX_VALUE_BYTES + 2:
+        from stageward.errors import TooLarge
+
+        raise TooLarge(f"secret value on stdin is more than {MAX_VALUE_BYTES} bytes (64 KiB), the limit")
+    return check_value(strip_one_newline(data))
 
 
 @app.command("set")
