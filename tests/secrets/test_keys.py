@@ -124,8 +124,9 @@ def test_a_key_never_acts_outside_its_environment(sw, secret_context_for):
         assert not any(unit.can(p, "production") for p in ("env.read", "secrets.read_value", "access.manage"))
     keyed = Client(LocalTransport(context=ctx))
     assert [e["name"] for e in keyed.call("env.list")] == ["development"]
-    with pytest.raises(Denied, match="alice lacks secrets.write in production"):
+    with pytest.raises(Denied, match="alice lacks secrets.write in production") as caught:
         keyed.call("secrets.set", env="production", name="X", value="v")
+    assert caught.value.hint == "this API key acts in development only; use a key made for production"
     with pytest.raises(Denied, match="alice lacks access.manage in production"):
         keyed.call("access.grant", principal="bob", role="admin", env="production")
     keyed.call("secrets.set", env="development", name="X", value="v")  # at home it acts with alice's roles

@@ -559,6 +559,7 @@ class SecretStoreSource:
     """
 
     def __init__(self, unit: Unit, env: str) -> None:
+        unit.ctx.environment(env)  # NotFound for an environment stageward.yaml does not declare
         self.unit = unit
         self.env = env
         self._secrets = _Environment(unit, env)

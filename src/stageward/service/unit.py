@@ -95,7 +95,11 @@ class Unit:
                 f"denied: {self.principal} lacks {permission} in {environment}",
                 permission=permission,
                 environment=environment,
-                hint=f"an admin can grant it: stageward access grant {self.principal} ROLE --env {environment}",
+                hint=(
+                    f"this API key acts in {self.ctx.bound_environment} only; use a key made for {environment}"
+                    if self.ctx.bound_environment not in (None, environment)
+                    else f"an admin can grant it: stageward access grant {self.principal} ROLE --env {environment}"
+                ),
             )
 
     def require_somewhere(self, permission: str) -> list[str]:
