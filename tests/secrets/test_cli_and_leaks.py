@@ -115,6 +115,9 @@ def test_the_canary_never_leaves_except_through_get(project: Path):
         )
     )
     keep(run("secrets", "get", "NOPE", "--env", "production", cwd=project, STAGEWARD_DEBUG="1"))
+    traced = run("secrets", "set", "bad/name", "--env", "production", cwd=project, STAGEWARD_DEBUG="1", stdin=CANARY)
+    assert "Traceback" in traced.stderr  # debug mode shows the traceback, and still not the value
+    keep(traced)
     for text in outputs:
         assert CANARY not in text, text
     assert CANARY.encode() not in _store_bytes(project)
