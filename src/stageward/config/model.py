@@ -1,0 +1,94 @@
+"""The values the config domain passes around: origins, layers, errors, findings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from stageward.errors import BadInput
+
+Path_ = tuple[str | int, ...]
+
+# A key is plain ASCII so that `${a.b}`, `--set a.b=v` and PREFIX_A__B can all name it
+# unambiguously, and so that two keys never look alike (no zero-width or look-alike letters).
+KEY_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]*"
+_KEY = re.compile(KEY_PATTERN)
+
+
+class ConfigError(BadInput):
+    """A config file, override or reference that cannot be used, located as file:line."""
+
+    code = "config"
+
+
+def dotted(path: Path_) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def check_key(key: str) -> str | None:
+    """Why KEY cannot be a config key, or None when it can."""
+    if _KEY.fullmatch(key):
+        return None
+    reason = f"key {ascii(key)} is not allowed: a config key is ASCII letters, digits, _ and -, starting with a letter or _"
+    if "." in key:
+        reason += " (a dot separates levels: nest the key instead)"
+    return reason
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a value was set: a file and line, an environment variable, or a --set argument."""
+
+    kind: Literal["file", "env", "set"]
+    source: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "file":
+            return f"{self.source}:{self.line}" if self.line else self.source
+        if self.kind == "env":
+            return f"environment variable {self.source}"
+        return f"--set {self.source}"
+
+
+@dataclass
+class Layer:
+    """One layer of SPEC §4's order: plain values and the origin of every path in them."""
+
+    name: str
+    data: dict[str, Any]
+    origins: dict[Path_, Origin] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem `config check` reports, printed one a line."""
+
+    kind: str
+    message: str
+    environment: str | None = None
+    key: str | None = None
+    where: str | None = None
+
+    def __str__(self) -> str:
+        parts = []
+        if self.environment:
+            parts.append(f"{self.environment}:")
+        if self.where:
+            parts.append(self.where)
+        head = " ".join(parts)
+        key = f"{self.key}: " if self.key else ""
+        if head and key:
+            return f"{head} {key}{self.message}"
+        return f"{head} {key}{self.message}".strip() if head else f"{key}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "environment": self.environment,
+            "key": self.key,
+            "where": self.where,
+            "message": self.message,
+            "line": str(self),
+        }
