@@ -14,7 +14,10 @@ from stageward.cli.state import call
 app = typer.Typer(help="Configuration per environment: layers, interpolation, checks.", no_args_is_help=True)
 
 SET = typer.Option(
-    None, "--set", help="KEY=VALUE over every layer (VALUE read as YAML); +KEY=VALUE adds a key.", show_default=False
+    None,
+    "--set",
+    help="KEY=VALUE over every layer (VALUE read as YAML); +KEY=VALUE adds a key.",
+    show_default=False,
 )
 
 
@@ -22,7 +25,9 @@ SET = typer.Option(
 def show(
     env: str = ENV,
     explain: bool = typer.Option(False, "--explain", help="Show where each key was set."),
-    reveal: bool = typer.Option(False, "--reveal", help="Show secret values (needs secrets.read_value; audited)."),
+    reveal: bool = typer.Option(
+        False, "--reveal", help="Show secret values (needs secrets.read_value; audited)."
+    ),
     overrides: list[str] | None = SET,
     as_json: bool = JSON,
 ) -> None:
@@ -33,7 +38,9 @@ def show(
         render.record(result, as_json=True)
     elif explain:
         rows = [{**row, "value": _text(row["value"])} for row in result["explain"]]
-        render.table(rows, ["key", "value", "origin"], as_json=False, title=f"{env} ({result['digest'][:19]})")
+        render.table(
+            rows, ["key", "value", "origin"], as_json=False, title=f"{env} ({result['digest'][:19]})"
+        )
     else:
         import yaml
 
@@ -92,7 +99,7 @@ def check(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
 @app.command("export")
 def export(
     env: str = ENV,
-    format: str = typer.Option("json", "--format", "-f", help="dotenv, json or k8s."),  # noqa: A002
+    format: str = typer.Option("json", "--format", "-f", help="dotenv, json or k8s."),
     overrides: list[str] | None = SET,
 ) -> None:
     """The resolved config for another tool; secret values are never exported, only references."""

@@ -1,4 +1,4 @@
-"""Configuration per environment (SPEC §4): layers with origins, interpolation, explain, diff, check, flags, export.
+"""Configuration per environment (SPEC §4): layers and origins, interpolation, checks, flags, export.
 
 `stageward.config(env)` is also the SDK call that returns an environment's
 resolved config: this module is callable so that importing it never hides

@@ -75,7 +75,9 @@ def _bucket(uri: str) -> str | None:
 
 
 def _stores(project: Project) -> dict[str, dict[str, str]]:
-    return {env: {name: _norm(s.uri) for name, s in e.data.items()} for env, e in project.environments.items()}
+    return {
+        env: {name: _norm(s.uri) for name, s in e.data.items()} for env, e in project.environments.items()
+    }
 
 
 def foreign_data(resolved: Resolved, project: Project) -> list[Finding]:
@@ -95,8 +97,10 @@ def foreign_data(resolved: Resolved, project: Project) -> list[Finding]:
             env, store, store_uri, exact = owner
             if not exact and _bucket(uri) in own_buckets:
                 continue
-            what = f"is {env}'s data store {store} ({store_uri})" if exact else (
-                f"is in {_bucket(uri)}, the bucket of {env}'s data store {store}"
+            what = (
+                f"is {env}'s data store {store} ({store_uri})"
+                if exact
+                else (f"is in {_bucket(uri)}, the bucket of {env}'s data store {store}")
             )
             findings.append(
                 Finding(
@@ -119,7 +123,9 @@ def _uris(value: Any) -> Iterable[str]:
             yield from _uris(item)
 
 
-def _owner(uri: str, stores: Mapping[str, Mapping[str, str]], besides: str) -> tuple[str, str, str, bool] | None:
+def _owner(
+    uri: str, stores: Mapping[str, Mapping[str, str]], besides: str
+) -> tuple[str, str, str, bool] | None:
     best: tuple[str, str, str, bool] | None = None
     for env, named in stores.items():
         if env == besides:
@@ -249,9 +255,7 @@ def _weaker(
         shared = [
             dotted(path)
             for path, value in config.leaves()
-            if is_secret_like(str(path[-1]))
-            and value not in (None, "")
-            and theirs.get(path) == value
+            if is_secret_like(str(path[-1])) and value not in (None, "") and theirs.get(path) == value
         ]
         if shared:
             reasons.append(f"shared keys with {prod_name} ({', '.join(shared)})")

@@ -52,7 +52,9 @@ def flat(resolved: Resolved, prefix: str | None) -> list[tuple[str, str, bool]]:
     names = [name for name, _, _ in rows]
     clash = next((n for n in names if names.count(n) > 1), None)
     if clash:
-        raise ConfigError(f"two keys export to the same variable {clash} (keys differing only in case or - and _)")
+        raise ConfigError(
+            f"two keys export to the same variable {clash} (keys differing only in case or - and _)"
+        )
     return rows
 
 
@@ -107,7 +109,7 @@ def k8s(resolved: Resolved, *, project: str, prefix: str | None, digest: str) ->
                     "labels": labels,
                     "annotations": {
                         "stageward.dev/config-digest": digest,
-                        "stageward.dev/values": "references: each ${secret:NAME} is filled at deploy, never exported",
+                        "stageward.dev/values": "references: each ${secret:NAME} is filled at deploy",
                     },
                 },
                 "stringData": referenced,

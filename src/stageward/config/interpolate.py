@@ -77,7 +77,9 @@ def _reference(body: str, written: str, where: Callable[[], str]) -> Reference:
             name, comma, default = argument.partition(",")
             name = name.strip()
             if not _ENV_NAME.fullmatch(name):
-                raise ConfigError(f"{where()}: {written} needs an environment variable name, as ${{env:HOME}}")
+                raise ConfigError(
+                    f"{where()}: {written} needs an environment variable name, as ${{env:HOME}}"
+                )
             return Reference("env", written, name=name, default=default.strip() if comma else None)
         if kind == "secret":
             name = argument.strip()
@@ -213,9 +215,9 @@ class Resolver:
         node: Any = self.tree
         walked: list[str | int] = []
         for part in reference.path:
-            if isinstance(node, dict) and isinstance(part, str) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            in_mapping = isinstance(node, dict) and isinstance(part, str) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+            if in_mapping or in_list:
                 node = node[part]
             else:
                 raise ConfigError(self.missing(reference, tuple(walked), part, node))

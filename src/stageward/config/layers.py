@@ -104,7 +104,7 @@ def merge(target: dict[str, Any], data: Mapping[str, Any]) -> None:
 
 
 def parse_value(text: str, source: str) -> Any:
-    """A value from an environment variable or --set, read as YAML: 0.1 a float, true a bool, [a, b] a list."""
+    """A value from a variable or --set, read as YAML: 0.1 a float, true a bool, [a, b] a list."""
     try:
         loaded = load_yaml(text, source)
     except YamlError as exc:
@@ -130,7 +130,7 @@ def env_layer(merged: Mapping[str, Any], environ: Mapping[str, str], prefix: str
                 f"environment variable {variable}: expected {prefix}KEY or {prefix}KEY__SUBKEY "
                 "(levels separated by a double underscore)"
             )
-        path = _existing_path(merged, parts, variable, case_insensitive=True)
+        path = _existing_path(merged, parts, f"environment variable {variable}", case_insensitive=True)
         value = parse_value(environ[variable], f"environment variable {variable}")
         _set(layer, path, value, Origin("env", variable))
     return layer
@@ -167,7 +167,9 @@ def _looks_secret(key: str) -> bool:
     return is_secret_like(key.rsplit(".", 1)[-1])
 
 
-def _existing_path(merged: Mapping[str, Any], parts: Sequence[str], source: str, *, case_insensitive: bool) -> Path_:
+def _existing_path(
+    merged: Mapping[str, Any], parts: Sequence[str], source: str, *, case_insensitive: bool
+) -> Path_:
     node: Any = merged
     path: list[str] = []
     for part in parts:
@@ -192,7 +194,9 @@ def _check_addable(merged: Mapping[str, Any], path: Path_, source: str) -> None:
     node: Any = merged
     for depth, part in enumerate(path):
         if not isinstance(node, dict):
-            raise ConfigError(f"{source}: {dotted(path[:depth])} is not a mapping, so no key can be added under it")
+            raise ConfigError(
+                f"{source}: {dotted(path[:depth])} is not a mapping, so no key can be added under it"
+            )
         if part not in node:
             return
         node = node[part]

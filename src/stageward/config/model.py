@@ -30,7 +30,10 @@ def check_key(key: str) -> str | None:
     """Why KEY cannot be a config key, or None when it can."""
     if _KEY.fullmatch(key):
         return None
-    reason = f"key {ascii(key)} is not allowed: a config key is ASCII letters, digits, _ and -, starting with a letter or _"
+    reason = (
+        f"key {key!a} is not allowed: a config key is ASCII letters, digits, _ and -, "
+        "starting with a letter or _"
+    )
     if "." in key:
         reason += " (a dot separates levels: nest the key instead)"
     return reason

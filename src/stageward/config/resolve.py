@@ -44,7 +44,7 @@ class ConfigFiles:
 
 @dataclass
 class Resolved:
-    """One environment's resolved config with secret references as written, and where every value came from."""
+    """One environment's resolved config, secret references as written, and where each value came from."""
 
     environment: str
     values: dict[str, Any]
@@ -52,7 +52,7 @@ class Resolved:
     refs: dict[Path_, frozenset[str]] = field(default_factory=dict)
 
     def origin(self, path: Path_) -> Origin | None:
-        """The topmost layer that holds PATH set it; inside an interpolated subtree, the reference's origin."""
+        """The topmost layer holding PATH set it; inside an interpolated subtree, the reference's origin."""
         probe = path
         while probe:
             for layer in reversed(self.layers):

@@ -41,7 +41,9 @@ def load_schema(path: Path, display: str) -> Schema:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{display}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{display}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        raise ConfigError(
+            f"{display}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})"
+        ) from None
     try:
         # JSON is YAML: the YAML reader gives the line of every key for errors.
         lines: LoadedYaml | None = load_yaml(text, display)
@@ -68,7 +70,9 @@ def violations(schema: Schema, resolved: Resolved) -> list[Finding]:
     cls = validators.validator_for(schema.document)
     validator = cls(schema.document)
     findings = []
-    for error in sorted(validator.iter_errors(resolved.values), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(
+        validator.iter_errors(resolved.values), key=lambda e: list(map(str, e.absolute_path))
+    ):
         path = tuple(error.absolute_path)
         findings.append(
             Finding(

@@ -65,7 +65,8 @@ class ConfigView(Mapping[str, Any]):
         return len(self._data)
 
     def __repr__(self) -> str:
-        return f"ConfigView({self._environment or ''}{': ' + self._path if self._path else ''}, {len(self)} keys)"
+        where = f"{self._environment or ''}{': ' + self._path if self._path else ''}"
+        return f"ConfigView({where}, {len(self)} keys)"
 
     def to_dict(self) -> dict[str, Any]:
         """A deep, mutable copy."""

@@ -1,4 +1,4 @@
-"""Configuration per environment (SPEC §4): show, reveal, diff, check, export, and the digest other verbs record."""
+"""Configuration per environment (SPEC §4): show, reveal, diff, check, export, and the digest runs record."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def resolve_for(
     files: ConfigFiles | None = None,
     committed: bool = False,
 ) -> Resolved:
-    """ENV's config with secret references as written. COMMITTED: the files alone, `${env:}` kept as written."""
+    """ENV's config, secret references as written. COMMITTED: the files alone, `${env:}` as written."""
     project = unit.ctx.project
     environ, env_refs = ({}, "keep") if committed else _process_environment(unit)
     return resolve(
@@ -58,7 +58,9 @@ def resolved_for_run(unit: Unit, env: str) -> tuple[dict[str, Any], str]:
     return resolved.revealed(secret_source_for(unit, env)), digest(resolved.values)
 
 
-def _shown(unit: Unit, env: str, resolved: Resolved, *, explain: bool, values: dict[str, Any]) -> dict[str, Any]:
+def _shown(
+    unit: Unit, env: str, resolved: Resolved, *, explain: bool, values: dict[str, Any]
+) -> dict[str, Any]:
     from stageward.config.explain import explain as explain_rows
 
     result: dict[str, Any] = {"environment": env, "digest": digest(resolved.values), "config": values}
@@ -68,14 +70,20 @@ def _shown(unit: Unit, env: str, resolved: Resolved, *, explain: bool, values: d
 
 
 @verb("config.show", permission="config.read", http=("GET", "/envs/{env}/config"))
-def show(unit: Unit, *, env: str, explain: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
+def show(
+    unit: Unit, *, env: str, explain: bool = False, overrides: list[str] | None = None
+) -> dict[str, Any]:
     """ENV's resolved config, every secret reference masked as ***; with explain, each key's origin."""
     resolved = resolve_for(unit, env, overrides=overrides or ())
     return _shown(unit, env, resolved, explain=explain, values=resolved.masked())
 
 
-@verb("config.reveal", permission="secrets.read_value", write=True, http=("POST", "/envs/{env}/config/reveal"))
-def reveal(unit: Unit, *, env: str, explain: bool = False, overrides: list[str] | None = None) -> dict[str, Any]:
+@verb(
+    "config.reveal", permission="secrets.read_value", write=True, http=("POST", "/envs/{env}/config/reveal")
+)
+def reveal(
+    unit: Unit, *, env: str, explain: bool = False, overrides: list[str] | None = None
+) -> dict[str, Any]:
     """ENV's resolved config with secret values; needs secrets.read_value there, and is audited."""
     unit.require("config.read", env)
     resolved = resolve_for(unit, env, overrides=overrides or ())
@@ -162,8 +170,10 @@ def check(unit: Unit, *, env: str | None = None) -> dict[str, Any]:
 
 
 @verb("config.export", permission="config.read", http=("GET", "/envs/{env}/config/export"))
-def export(unit: Unit, *, env: str, format: str = "json", overrides: list[str] | None = None) -> dict[str, Any]:  # noqa: A002
-    """ENV's resolved config as dotenv, JSON or a Kubernetes ConfigMap and Secret; secret values never leave."""
+def export(
+    unit: Unit, *, env: str, format: str = "json", overrides: list[str] | None = None
+) -> dict[str, Any]:
+    """ENV's resolved config as dotenv, JSON or a Kubernetes ConfigMap and Secret; no secret value leaves."""
     from stageward.config import export as exporting
 
     if format not in exporting.FORMATS:
@@ -175,5 +185,7 @@ def export(unit: Unit, *, env: str, format: str = "json", overrides: list[str] |
     elif format == "json":
         text = exporting.as_json(resolved)
     else:
-        text = exporting.k8s(resolved, project=unit.ctx.project.name, prefix=prefix, digest=digest(resolved.values))
+        text = exporting.k8s(
+            resolved, project=unit.ctx.project.name, prefix=prefix, digest=digest(resolved.values)
+        )
     return {"environment": env, "format": format, "digest": digest(resolved.values), "text": text}
