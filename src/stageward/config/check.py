@@ -255,7 +255,10 @@ def _weaker(
         shared = [
             dotted(path)
             for path, value in config.leaves()
-            if is_secret_like(str(path[-1])) and value not in (None, "") and theirs.get(path) == value
+            if is_secret_like(str(path[-1]))
+            and value not in (None, "")
+            and not config.refs.get(path)
+            and theirs.get(path) == value
         ]
         if shared:
             reasons.append(f"shared keys with {prod_name} ({', '.join(shared)})")

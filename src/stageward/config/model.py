@@ -75,16 +75,9 @@ class Finding:
     where: str | None = None
 
     def __str__(self) -> str:
-        parts = []
-        if self.environment:
-            parts.append(f"{self.environment}:")
-        if self.where:
-            parts.append(self.where)
-        head = " ".join(parts)
-        key = f"{self.key}: " if self.key else ""
-        if head and key:
-            return f"{head} {key}{self.message}"
-        return f"{head} {key}{self.message}".strip() if head else f"{key}{self.message}"
+        located = " ".join(part for part in (self.where, self.key) if part)
+        line = f"{located}: {self.message}" if located else self.message
+        return f"{self.environment}: {line}" if self.environment else line
 
     def to_dict(self) -> dict[str, Any]:
         return {

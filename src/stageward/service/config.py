@@ -156,7 +156,7 @@ def check(unit: Unit, *, env: str | None = None) -> dict[str, Any]:
         project.spec,
         resolved,
         sources,
-        where=project.where,
+        where=lambda *path: f"{project.path.name}:{project.source.line_of(path) or 1}",
         folders=files.folders(),
         conf_display=project.spec.config.dir,
         schema_findings=schema_findings,
