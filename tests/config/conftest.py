@@ -1,4 +1,4 @@
-"""Fixtures for config tests: conf/ files in the example project, a domain-level resolve, the CLI as a process."""
+"""Fixtures for config tests: conf/ files, a domain-level resolve, the CLI as a process."""
 
 from __future__ import annotations
 
@@ -83,15 +83,19 @@ def cli(project_root: Path, tmp_path: Path) -> Callable[..., Result]:
     """cli("config", "show", "--env", "production", user="bob", env={...}) as a separate process."""
 
     def run(*args: str, user: str = "alice", env: Mapping[str, str] | None = None) -> Result:
-        environ = {
-            k: v for k, v in os.environ.items() if not k.startswith(("STAGEWARD_", "CROSSSELL_"))
-        }
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(("STAGEWARD_", "CROSSSELL_"))}
         environ.update({"STAGEWARD_USER": user, "STAGEWARD_STORE": f"sqlite:///{tmp_path / 'cli.db'}"})
         environ.update(env or {})
         if user != "alice" and not (tmp_path / "cli.db").exists():
             # Whoever opens a new store becomes its admin: alice first, as in the rest of the suite.
-            subprocess.run([STAGEWARD, "env", "list"], cwd=project_root, env={**environ, "STAGEWARD_USER": "alice"},
-                           capture_output=True, check=True, timeout=60)
+            subprocess.run(
+                [STAGEWARD, "env", "list"],
+                cwd=project_root,
+                env={**environ, "STAGEWARD_USER": "alice"},
+                capture_output=True,
+                check=True,
+                timeout=60,
+            )
         done = subprocess.run(
             [STAGEWARD, *args], cwd=project_root, env=environ, capture_output=True, text=True, timeout=60
         )

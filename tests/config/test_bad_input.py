@@ -27,19 +27,24 @@ def test_object_tags_are_refused_with_file_and_line(conf, cli):
     conf("production/main.yaml", "x: 1\nrun: !!python/object/apply:os.system ['echo pwned']\n")
     result = cli("config", "show", "--env", "production")
     assert_bad_input(
-        result, "conf/production/main.yaml:2: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"
+        result,
+        "conf/production/main.yaml:2: tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed",
     )
 
 
 def test_custom_tags_are_refused(conf, cli):
     conf("production/main.yaml", "x: !secret abc\n")
-    assert_bad_input(cli("config", "show", "--env", "production"), "conf/production/main.yaml:1: tag '!secret'")
+    assert_bad_input(
+        cli("config", "show", "--env", "production"), "conf/production/main.yaml:1: tag '!secret'"
+    )
 
 
 def test_an_alias_bomb_is_refused_naming_the_file(conf, cli):
     conf("production/main.yaml", BOMB)
     result = cli("config", "show", "--env", "production")
-    assert_bad_input(result, "conf/production/main.yaml: document expands past 100000 nodes (alias expansion); refused")
+    assert_bad_input(
+        result, "conf/production/main.yaml: document expands past 100000 nodes (alias expansion); refused"
+    )
 
 
 def test_a_50_mb_config_file_is_refused_before_it_is_read(conf, cli, project_root):
@@ -47,7 +52,9 @@ def test_a_50_mb_config_file_is_refused_before_it_is_read(conf, cli, project_roo
     with big.open("wb") as handle:
         handle.truncate(50 * 1024 * 1024)
     result = cli("config", "show", "--env", "production")
-    assert_bad_input(result, "conf/base/huge.yaml: 52428800 bytes is over the 4194304 byte limit for a YAML file")
+    assert_bad_input(
+        result, "conf/base/huge.yaml: 52428800 bytes is over the 4194304 byte limit for a YAML file"
+    )
 
 
 def test_a_key_with_a_dot_is_refused(conf, cli):
@@ -82,15 +89,26 @@ def test_an_override_variable_that_is_not_yaml_names_the_variable_not_the_value(
 
 
 def test_a_schema_that_is_not_json_schema(conf, cli, write, project_root):
-    text = (project_root / "stageward.yaml").read_text().replace("  dir: conf\n", "  dir: conf\n  schema: conf/schema.json\n")
+    text = (
+        (project_root / "stageward.yaml")
+        .read_text()
+        .replace("  dir: conf\n", "  dir: conf\n  schema: conf/schema.json\n")
+    )
     write("stageward.yaml", text)
-    write("conf/schema.json", '{\n  "type": "object",\n  "properties": {\n    "training": {"type": "integr"}\n  }\n}\n')
+    write(
+        "conf/schema.json",
+        '{\n  "type": "object",\n  "properties": {\n    "training": {"type": "integr"}\n  }\n}\n',
+    )
     result = cli("config", "check")
     assert_bad_input(result, "conf/schema.json:4: not a valid JSON Schema at properties/training/type:")
 
 
 def test_a_schema_that_is_not_json(conf, cli, write, project_root):
-    text = (project_root / "stageward.yaml").read_text().replace("  dir: conf\n", "  dir: conf\n  schema: conf/schema.json\n")
+    text = (
+        (project_root / "stageward.yaml")
+        .read_text()
+        .replace("  dir: conf\n", "  dir: conf\n  schema: conf/schema.json\n")
+    )
     write("stageward.yaml", text)
     write("conf/schema.json", '{\n  "type": "object",\n  "properties": {,}\n}\n')
     assert_bad_input(cli("config", "check"), "conf/schema.json:3: not valid JSON (Expecting property name")
@@ -100,7 +118,8 @@ def test_a_cycle_through_the_cli(conf, cli):
     conf("production/main.yaml", "a: ${b}\nb: ${a}\n")
     assert_bad_input(
         cli("config", "show", "--env", "production"),
-        "interpolation cycle: conf/production/main.yaml:1 a: ${b} -> conf/production/main.yaml:2 b: ${a} -> back to a",
+        "interpolation cycle: conf/production/main.yaml:1 a: ${b} -> "
+        "conf/production/main.yaml:2 b: ${a} -> back to a",
     )
 
 
@@ -108,7 +127,8 @@ def test_a_missing_key_through_the_cli(conf, cli):
     conf("production/main.yaml", "out: ${paths.model}/x\n")
     assert_bad_input(
         cli("config", "show", "--env", "production"),
-        "conf/production/main.yaml:1 out: ${paths.model}/x -> paths.model: no such key (did you mean paths.models?)",
+        "conf/production/main.yaml:1 out: ${paths.model}/x -> paths.model: no such key (did you "
+        "mean paths.models?)",
     )
 
 

@@ -8,7 +8,10 @@ from stageward.config import ConfigError
 
 
 def test_a_reference_alone_keeps_the_type_of_what_it_names(conf, resolved):
-    conf("production/main.yaml", "copy:\n  lr: ${training.lr}\n  layers: ${training.layers}\n  t: ${training}\n")
+    conf(
+        "production/main.yaml",
+        "copy:\n  lr: ${training.lr}\n  layers: ${training.layers}\n  t: ${training}\n",
+    )
     values = resolved().values
     assert values["copy"]["lr"] == 0.01
     assert values["copy"]["layers"] == [64, 32]
@@ -18,7 +21,8 @@ def test_a_reference_alone_keeps_the_type_of_what_it_names(conf, resolved):
 def test_references_inside_a_string_become_text(conf, resolved):
     conf(
         "production/main.yaml",
-        "label: run-${training.epochs}-${training.lr}-${flags.enabled}\nflags:\n  enabled: true\nfirst: ${training.layers.0}\n",
+        "label: run-${training.epochs}-${training.lr}-${flags.enabled}\nflags:\n  enabled: "
+        "true\nfirst: ${training.layers.0}\n",
     )
     values = resolved().values
     assert values["label"] == "run-20-0.01-true"
@@ -36,7 +40,10 @@ def test_a_mapping_inside_a_string_is_an_error(conf, resolved):
 
 
 def test_environment_references_with_and_without_default(conf, resolved):
-    conf("production/main.yaml", "env:\n  port: ${env:PORT}\n  host: ${env:HOST,localhost}\n  url: http://${env:HOST,h}:${env:PORT}\n")
+    conf(
+        "production/main.yaml",
+        "env:\n  port: ${env:PORT}\n  host: ${env:HOST,localhost}\n  url: http://${env:HOST,h}:${env:PORT}\n",
+    )
     values = resolved(environ={"PORT": "8080"}).values
     assert values["env"] == {"port": 8080, "host": "localhost", "url": "http://h:8080"}
     with pytest.raises(ConfigError) as caught:
@@ -49,16 +56,27 @@ def test_environment_references_with_and_without_default(conf, resolved):
 
 def test_keep_mode_leaves_environment_references_as_written(conf, resolved):
     """What the server does: it never resolves ${env:} against its own environment."""
-    conf("production/main.yaml", "env:\n  port: ${env:PORT}\n  url: http://${env:HOST,h}/x\n  lr: ${training.lr}\n")
+    conf(
+        "production/main.yaml",
+        "env:\n  port: ${env:PORT}\n  url: http://${env:HOST,h}/x\n  lr: ${training.lr}\n",
+    )
     values = resolved(environ={"PORT": "1", "HOST": "server-host"}, env_refs="keep").values
     assert values["env"] == {"port": "${env:PORT}", "url": "http://${env:HOST,h}/x", "lr": 0.01}
 
 
 def test_secret_references_stay_as_written_and_are_masked_or_revealed_afterwards(conf, resolved):
-    conf("production/main.yaml", "db:\n  password: ${secret:DB_PASSWORD}\n  url: postgres://u:${secret:DB_PASSWORD}@h/db\n  again: ${db.url}\n")
+    conf(
+        "production/main.yaml",
+        "db:\n  password: ${secret:DB_PASSWORD}\n  url: "
+        "postgres://u:${secret:DB_PASSWORD}@h/db\n  again: ${db.url}\n",
+    )
     config = resolved()
     assert config.values["db"]["password"] == "${secret:DB_PASSWORD}"
-    assert config.masked()["db"] == {"password": "***", "url": "postgres://u:***@h/db", "again": "postgres://u:***@h/db"}
+    assert config.masked()["db"] == {
+        "password": "***",
+        "url": "postgres://u:***@h/db",
+        "again": "postgres://u:***@h/db",
+    }
     assert config.secrets() == {"DB_PASSWORD"}
 
     class Source:
@@ -89,7 +107,9 @@ def test_a_cycle_names_every_link_with_its_file_and_line(conf, resolved):
 
 def test_a_self_reference_is_a_cycle(conf, resolved):
     conf("production/main.yaml", "a: ${a}\n")
-    with pytest.raises(ConfigError, match=r"interpolation cycle: conf/production/main.yaml:1 a: \$\{a\} -> back to a"):
+    with pytest.raises(
+        ConfigError, match=r"interpolation cycle: conf/production/main.yaml:1 a: \$\{a\} -> back to a"
+    ):
         resolved()
 
 

@@ -1,0 +1,141 @@
+"""The config verbs through the Client on SQLite and PostgreSQL: access, masking, reveal, diff, export."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from stageward.errors import Denied, NotFound
+from stageward.service.config import digest_for, resolve_for
+
+DB = "db:\n  password: ${secret:DB_PASSWORD}\n  url: postgres://ml:${secret:DB_PASSWORD}@db/ml\n"
+
+
+def test_show_masks_every_secret_reference_and_explains_origins(conf, client_for):
+    conf("production/db.yaml", DB)
+    result = client_for("alice").call("config.show", env="production", explain=True)
+    assert result["config"]["db"] == {"password": "***", "url": "postgres://ml:***@db/ml"}
+    rows = {row["key"]: row for row in result["explain"]}
+    assert rows["db.url"]["origin"] == "conf/production/db.yaml:3"
+    assert rows["db.url"]["references"] == ["${secret:DB_PASSWORD}"]
+    assert rows["paths.models"]["references"] == ["${data.root}"]
+    assert result["digest"].startswith("sha256:")
+
+
+def test_show_needs_config_read_and_the_denial_is_audited(conf, client_for):
+    with pytest.raises(Denied, match=re.escape("bob lacks config.read in production")):
+        client_for("bob").call("config.show", env="production")
+    entries = client_for("alice").call("audit.list", env="production")
+    assert entries[-1]["action"] == "config.show" and entries[-1]["outcome"] == "denied"
+
+
+def test_reveal_needs_secrets_read_value_exit_3_and_audited(conf, client_for):
+    alice, bob = client_for("alice"), client_for("bob")
+    alice.call("access.grant", principal="bob", role="developer", env="production")
+    assert bob.call("config.show", env="production")["config"]["training"]["lr"] == 0.01
+    with pytest.raises(Denied) as caught:
+        bob.call("config.reveal", env="production")
+    assert caught.value.exit_code == 3
+    assert caught.value.message == "denied: bob lacks secrets.read_value in production"
+    last = alice.call("audit.list", env="production")[-1]
+    assert (last["principal"], last["action"], last["outcome"]) == ("bob", "config.reveal", "denied")
+
+
+def test_reveal_without_a_secret_store_names_the_missing_secret(conf, client_for):
+    conf("production/db.yaml", DB)
+    with pytest.raises(NotFound, match="no secret 'DB_PASSWORD' in production"):
+        client_for("alice").call("config.reveal", env="production")
+
+
+def test_reveal_with_nothing_secret_is_audited_with_names_only(conf, client_for):
+    alice = client_for("alice")
+    result = alice.call("config.reveal", env="production")
+    assert result["config"]["training"]["lr"] == 0.01
+    last = alice.call("audit.list", env="production")[-1]
+    assert (last["action"], last["outcome"], last["target"]) == ("config.reveal", "ok", "config")
+
+
+def test_set_overrides_through_the_verb(conf, client_for):
+    result = client_for("alice").call("config.show", env="staging", overrides=["training.lr=0.3"])
+    assert result["config"]["training"]["lr"] == 0.3
+
+
+def test_diff_marks_intentional_differences(conf, client_for):
+    conf("staging/main.yaml", "training:\n  epochs: 3\n  lr: 0.02\ndata:\n  sample_fraction: 0.5\n")
+    conf("production/main.yaml", "training:\n  epochs: 30\nextra: 1\n")
+    result = client_for("alice").call("config.diff", env_a="staging", env_b="production")
+    rows = {row["key"]: row for row in result["differences"]}
+    assert rows["training.epochs"]["intentional"] is True
+    assert (rows["training.epochs"]["staging"], rows["training.epochs"]["production"]) == (3, 30)
+    assert rows["data.sample_fraction"]["intentional"] is True
+    assert rows["training.lr"]["intentional"] is False
+    assert rows["extra"]["only_in"] == "production"
+    assert set(rows) == {"training.epochs", "training.lr", "data.sample_fraction", "extra"}
+
+
+def test_diff_needs_config_read_in_both(conf, client_for):
+    alice, bob = client_for("alice"), client_for("bob")
+    alice.call("access.grant", principal="bob", role="viewer", env="staging")
+    with pytest.raises(Denied, match=re.escape("bob lacks config.read in production")):
+        bob.call("config.diff", env_a="staging", env_b="production")
+
+
+def test_export_k8s_is_a_configmap_and_a_secret_of_references(conf, client_for):
+    conf("production/db.yaml", DB)
+    text = client_for("alice").call("config.export", env="production", format="k8s")["text"]
+    documents = list(yaml.safe_load_all(text))
+    assert [d["kind"] for d in documents] == ["ConfigMap", "Secret"]
+    for document in documents:
+        assert document["apiVersion"] == "v1"
+        assert set(document["metadata"]) >= {"name", "labels", "annotations"}
+        assert len(document["metadata"]["name"]) <= 253
+        assert all(c.isalnum() or c == "-" for c in document["metadata"]["name"])
+    config_map, secret = documents
+    assert all(isinstance(v, str) for v in config_map["data"].values())
+    assert all(k.replace("_", "").isalnum() for k in config_map["data"])
+    assert config_map["data"]["CROSSSELL_TRAINING__LR"] == "0.01"
+    assert config_map["data"]["CROSSSELL_TRAINING__LAYERS"] == "[64, 32]"
+    assert "CROSSSELL_DB__PASSWORD" not in config_map["data"]
+    assert secret["type"] == "Opaque"
+    assert secret["stringData"] == {
+        "CROSSSELL_DB__PASSWORD": "${secret:DB_PASSWORD}",
+        "CROSSSELL_DB__URL": "postgres://ml:${secret:DB_PASSWORD}@db/ml",
+    }
+
+
+def test_export_dotenv_reads_back_as_the_same_config(conf, client_for, resolved):
+    conf(
+        "production/main.yaml",
+        "labels:\n  version: '1.0'\n  quote: it's\n  empty: ''\n  none: null\n  yes_word: 'yes'\n",
+    )
+    text = client_for("alice").call("config.export", env="production", format="dotenv")["text"]
+    environ = {}
+    for line in text.splitlines()[1:]:
+        name, _, value = line.partition("=")
+        if value.startswith("'"):
+            environ[name] = value[1:-1]
+        else:
+            environ[name] = value[1:-1].encode().decode("unicode_escape").replace("\\$", "$")
+    assert resolved("production", environ=environ).values == resolved("production").values
+
+
+def test_export_json(conf, client_for):
+    import json
+
+    text = client_for("alice").call("config.export", env="production", format="json")["text"]
+    assert json.loads(text)["paths"]["models"] == "/srv/data/models"
+
+
+def test_digest_for_is_the_digest_show_reports(conf, context_for, client_for):
+    from stageward.service.catalogue import lookup
+    from stageward.service.unit import Unit
+
+    conf("production/db.yaml", DB)
+    shown = client_for("alice").call("config.show", env="production")["digest"]
+    ctx = context_for("alice")
+    with ctx.database.transaction(write=False) as conn:
+        unit = Unit(ctx, conn, lookup("config.show"))
+        assert digest_for(unit, "production") == shown
+        assert resolve_for(unit, "production").values["db"]["password"] == "${secret:DB_PASSWORD}"
