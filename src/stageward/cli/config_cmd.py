@@ -71,11 +71,11 @@ def diff(
             "key": row["key"],
             env_a: "(missing)" if row["only_in"] == env_b else _text(row[env_a]),
             env_b: "(missing)" if row["only_in"] == env_a else _text(row[env_b]),
-            "intentional": row["intentional"],
+            "marked": row["marked"],
         }
         for row in result["differences"]
     ]
-    render.table(rows, ["key", env_a, env_b, "intentional"], as_json=False, title=f"{env_a} -> {env_b}")
+    render.table(rows, ["key", env_a, env_b, "marked"], as_json=False, title=f"{env_a} -> {env_b}")
 
 
 @app.command("check")

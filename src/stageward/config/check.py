@@ -74,7 +74,7 @@ def _bucket(uri: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _stores(project: Project) -> dict[str, dict[str, str]]:
+def stores_of(project: Project) -> dict[str, dict[str, str]]:
     return {
         env: {name: _norm(s.uri) for name, s in e.data.items()} for env, e in project.environments.items()
     }
@@ -82,7 +82,7 @@ def _stores(project: Project) -> dict[str, dict[str, str]]:
 
 def foreign_data(resolved: Resolved, project: Project) -> list[Finding]:
     """Values that point at another environment's data store (a production config reading s3://lp-dev/...)."""
-    stores = _stores(project)
+    stores = stores_of(project)
     own = stores.get(resolved.environment, {})
     own_buckets = {_bucket(uri) for uri in own.values()} - {None}
     findings = []
@@ -138,7 +138,7 @@ def _owner(
     return best
 
 
-def _own_store_uri(value: Any, environment: str, stores: Mapping[str, Mapping[str, str]]) -> bool:
+def own_store_uri(value: Any, environment: str, stores: Mapping[str, Mapping[str, str]]) -> bool:
     return isinstance(value, str) and any(
         _within(_norm(value), s) for s in stores.get(environment, {}).values()
     )
@@ -158,13 +158,13 @@ def drift_pairs(project: Project) -> list[tuple[str, str]]:
 
 def drift(a: Resolved, b: Resolved, project: Project) -> list[Finding]:
     patterns = project.config.intentional_differences
-    stores = _stores(project)
+    stores = stores_of(project)
     left = dict(a.leaves())
     findings = []
     for path, right in b.leaves():
         if path not in left or left[path] == right or intentional(path, patterns):
             continue
-        if _own_store_uri(left[path], a.environment, stores) and _own_store_uri(right, b.environment, stores):
+        if own_store_uri(left[path], a.environment, stores) and own_store_uri(right, b.environment, stores):
             continue  # each side points at its own environment's store: isolation, not drift
         findings.append(
             Finding(

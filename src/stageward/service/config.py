@@ -107,7 +107,10 @@ def diff(unit: Unit, *, env_a: str, env_b: str) -> dict[str, Any]:
     files = config_files(unit.ctx.project)
     a = resolve_for(unit, env_a, files=files, committed=True)
     b = resolve_for(unit, env_b, files=files, committed=True)
-    rows = diff_rows(a, b, unit.ctx.project.spec.config.intentional_differences)
+    from stageward.config.check import stores_of
+
+    spec = unit.ctx.project.spec
+    rows = diff_rows(a, b, spec.config.intentional_differences, stores_of(spec))
     masked_a, masked_b = a.masked(), b.masked()
     return {
         "environments": [env_a, env_b],
