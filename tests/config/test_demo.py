@@ -12,5 +12,6 @@ def test_the_demo_walks_the_config_steps(tmp_path, monkeypatch):
     assert run_demo(tmp_path / "demo", said.append) == 0, "\n".join(said)
     text = "\n".join(said)
     assert "data.sample_fraction: intentional; data.output: own data store" in text
-    assert "exit 1: production: conf/production/main.yaml:4 data.output: file://./data/development/out" in text
+    planted = "exit 1: production: conf/production/main.yaml:4 data.output: file://./data/development/out"
+    assert planted in text
     assert "config check: no findings in sandbox, development, staging, production" in text

@@ -1,4 +1,4 @@
-"""Demo steps of configuration: where values come from, a diff with its differences marked, a check that bites."""
+"""Demo steps of configuration: origins, a diff with its differences marked, a check that bites."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def steps(walk: Walk) -> None:
     production_file = walk.root / "conf" / "production" / "main.yaml"
 
     def explain() -> str:
-        rows = {row["key"]: row for row in alice.call("config.show", env="production", explain=True)["explain"]}
+        shown = alice.call("config.show", env="production", explain=True)
+        rows = {row["key"]: row for row in shown["explain"]}
         epochs, lr = rows["training.epochs"], rows["training.lr"]
         if epochs["origin"] != "conf/production/main.yaml:2" or lr["origin"] != "conf/base/main.yaml:3":
             raise StepFailed(f"unexpected origins: epochs {epochs['origin']}, lr {lr['origin']}")
