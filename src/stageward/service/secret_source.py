@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from stageward.config.secrets import NoSecrets, SecretSource
-from stageward.service.unit import Unit
+
+if TYPE_CHECKING:
+    from stageward.service.unit import Unit
 
 
 def secret_source_for(unit: Unit, env: str) -> SecretSource:
