@@ -15,23 +15,14 @@ from urllib.parse import urlsplit
 
 from stageward.config import flags as flag_rules
 from stageward.config.layers import BASE
-from stageward.config.model import Finding, Path_, dotted
+from stageward.config.model import Finding, Path_, dotted, is_secret_like
 from stageward.config.resolve import Resolved
 from stageward.config.secrets import SecretSource
 from stageward.project.model import Environment, Project
 
-_SECRET_KEY = re.compile(
-    r"(^|[_-])(password|passwd|passphrase|secret|token|api[_-]?key|apikey|private[_-]?key|"
-    r"access[_-]?key|secret[_-]?key|client[_-]?secret|credentials?|auth)$",
-    re.IGNORECASE,
-)
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 Where = Callable[..., str]
-
-
-def is_secret_like(key: str) -> bool:
-    return bool(_SECRET_KEY.search(key))
 
 
 def intentional(path: Path_, patterns: Sequence[str]) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from stageward.config.model import ConfigError, Layer, Origin, Path_, check_key, dotted
+from stageward.config.model import ConfigError, Layer, Origin, Path_, check_key, dotted, is_secret_like
 from stageward.yamlfile import LoadedYaml, YamlError, load_yaml, load_yaml_file
 
 SUFFIXES = (".yaml", ".yml")
@@ -162,8 +162,6 @@ def set_layer(merged: Mapping[str, Any], assignments: Sequence[str]) -> Layer:
 
 
 def _looks_secret(key: str) -> bool:
-    from stageward.config.check import is_secret_like
-
     return is_secret_like(key.rsplit(".", 1)[-1])
 
 

@@ -14,6 +14,16 @@ Path_ = tuple[str | int, ...]
 # unambiguously, and so that two keys never look alike (no zero-width or look-alike letters).
 KEY_PATTERN = r"[A-Za-z_][A-Za-z0-9_-]*"
 _KEY = re.compile(KEY_PATTERN)
+_SECRET_KEY = re.compile(
+    r"(^|[_-])(password|passwd|passphrase|secret|token|api[_-]?key|apikey|private[_-]?key|"
+    r"access[_-]?key|secret[_-]?key|client[_-]?secret|credentials?)$",
+    re.IGNORECASE,
+)
+
+
+def is_secret_like(key: str) -> bool:
+    """A key whose value is a credential by its name: password, token, api_key, ..."""
+    return bool(_SECRET_KEY.search(key))
 
 
 class ConfigError(BadInput):

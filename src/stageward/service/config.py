@@ -123,7 +123,7 @@ def _masked_row(
     row: dict[str, Any], env_a: str, env_b: str, masked_a: dict[str, Any], masked_b: dict[str, Any]
 ) -> dict[str, Any]:
     # Diff compares references as written; secret-like literal values stay out of the output.
-    from stageward.config.check import is_secret_like
+    from stageward.config.model import is_secret_like
 
     if is_secret_like(row["key"].rsplit(".", 1)[-1]):
         for env in (env_a, env_b):
