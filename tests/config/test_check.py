@@ -135,9 +135,12 @@ def test_schema_violations_name_the_key_and_where_it_was_set(with_schema, write,
     write(
         "conf/schema.json",
         '{"type": "object", "properties": {"training": {"type": "object", "properties": '
-        '{"lr": {"type": "number", "maximum": 1}}, "required": ["lr", "epochs"]}}}',
+        '{"lr": {"type": "number", "maximum": 1}, "momentum": {"type": "number"}}, '
+        '"required": ["lr", "epochs"]}}}',
     )
     write("conf/production/main.yaml", "training:\n  epochs: 20\n  lr: fast\n")
+    # Written as ${env:MOMENTUM}, the value is checked where it resolves, not as its text.
+    write("conf/base/extra.yaml", "training:\n  momentum: ${env:MOMENTUM}\n")
     assert lines("production") == [
         "production: conf/production/main.yaml:3 training.lr: 'fast' is not of type 'number' "
         "(schema conf/schema.json:1)",

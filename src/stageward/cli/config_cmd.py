@@ -37,9 +37,9 @@ def show(
     if as_json:
         render.record(result, as_json=True)
     elif explain:
-        rows = [{**row, "value": _text(row["value"])} for row in result["explain"]]
+        rows = [{**row, "value": _text(row["value"]), "via": row["references"]} for row in result["explain"]]
         render.table(
-            rows, ["key", "value", "origin"], as_json=False, title=f"{env} ({result['digest'][:19]})"
+            rows, ["key", "value", "origin", "via"], as_json=False, title=f"{env} ({result['digest'][:19]})"
         )
     else:
         import yaml

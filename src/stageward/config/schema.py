@@ -64,16 +64,22 @@ def load_schema(path: Path, display: str) -> Schema:
     return schema
 
 
+def _unresolved(resolved: Resolved, path: tuple[Any, ...]) -> bool:
+    refs = resolved.refs.get(path, frozenset())
+    return any(ref.startswith(("env:", "secret:")) for ref in refs)
+
+
 def violations(schema: Schema, resolved: Resolved) -> list[Finding]:
     from jsonschema import validators
 
     cls = validators.validator_for(schema.document)
     validator = cls(schema.document)
     findings = []
-    for error in sorted(
-        validator.iter_errors(resolved.values), key=lambda e: list(map(str, e.absolute_path))
-    ):
+    errors = sorted(validator.iter_errors(resolved.values), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors:
         path = tuple(error.absolute_path)
+        if _unresolved(resolved, path):
+            continue  # `${env:}` and `${secret:}` are checked where they resolve, not as their written text
         findings.append(
             Finding(
                 "schema",
