@@ -141,3 +141,20 @@ def test_malformed_references_are_errors_with_file_and_line(conf, resolved, writ
         resolved()
     assert caught.value.message.startswith("conf/production/main.yaml:1 bad: ")
     assert message in caught.value.message
+
+
+def test_reveal_asks_the_source_once_per_secret(conf, resolved):
+    conf("production/main.yaml", "a: ${secret:K}\nb: x-${secret:K}\nc: ${a}\nd: ${secret:L}\n")
+    asked: list[str] = []
+
+    class Source:
+        def exists(self, name: str) -> bool:
+            return True
+
+        def reveal(self, name: str) -> str:
+            asked.append(name)
+            return name.lower()
+
+    values = resolved().revealed(Source())
+    assert (values["a"], values["b"], values["c"], values["d"]) == ("k", "x-k", "k", "l")
+    assert asked == ["K", "L"]

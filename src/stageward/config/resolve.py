@@ -87,7 +87,12 @@ class Resolved:
         return _replace_secrets(self.values, lambda _: MASK)  # type: ignore[no-any-return]
 
     def revealed(self, source: SecretSource) -> dict[str, Any]:
-        return _replace_secrets(self.values, source.reveal)  # type: ignore[no-any-return]
+        """The values with each referenced secret revealed, asking SOURCE once per secret."""
+        values = {name: source.reveal(name) for name in sorted(self.secrets())}
+        # A name not referenced came from `$${secret:...}`, a literal: it stays as written.
+        return _replace_secrets(  # type: ignore[no-any-return]
+            self.values, lambda name: values.get(name, f"${{secret:{name}}}")
+        )
 
 
 def _leaves(value: Any, path: Path_, found: list[tuple[Path_, Any]]) -> None:
