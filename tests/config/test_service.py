@@ -139,3 +139,30 @@ def test_digest_for_is_the_digest_show_reports(conf, context_for, client_for):
         unit = Unit(ctx, conn, lookup("config.show"))
         assert digest_for(unit, "production") == shown
         assert resolve_for(unit, "production").values["db"]["password"] == "${secret:DB_PASSWORD}"
+
+
+def test_show_masks_values_under_secret_like_keys_whatever_they_were_written_as(conf, context_for):
+    from stageward.client import Client, LocalTransport
+    from stageward.testing import make_context
+
+    conf(
+        "production/api.yaml",
+        "api:\n  token: ${env:API_TOKEN}\n  retries: 3\ncredentials:\n  user: ml\n  enabled: true\n",
+    )
+    ctx = context_for("alice")
+    local = make_context(ctx.project.root, store_url=ctx.store_url, environ={"API_TOKEN": "tok-123"})
+    client = Client(LocalTransport(context=local))
+    try:
+        shown = client.call("config.show", env="production")["config"]
+        assert shown["api"] == {"token": "***", "retries": 3}
+        assert shown["credentials"] == {"user": "***", "enabled": True}
+        assert client.call("config.reveal", env="production")["config"]["api"]["token"] == "tok-123"
+        text = client.call("config.export", env="production", format="k8s")["text"]
+        config_map, secret = list(yaml.safe_load_all(text))
+        assert "CROSSSELL_API__TOKEN" not in config_map["data"]
+        assert (
+            secret["stringData"]["CROSSSELL_API__TOKEN"] == "${env:API_TOKEN}"
+        )  # a reference, not the value
+        assert config_map["data"]["CROSSSELL_API__RETRIES"] == "3"
+    finally:
+        local.close()

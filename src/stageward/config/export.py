@@ -3,7 +3,7 @@
 Secret values never leave: a value that uses a secret is exported with its
 `${secret:NAME}` references as written, and in the k8s format it goes to the
 Secret manifest (for a deploy step or a secrets operator to fill), never to
-the ConfigMap.
+the ConfigMap; so does any value under a secret-like key.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from stageward.config.model import ConfigError, Path_
+from stageward.config.model import ConfigError, Path_, is_secret_like
 from stageward.config.resolve import Resolved, _leaves
 from stageward.yamlfile import YamlError, load_yaml
 
@@ -47,7 +47,9 @@ def flat(resolved: Resolved, prefix: str | None) -> list[tuple[str, str, bool]]:
     _leaves(resolved.values, (), found)
     rows = []
     for path, value in found:
-        uses_secret = any(r.startswith("secret:") for r in resolved.refs.get(path, ()))
+        uses_secret = any(r.startswith("secret:") for r in resolved.refs.get(path, ())) or any(
+            is_secret_like(str(part)) for part in path
+        )
         rows.append((variable_name(path, prefix), as_text(value), uses_secret))
     names = [name for name, _, _ in rows]
     clash = next((n for n in names if names.count(n) > 1), None)
@@ -77,15 +79,25 @@ def as_json(resolved: Resolved) -> str:
     return json.dumps(resolved.values, indent=2, ensure_ascii=False) + "\n"
 
 
-def k8s(resolved: Resolved, *, project: str, prefix: str | None, digest: str) -> str:
+def k8s(resolved: Resolved, as_written: Resolved, *, project: str, prefix: str | None, digest: str) -> str:
+    """A ConfigMap of the values, and a Secret of references for secret values and secret-like keys.
+
+    AS_WRITTEN is the same config resolved with `${env:}` kept as written: a
+    secret-like key's value goes to the Secret as its reference, never as the
+    value the exporting shell happened to hold.
+    """
     import yaml
 
     environment = resolved.environment
     labels = {"app.kubernetes.io/part-of": project, "stageward.dev/environment": environment}
+    written = {name: text for name, text, _ in flat(as_written, prefix)}
     plain: dict[str, str] = {}
     referenced: dict[str, str] = {}
     for name, text, uses_secret in flat(resolved, prefix):
-        (referenced if uses_secret else plain)[name] = text
+        if uses_secret:
+            referenced[name] = written.get(name, text)
+        else:
+            plain[name] = text
     documents: list[dict[str, Any]] = [
         {
             "apiVersion": "v1",

@@ -9,7 +9,7 @@ from typing import Any
 
 from stageward.config.interpolate import SECRET_REFERENCE, EnvRefs, Resolver
 from stageward.config.layers import BASE, env_layer, file_layer, load_file, merge, set_layer, yaml_files
-from stageward.config.model import Layer, Origin, Path_, dotted
+from stageward.config.model import Layer, Origin, Path_, dotted, is_secret_like
 from stageward.config.secrets import SecretSource
 
 MASK = "***"
@@ -83,8 +83,14 @@ class Resolved:
         return names
 
     def masked(self) -> dict[str, Any]:
-        """The values with every secret reference shown as ***, set or not."""
-        return _replace_secrets(self.values, lambda _: MASK)  # type: ignore[no-any-return]
+        """The values with every secret reference shown as ***, set or not.
+
+        A value under a secret-like key (password, token, api_key, ...) is masked too,
+        whatever it was written as: `${env:DB_PASSWORD}` or a literal must not reach a
+        terminal or a CI log either. `--reveal` shows them.
+        """
+        shown = _replace_secrets(self.values, lambda _: MASK)
+        return _mask_secret_like(shown, False)  # type: ignore[no-any-return]
 
     def revealed(self, source: SecretSource) -> dict[str, Any]:
         """The values with each referenced secret revealed, asking SOURCE once per secret."""
@@ -101,6 +107,16 @@ def _leaves(value: Any, path: Path_, found: list[tuple[Path_, Any]]) -> None:
             _leaves(item, (*path, key), found)
     elif path:
         found.append((path, value))
+
+
+def _mask_secret_like(value: Any, under: bool) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_secret_like(v, under or is_secret_like(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_secret_like(v, under) for v in value]
+    if under and value is not None and not isinstance(value, bool):
+        return MASK
+    return value
 
 
 def _replace_secrets(value: Any, replacement: Any) -> Any:

@@ -188,7 +188,16 @@ def export(
     elif format == "json":
         text = exporting.as_json(resolved)
     else:
+        as_written = resolve(
+            config_files(unit.ctx.project),
+            env,
+            env_prefix=prefix,
+            environ={},
+            env_refs="keep",
+            overrides=overrides or (),
+        )
+        project = unit.ctx.project.name
         text = exporting.k8s(
-            resolved, project=unit.ctx.project.name, prefix=prefix, digest=digest(resolved.values)
+            resolved, as_written, project=project, prefix=prefix, digest=digest(resolved.values)
         )
     return {"environment": env, "format": format, "digest": digest(resolved.values), "text": text}
