@@ -166,3 +166,26 @@ def test_show_masks_values_under_secret_like_keys_whatever_they_were_written_as(
         assert config_map["data"]["CROSSSELL_API__RETRIES"] == "3"
     finally:
         local.close()
+
+
+def test_dotenv_and_json_export_secret_like_keys_as_written(conf, context_for):
+    import json
+
+    from stageward.client import Client, LocalTransport
+    from stageward.testing import make_context
+
+    conf("production/api.yaml", "api:\n  token: ${env:API_TOKEN}\n  host: ${env:API_HOST}\n")
+    ctx = context_for("alice")
+    local = make_context(
+        ctx.project.root, store_url=ctx.store_url, environ={"API_TOKEN": "tok", "API_HOST": "h"}
+    )
+    client = Client(LocalTransport(context=local))
+    try:
+        as_json = json.loads(client.call("config.export", env="production", format="json")["text"])
+        assert as_json["api"] == {"token": "${env:API_TOKEN}", "host": "h"}
+        dotenv = client.call("config.export", env="production", format="dotenv")["text"]
+        assert "CROSSSELL_API__TOKEN='${env:API_TOKEN}'" in dotenv and "tok" not in dotenv.replace(
+            "TOKEN", ""
+        )
+    finally:
+        local.close()

@@ -8,6 +8,7 @@ the ConfigMap; so does any value under a secret-like key.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from typing import Any
@@ -79,25 +80,45 @@ def as_json(resolved: Resolved) -> str:
     return json.dumps(resolved.values, indent=2, ensure_ascii=False) + "\n"
 
 
-def k8s(resolved: Resolved, as_written: Resolved, *, project: str, prefix: str | None, digest: str) -> str:
-    """A ConfigMap of the values, and a Secret of references for secret values and secret-like keys.
+def exported(resolved: Resolved, as_written: Resolved) -> Resolved:
+    """RESOLVED with every value under a secret-like key taken from AS_WRITTEN.
 
-    AS_WRITTEN is the same config resolved with `${env:}` kept as written: a
-    secret-like key's value goes to the Secret as its reference, never as the
-    value the exporting shell happened to hold.
+    AS_WRITTEN is the same config resolved with `${env:}` kept as written, so
+    `token: ${env:API_TOKEN}` is exported as its reference, never as the value
+    the exporting shell happened to hold.
     """
+    values = copy.deepcopy(resolved.values)
+    for path, _ in as_written.leaves():
+        if any(is_secret_like(str(part)) for part in path):
+            _put(values, path, _get(as_written.values, path))
+    return Resolved(resolved.environment, values, resolved.layers, resolved.refs)
+
+
+def _get(node: Any, path: Path_) -> Any:
+    for part in path:
+        node = node[part]
+    return node
+
+
+def _put(node: Any, path: Path_, value: Any) -> None:
+    for part in path[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return
+        node = node[part]
+    if isinstance(node, dict) and path[-1] in node:
+        node[path[-1]] = value
+
+
+def k8s(resolved: Resolved, *, project: str, prefix: str | None, digest: str) -> str:
+    """A ConfigMap of the values, and a Secret of references for secret values and secret-like keys."""
     import yaml
 
     environment = resolved.environment
     labels = {"app.kubernetes.io/part-of": project, "stageward.dev/environment": environment}
-    written = {name: text for name, text, _ in flat(as_written, prefix)}
     plain: dict[str, str] = {}
     referenced: dict[str, str] = {}
     for name, text, uses_secret in flat(resolved, prefix):
-        if uses_secret:
-            referenced[name] = written.get(name, text)
-        else:
-            plain[name] = text
+        (referenced if uses_secret else plain)[name] = text
     documents: list[dict[str, Any]] = [
         {
             "apiVersion": "v1",

@@ -182,22 +182,16 @@ def export(
     if format not in exporting.FORMATS:
         raise BadInput(f"--format {format!r}: expected one of {', '.join(exporting.FORMATS)}")
     resolved = resolve_for(unit, env, overrides=overrides or ())
-    prefix = unit.ctx.project.spec.config.env_prefix
+    spec = unit.ctx.project.spec
+    prefix = spec.config.env_prefix
+    as_written = resolve(
+        config_files(unit.ctx.project), env, env_prefix=prefix, env_refs="keep", overrides=overrides or ()
+    )
+    shown = exporting.exported(resolved, as_written)
     if format == "dotenv":
-        text = exporting.dotenv(resolved, prefix)
+        text = exporting.dotenv(shown, prefix)
     elif format == "json":
-        text = exporting.as_json(resolved)
+        text = exporting.as_json(shown)
     else:
-        as_written = resolve(
-            config_files(unit.ctx.project),
-            env,
-            env_prefix=prefix,
-            environ={},
-            env_refs="keep",
-            overrides=overrides or (),
-        )
-        project = unit.ctx.project.name
-        text = exporting.k8s(
-            resolved, as_written, project=project, prefix=prefix, digest=digest(resolved.values)
-        )
+        text = exporting.k8s(shown, project=spec.project, prefix=prefix, digest=digest(resolved.values))
     return {"environment": env, "format": format, "digest": digest(resolved.values), "text": text}
