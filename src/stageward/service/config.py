@@ -58,9 +58,7 @@ def resolved_for_run(unit: Unit, env: str) -> tuple[dict[str, Any], str]:
     return resolved.revealed(secret_source_for(unit, env)), digest(resolved.values)
 
 
-def _shown(
-    unit: Unit, env: str, resolved: Resolved, *, explain: bool, values: dict[str, Any]
-) -> dict[str, Any]:
+def _shown(env: str, resolved: Resolved, *, explain: bool, values: dict[str, Any]) -> dict[str, Any]:
     from stageward.config.explain import explain as explain_rows
 
     result: dict[str, Any] = {"environment": env, "digest": digest(resolved.values), "config": values}
@@ -75,7 +73,7 @@ def show(
 ) -> dict[str, Any]:
     """ENV's resolved config, every secret reference masked as ***; with explain, each key's origin."""
     resolved = resolve_for(unit, env, overrides=overrides or ())
-    return _shown(unit, env, resolved, explain=explain, values=resolved.masked())
+    return _shown(env, resolved, explain=explain, values=resolved.masked())
 
 
 @verb(
@@ -91,7 +89,7 @@ def reveal(
     names = sorted(resolved.secrets())
     # The names of what was revealed, never the values.
     unit.audit(environment=env, target="config", details={"secrets": names})
-    return _shown(unit, env, resolved, explain=explain, values=values)
+    return _shown(env, resolved, explain=explain, values=values)
 
 
 @verb("config.diff", http=("GET", "/config/diff"))
