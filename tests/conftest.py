@@ -44,13 +44,15 @@ def project_root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def context_for(
-    project_root: Path, store_url: str, clock: FrozenClock
+    project_root: Path, store_url: str, clock: FrozenClock, tmp_path: Path
 ) -> Iterator[Callable[[str], Context]]:
     """context_for("bob") -> a Context acting as bob on the shared store; alice creates the store."""
     made: list[Context] = []
+    # The master key stays in the test's folder, whatever the store (PostgreSQL's default is ~/.config).
+    environ = {"STAGEWARD_MASTER_KEY_FILE": str(tmp_path / "keys" / "master.key")}
 
     def make(principal: str = "alice") -> Context:
-        ctx = make_context(project_root, principal=principal, store_url=store_url, clock=clock, environ={})
+        ctx = make_context(project_root, principal=principal, store_url=store_url, clock=clock, environ=environ)
         made.append(ctx)
         return ctx
 

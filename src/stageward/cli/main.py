@@ -8,7 +8,17 @@ import sys
 import typer
 
 from stageward import __version__
-from stageward.cli import access_cmd, audit_cmd, demo_cmd, env_cmd, init_cmd, keys_cmd, secrets_cmd, team_cmd
+from stageward.cli import (
+    access_cmd,
+    audit_cmd,
+    config_cmd,
+    demo_cmd,
+    env_cmd,
+    init_cmd,
+    keys_cmd,
+    secrets_cmd,
+    team_cmd,
+)
 
 app = typer.Typer(
     name="stageward",
@@ -37,6 +47,7 @@ app.add_typer(env_cmd.app, name="env")
 app.add_typer(access_cmd.app, name="access")
 app.add_typer(team_cmd.app, name="team")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(config_cmd.app, name="config")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(keys_cmd.app, name="keys")
 app.command("init")(init_cmd.init)

@@ -76,13 +76,18 @@ training:
 data:
   root: ./data
   sample_fraction: 1.0
+paths:
+  models: ${data.root}/models        # interpolation: see docs/config.md
+flags:
+  new_ranker: {value: true, rollout: 0.1}   # stageward.flag("new_ranker", entity_id=user_id)
 """
 
 ENV_CONFIG = {
-    "sandbox": "training:\n  epochs: 2\ndata:\n  sample_fraction: 0.01\n",
-    "development": "training:\n  epochs: 5\ndata:\n  sample_fraction: 0.1\n",
-    "staging": "training:\n  epochs: 20\n",
-    "production": "training:\n  epochs: 20\n",
+    "sandbox": "training:\n  epochs: 2\ndata:\n  sample_fraction: 0.01\n  output: file://./data/sandbox/out\n",
+    "development": "training:\n  epochs: 5\ndata:\n  sample_fraction: 0.1\n"
+    "  output: file://./data/development/out\n",
+    "staging": "training:\n  epochs: 20\ndata:\n  sample_fraction: 0.5\n  output: file://./data/staging/out\n",
+    "production": "training:\n  epochs: 20\ndata:\n  output: file://./data/production/out\n",
 }
 
 GITIGNORE_LINES = [".stageward/", "data/"]

@@ -1,0 +1,83 @@
+"""The read-only view the SDK hands out: `cfg.training.lr` and `cfg["training"]["lr"]` alike."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from stageward.config.model import ConfigError
+
+
+class ConfigView(Mapping[str, Any]):
+    """A resolved config, read-only; nested mappings are views too, lists are tuples."""
+
+    __slots__ = ("_data", "_environment", "_path")
+
+    def __init__(self, data: Mapping[str, Any], environment: str | None = None, path: str = "") -> None:
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_environment", environment)
+        object.__setattr__(self, "_path", path)
+
+    @property
+    def environment(self) -> str | None:
+        return self._environment  # type: ignore[no-any-return]
+
+    def _wrap(self, key: str, value: Any) -> Any:
+        path = f"{self._path}.{key}" if self._path else key
+        if isinstance(value, Mapping):
+            return ConfigView(value, self._environment, path)
+        if isinstance(value, list):
+            return tuple(self._wrap(f"{key}", item) for item in value)
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            value = self._data[key]
+        except KeyError:
+            where = f" in the {self._environment} config" if self._environment else ""
+            full = f"{self._path}.{key}" if self._path else key
+            raise KeyError(f"no key {full}{where}") from None
+        return self._wrap(key, value)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        try:
+            return self[key]
+        except KeyError as exc:
+            raise AttributeError(exc.args[0]) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise TypeError("a Stageward config is read-only; change the files, a variable or --set instead")
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise TypeError("a Stageward config is read-only; change the files, a variable or --set instead")
+
+    def __delattr__(self, key: str) -> None:
+        raise TypeError("a Stageward config is read-only")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        where = f"{self._environment or ''}{': ' + self._path if self._path else ''}"
+        return f"ConfigView({where}, {len(self)} keys)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A deep, mutable copy."""
+        return copy.deepcopy(dict(self._data))
+
+
+def read_resolved_file(path: Path, environment: str | None) -> ConfigView:
+    """The resolved config a run was given (STAGEWARD_CONFIG): JSON, or YAML, read safely."""
+    from stageward.yamlfile import load_yaml_file
+
+    loaded = load_yaml_file(path, str(path))
+    if not isinstance(loaded.data, dict):
+        raise ConfigError(f"{path}:1: expected the resolved config as a mapping")
+    return ConfigView(loaded.data, environment)
