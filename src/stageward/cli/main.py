@@ -8,7 +8,21 @@ import sys
 import typer
 
 from stageward import __version__
-from stageward.cli import access_cmd, audit_cmd, demo_cmd, env_cmd, init_cmd, team_cmd
+from stageward.cli import (
+    access_cmd,
+    audit_cmd,
+    dataset_cmd,
+    demo_cmd,
+    env_cmd,
+    gc_cmd,
+    init_cmd,
+    model_cmd,
+    promote_cmd,
+    promotion_cmd,
+    rollback_cmd,
+    team_cmd,
+    verify_cmd,
+)
 
 app = typer.Typer(
     name="stageward",
@@ -39,15 +53,22 @@ app.add_typer(team_cmd.app, name="team")
 app.add_typer(audit_cmd.app, name="audit")
 app.command("init")(init_cmd.init)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(model_cmd.app, name="model")
+app.add_typer(dataset_cmd.app, name="dataset")
+app.command("promote")(promote_cmd.promote)
+app.command("plan")(promote_cmd.plan)
+app.add_typer(promotion_cmd.app, name="promotion")
+app.command("rollback")(rollback_cmd.rollback)
+app.command("verify")(verify_cmd.verify)
+app.command("gc")(gc_cmd.gc)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a StagewardError leaves as one or two lines on stderr and its exit code (SPEC §11)."""
     import click
 
-    from stageward.errors import StagewardError
-
     from stageward.cli import state
+    from stageward.errors import StagewardError
 
     debug = os.environ.get("STAGEWARD_DEBUG") == "1"
     try:

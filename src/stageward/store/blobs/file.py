@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from stageward.errors import NotFound
+from stageward.errors import CheckFailed, NotFound
 from stageward.store.blobs.base import BlobInfo, check_digest
 
 
 class FileBlobWriter:
-    def __init__(self, store: FileBlobStore) -> None:
+    def __init__(self, store: FileBlobStore, expected_sha256: str | None = None) -> None:
         self._store = store
+        self._expected = check_digest(expected_sha256) if expected_sha256 else None
         fd, name = tempfile.mkstemp(dir=store.temporary_dir, prefix="upload-")
         self._path = Path(name)
         self._file = os.fdopen(fd, "wb")
@@ -34,6 +35,13 @@ class FileBlobWriter:
         os.fsync(self._file.fileno())
         self._file.close()
         info = BlobInfo(self._hash.hexdigest(), self._size)
+        if self._expected is not None and info.sha256 != self._expected:
+            self._path.unlink(missing_ok=True)
+            self._done = True
+            raise CheckFailed(
+                f"blob written to {self._store.url} has sha256:{info.sha256[:12]}, expected "
+                f"sha256:{self._expected[:12]}; nothing was published"
+            )
         final = self._store.path_of(info.sha256)
         if final.exists():
             self._path.unlink(missing_ok=True)
@@ -71,8 +79,8 @@ class FileBlobStore:
         check_digest(digest)
         return self.root / "sha256" / digest[:2] / digest[2:]
 
-    def open_write(self) -> FileBlobWriter:
-        return FileBlobWriter(self)
+    def open_write(self, expected_sha256: str | None = None) -> FileBlobWriter:
+        return FileBlobWriter(self, expected_sha256)
 
     def open_read(self, digest: str) -> BinaryIO:
         try:

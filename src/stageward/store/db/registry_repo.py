@@ -1,0 +1,260 @@
+"""Reads and writes of assets, versions, their files and aliases. Never commits: the caller's unit does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from stageward.registry.files import ManifestEntry
+from stageward.store.db.schema_registry import alias_history, aliases, asset_versions, assets, version_files
+
+
+def get_asset(conn: Connection, environment: str, name: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(assets).where(assets.c.environment == environment, assets.c.name == name)
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def create_asset(conn: Connection, environment: str, name: str, kind: str, *, at: str, by: str) -> int:
+    result = conn.execute(
+        insert(assets).values(environment=environment, name=name, kind=kind, created_at=at, created_by=by)
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def next_version(conn: Connection, asset_id: int) -> int:
+    latest = conn.execute(
+        select(func.max(asset_versions.c.version)).where(asset_versions.c.asset_id == asset_id)
+    ).scalar_one_or_none()
+    return int(latest or 0) + 1
+
+
+def latest_version(conn: Connection, asset_id: int) -> int | None:
+    latest = conn.execute(
+        select(func.max(asset_versions.c.version)).where(asset_versions.c.asset_id == asset_id)
+    ).scalar_one_or_none()
+    return int(latest) if latest is not None else None
+
+
+def insert_version(
+    conn: Connection,
+    *,
+    asset_id: int,
+    version: int,
+    files: list[ManifestEntry],
+    manifest_digest: str,
+    metrics: dict[str, float],
+    params: dict[str, str],
+    tags: dict[str, str],
+    run_id: str | None,
+    git_commit: str | None,
+    config_digest: str | None,
+    blob_store: str,
+    at: str,
+    by: str,
+    promoted_from: dict[str, Any] | None = None,
+    promotion_id: int | None = None,
+) -> int:
+    result = conn.execute(
+        insert(asset_versions).values(
+            asset_id=asset_id,
+            version=version,
+            manifest_digest=manifest_digest,
+            file_count=len(files),
+            size=sum(f.size for f in files),
+            metrics=json.dumps(metrics, sort_keys=True),
+            params=json.dumps(params, sort_keys=True),
+            tags=json.dumps(tags, sort_keys=True),
+            run_id=run_id,
+            git_commit=git_commit,
+            config_digest=config_digest,
+            blob_store=blob_store,
+            created_by=by,
+            created_at=at,
+            promoted_from_env=promoted_from["env"] if promoted_from else None,
+            promoted_from_name=promoted_from["name"] if promoted_from else None,
+            promoted_from_version=promoted_from["version"] if promoted_from else None,
+            promotion_id=promotion_id,
+        )
+    )
+    version_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    conn.execute(
+        insert(version_files),
+        [{"version_id": version_id, "path": f.path, "size": f.size, "sha256": f.sha256} for f in files],
+    )
+    return version_id
+
+
+def _record(row: Any, asset: dict[str, Any], files: list[ManifestEntry] | None) -> dict[str, Any]:
+    promoted_from = None
+    if row["promoted_from_env"] is not None:
+        promoted_from = {
+            "env": row["promoted_from_env"],
+            "name": row["promoted_from_name"],
+            "version": row["promoted_from_version"],
+        }
+    record: dict[str, Any] = {
+        "ref": f"{asset['environment']}/{asset['name']}:{row['version']}",
+        "env": asset["environment"],
+        "name": asset["name"],
+        "kind": asset["kind"],
+        "version": row["version"],
+        "size": row["size"],
+        "file_count": row["file_count"],
+        "manifest_digest": row["manifest_digest"],
+        "metrics": json.loads(row["metrics"]),
+        "params": json.loads(row["params"]),
+        "tags": json.loads(row["tags"]),
+        "run": row["run_id"],
+        "git_commit": row["git_commit"],
+        "config_digest": row["config_digest"],
+        "blob_store": row["blob_store"],
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+        "promoted_from": promoted_from,
+        "promotion_id": row["promotion_id"],
+    }
+    if files is not None:
+        record["files"] = [f.to_dict() for f in files]
+    return record
+
+
+def get_version(
+    conn: Connection, asset: dict[str, Any], version: int, *, with_files: bool = True
+) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(asset_versions).where(
+            asset_versions.c.asset_id == asset["id"], asset_versions.c.version == version
+        )
+    ).mappings().first()
+    if row is None:
+        return None
+    files = files_of(conn, row["id"]) if with_files else None
+    return _record(row, asset, files)
+
+
+def files_of(conn: Connection, version_id: int) -> list[ManifestEntry]:
+    rows = conn.execute(
+        select(version_files.c.path, version_files.c.size, version_files.c.sha256)
+        .where(version_files.c.version_id == version_id)
+        .order_by(version_files.c.path)
+    )
+    return [ManifestEntry(*row) for row in rows]
+
+
+def list_versions(conn: Connection, asset: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(asset_versions).where(asset_versions.c.asset_id == asset["id"]).order_by(asset_versions.c.version)
+    ).mappings()
+    return [_record(row, asset, None) for row in rows]
+
+
+def list_assets(conn: Connection, environments: Iterable[str], kind: str | None) -> list[dict[str, Any]]:
+    query = select(assets).where(assets.c.environment.in_(list(environments)))
+    if kind is not None:
+        query = query.where(assets.c.kind == kind)
+    rows = [dict(r) for r in conn.execute(query.order_by(assets.c.environment, assets.c.name)).mappings()]
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    latest = dict(
+        conn.execute(
+            select(asset_versions.c.asset_id, func.max(asset_versions.c.version))
+            .where(asset_versions.c.asset_id.in_(ids))
+            .group_by(asset_versions.c.asset_id)
+        ).all()
+    )
+    held: dict[int, dict[str, int]] = {}
+    for asset_id, alias, version in conn.execute(
+        select(aliases.c.asset_id, aliases.c.alias, aliases.c.version).where(aliases.c.asset_id.in_(ids))
+    ):
+        held.setdefault(asset_id, {})[alias] = version
+    return [
+        {
+            "env": r["environment"],
+            "name": r["name"],
+            "kind": r["kind"],
+            "latest": latest.get(r["id"]),
+            "aliases": dict(sorted(held.get(r["id"], {}).items())),
+            "created_at": r["created_at"],
+            "created_by": r["created_by"],
+        }
+        for r in rows
+    ]
+
+
+def aliases_of(conn: Connection, asset_id: int) -> dict[str, int]:
+    rows = conn.execute(
+        select(aliases.c.alias, aliases.c.version).where(aliases.c.asset_id == asset_id).order_by(aliases.c.alias)
+    )
+    return {alias: version for alias, version in rows}
+
+
+def get_alias(conn: Connection, asset_id: int, alias: str) -> int | None:
+    version = conn.execute(
+        select(aliases.c.version).where(aliases.c.asset_id == asset_id, aliases.c.alias == alias)
+    ).scalar_one_or_none()
+    return int(version) if version is not None else None
+
+
+def move_alias(
+    conn: Connection,
+    asset_id: int,
+    alias: str,
+    version: int,
+    *,
+    action: str,
+    at: str,
+    by: str,
+    promotion_id: int | None = None,
+) -> int | None:
+    """Point ALIAS at VERSION and record the move; returns the version that held it before."""
+    previous = get_alias(conn, asset_id, alias)
+    if previous is None:
+        conn.execute(
+            insert(aliases).values(asset_id=asset_id, alias=alias, version=version, updated_at=at, updated_by=by)
+        )
+    else:
+        conn.execute(
+            update(aliases)
+            .where(aliases.c.asset_id == asset_id, aliases.c.alias == alias)
+            .values(version=version, updated_at=at, updated_by=by)
+        )
+    conn.execute(
+        insert(alias_history).values(
+            asset_id=asset_id,
+            alias=alias,
+            action=action,
+            version=version,
+            previous_version=previous,
+            at=at,
+            by=by,
+            promotion_id=promotion_id,
+        )
+    )
+    return previous
+
+
+def history(conn: Connection, asset_id: int, alias: str | None = None) -> list[dict[str, Any]]:
+    query = select(alias_history).where(alias_history.c.asset_id == asset_id)
+    if alias is not None:
+        query = query.where(alias_history.c.alias == alias)
+    rows = conn.execute(query.order_by(alias_history.c.id)).mappings()
+    return [{k: v for k, v in dict(row).items() if k != "asset_id"} for row in rows]
+
+
+def referenced_digests(conn: Connection) -> dict[str, set[str]]:
+    """Every blob digest any version references, by the blob store URL it was recorded in."""
+    rows = conn.execute(
+        select(asset_versions.c.blob_store, version_files.c.sha256).join(
+            version_files, version_files.c.version_id == asset_versions.c.id
+        )
+    )
+    found: dict[str, set[str]] = {}
+    for store, digest in rows:
+        found.setdefault(store, set()).add(digest)
+    return found
