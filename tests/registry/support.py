@@ -1,0 +1,105 @@
+"""Helpers shared by the registry and promotion tests: the CLI as a subprocess, a moto S3 server, projects."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from stageward.testing import EXAMPLE_PROJECT
+
+STAGEWARD = str(Path(sys.executable).parent / "stageward")
+PRODUCTION = "  production:\n    tier: production\n"
+
+
+def project_with_production_blobs(url: str) -> str:
+    """The SPEC example project, with production on its own blob store."""
+    return EXAMPLE_PROJECT.replace(PRODUCTION, f"{PRODUCTION}    blobs: {url}\n")
+
+
+def project_without_approvals(text: str = EXAMPLE_PROJECT) -> str:
+    return text.replace("approvals: 2", "approvals: 0")
+
+
+def cli_env(store_url: str, user: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAGEWARD_")}
+    env.update({"STAGEWARD_STORE": store_url, "STAGEWARD_USER": user, "CI": "1"})
+    env.update(extra or {})
+    return env
+
+
+def run_cli(
+    root: Path, store_url: str, user: str, *args: str, extra: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [STAGEWARD, *args],
+        cwd=root,
+        env=cli_env(store_url, user, extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def spawn_cli(root: Path, store_url: str, user: str, *args: str, extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [STAGEWARD, *args],
+        cwd=root,
+        env=cli_env(store_url, user, extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class MotoServer:
+    """moto's standalone S3 server on a free loopback port, in a thread of this process."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._server: object | None = None
+
+    def start(self) -> MotoServer:
+        from moto.server import ThreadedMotoServer
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        server.start()
+        self._server = server
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()  # type: ignore[attr-defined]
+
+    @property
+    def environ(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        )
+
+    def bucket(self, name: str) -> str:
+        self.client().create_bucket(Bucket=name)
+        return name
