@@ -61,14 +61,33 @@ def free_port() -> int:
 
 
 class MotoServer:
-    """moto's standalone S3 server on a free loopback port, in a thread of this process."""
+    """moto's standalone S3 server on a free loopback port: a thread of this process, or its own process."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, own_process: bool = False) -> None:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.own_process = own_process
         self._server: object | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> MotoServer:
+        if self.own_process:
+            # Benchmarks: the server hashes and stores on the other core, not under this process's GIL.
+            binary = str(Path(sys.executable).parent / "moto_server")
+            self._process = subprocess.Popen(
+                [binary, "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            import time
+
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                with socket.socket() as sock:
+                    if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                        return self
+                time.sleep(0.1)
+            raise RuntimeError("moto_server did not start")
         from moto.server import ThreadedMotoServer
 
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
@@ -79,6 +98,9 @@ class MotoServer:
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()  # type: ignore[attr-defined]
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
 
     @property
     def environ(self) -> dict[str, str]:
