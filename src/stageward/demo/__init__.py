@@ -16,7 +16,7 @@ from typing import Any
 from stageward.client import Client, LocalTransport
 from stageward.errors import StagewardError
 
-STEP_MODULES = ["stageward.demo.foundation"]
+STEP_MODULES = ["stageward.demo.foundation", "stageward.demo.registry"]
 
 
 class StepFailed(Exception):

@@ -6,16 +6,32 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from stageward.registry.files import ManifestEntry
 from stageward.store.db.schema_registry import alias_history, aliases, asset_versions, assets, version_files
 
 
+# The hot lookups are built once: SQLAlchemy then reuses their compiled form, and a resolve costs
+# the round trips to the database, not the building of expressions.
+_ASSET = select(assets).where(assets.c.environment == bindparam("env"), assets.c.name == bindparam("name"))
+_LATEST = select(func.max(asset_versions.c.version)).where(asset_versions.c.asset_id == bindparam("asset_id"))
+_VERSION = select(asset_versions).where(
+    asset_versions.c.asset_id == bindparam("asset_id"), asset_versions.c.version == bindparam("version")
+)
+_FILES = (
+    select(version_files.c.path, version_files.c.size, version_files.c.sha256)
+    .where(version_files.c.version_id == bindparam("version_id"))
+    .order_by(version_files.c.path)
+)
+_ALIAS = select(aliases.c.version).where(aliases.c.asset_id == bindparam("asset_id"), aliases.c.alias == bindparam("alias"))
+_ALIASES = (
+    select(aliases.c.alias, aliases.c.version).where(aliases.c.asset_id == bindparam("asset_id")).order_by(aliases.c.alias)
+)
+
+
 def get_asset(conn: Connection, environment: str, name: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(assets).where(assets.c.environment == environment, assets.c.name == name)
-    ).mappings().first()
+    row = conn.execute(_ASSET, {"env": environment, "name": name}).mappings().first()
     return dict(row) if row else None
 
 
@@ -27,16 +43,11 @@ def create_asset(conn: Connection, environment: str, name: str, kind: str, *, at
 
 
 def next_version(conn: Connection, asset_id: int) -> int:
-    latest = conn.execute(
-        select(func.max(asset_versions.c.version)).where(asset_versions.c.asset_id == asset_id)
-    ).scalar_one_or_none()
-    return int(latest or 0) + 1
+    return (latest_version(conn, asset_id) or 0) + 1
 
 
 def latest_version(conn: Connection, asset_id: int) -> int | None:
-    latest = conn.execute(
-        select(func.max(asset_versions.c.version)).where(asset_versions.c.asset_id == asset_id)
-    ).scalar_one_or_none()
+    latest = conn.execute(_LATEST, {"asset_id": asset_id}).scalar_one_or_none()
     return int(latest) if latest is not None else None
 
 
@@ -126,11 +137,7 @@ def _record(row: Any, asset: dict[str, Any], files: list[ManifestEntry] | None) 
 def get_version(
     conn: Connection, asset: dict[str, Any], version: int, *, with_files: bool = True
 ) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(asset_versions).where(
-            asset_versions.c.asset_id == asset["id"], asset_versions.c.version == version
-        )
-    ).mappings().first()
+    row = conn.execute(_VERSION, {"asset_id": asset["id"], "version": version}).mappings().first()
     if row is None:
         return None
     files = files_of(conn, row["id"]) if with_files else None
@@ -138,12 +145,7 @@ def get_version(
 
 
 def files_of(conn: Connection, version_id: int) -> list[ManifestEntry]:
-    rows = conn.execute(
-        select(version_files.c.path, version_files.c.size, version_files.c.sha256)
-        .where(version_files.c.version_id == version_id)
-        .order_by(version_files.c.path)
-    )
-    return [ManifestEntry(*row) for row in rows]
+    return [ManifestEntry(*row) for row in conn.execute(_FILES, {"version_id": version_id})]
 
 
 def list_versions(conn: Connection, asset: dict[str, Any]) -> list[dict[str, Any]]:
@@ -188,16 +190,11 @@ def list_assets(conn: Connection, environments: Iterable[str], kind: str | None)
 
 
 def aliases_of(conn: Connection, asset_id: int) -> dict[str, int]:
-    rows = conn.execute(
-        select(aliases.c.alias, aliases.c.version).where(aliases.c.asset_id == asset_id).order_by(aliases.c.alias)
-    )
-    return {alias: version for alias, version in rows}
+    return {alias: version for alias, version in conn.execute(_ALIASES, {"asset_id": asset_id})}
 
 
 def get_alias(conn: Connection, asset_id: int, alias: str) -> int | None:
-    version = conn.execute(
-        select(aliases.c.version).where(aliases.c.asset_id == asset_id, aliases.c.alias == alias)
-    ).scalar_one_or_none()
+    version = conn.execute(_ALIAS, {"asset_id": asset_id, "alias": alias}).scalar_one_or_none()
     return int(version) if version is not None else None
 
 
