@@ -73,7 +73,9 @@ def stageward_promotions(work: Path, model: Path, endpoint: str) -> dict[str, fl
         results["register 1 file (upload + record)"] = time.perf_counter() - start
 
         def promote(target: str, version: int) -> None:
-            row = client.call("promotion.request", env=target, source="staging", name="ranker", version=version)
+            row = client.call(
+                "promotion.request", env=target, source="staging", name="ranker", version=version
+            )
             if row["state"] == "approved":
                 client.call("promotion.transfer", id=row["id"])
                 row = client.call("promotion.execute", id=row["id"])
@@ -127,7 +129,11 @@ def main() -> None:
         (work / "cp").mkdir()
         cp_times = []
         for index in range(2):
-            cp_times.append(timed(lambda i=index: subprocess.run(["cp", str(model), str(work / "cp" / f"c{i}")], check=True)))
+            cp_times.append(
+                timed(
+                    lambda i=index: subprocess.run(["cp", str(model), str(work / "cp" / f"c{i}")], check=True)
+                )
+            )
         cp = min(cp_times)
         ours = stageward_promotions(work, model, server.endpoint)
         try:
@@ -143,8 +149,14 @@ def main() -> None:
             print(f"{label:58} {seconds:9.3f}  {seconds / cp:.2f}x cp")
         if theirs:
             mlflow_seconds = next(iter(theirs.values()))
-            print(f"\nsame-store promotion vs MLflow copy_model_version: {ours['same store'] / mlflow_seconds:.2f}x its time")
-        print(f"goal (a) same store < 50 ms: {'met' if ours['same store'] < 0.05 else 'MISSED'} ({ours['same store'] * 1000:.1f} ms)")
+            print(
+                "\nsame-store promotion vs MLflow copy_model_version: "
+                f"{ours['same store'] / mlflow_seconds:.2f}x its time"
+            )
+        print(
+            f"goal (a) same store < 50 ms: {'met' if ours['same store'] < 0.05 else 'MISSED'} "
+            f"({ours['same store'] * 1000:.1f} ms)"
+        )
         crossing = ours["file -> file (other folder)"] / cp
         print(f"goal (b) other store <= 1.3x cp: {'met' if crossing <= 1.3 else 'MISSED'} ({crossing:.2f}x)")
     finally:

@@ -44,12 +44,18 @@ def stageward_rates(work: Path, n: int) -> dict[str, float]:
     try:
         files = client.call("model.upload", env="production", path=str(root / "model.bin"))["files"]
         client.call("model.register", env="production", name="ranker", files=files)  # warm up
-        register = rate(n, lambda i: client.call("model.register", env="production", name="ranker", files=files))
+        register = rate(
+            n, lambda i: client.call("model.register", env="production", name="ranker", files=files)
+        )
         alias = rate(
             n,
-            lambda i: client.call("model.alias_set", env="production", name="ranker", version=1 + i % 2 + 1, alias="champion"),
+            lambda i: client.call(
+                "model.alias_set", env="production", name="ranker", version=1 + i % 2 + 1, alias="champion"
+            ),
         )
-        resolve = rate(n, lambda i: client.call("model.show", env="production", ref="production/ranker@champion"))
+        resolve = rate(
+            n, lambda i: client.call("model.show", env="production", ref="production/ranker@champion")
+        )
     finally:
         client.close()
     return {"register a version": register, "move an alias": alias, "resolve ENV/NAME@ALIAS": resolve}
@@ -102,8 +108,9 @@ def memory_probe(work: Path, size_mb: int) -> int:
     with open(data, "wb") as handle:  # real bytes, not a sparse file
         for index in range(size_mb):
             handle.write(block[:-8] + index.to_bytes(8, "little"))
-    out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(root), str(data)], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(root), str(data)], capture_output=True, text=True, check=True
+    )
     shutil.rmtree(root, ignore_errors=True)
     return int(out.stdout.strip().splitlines()[-1]) // 1024
 
@@ -125,15 +132,19 @@ def main() -> None:
         for label, ours_rate in ours.items():
             theirs_rate = theirs.get(label)
             if theirs_rate:
-                print(f"{label:28} {ours_rate:12.0f} {1000 / ours_rate:7.2f} {theirs_rate:10.0f} "
-                      f"{1000 / theirs_rate:7.2f}  {ours_rate / theirs_rate:.1f}x")
+                print(
+                    f"{label:28} {ours_rate:12.0f} {1000 / ours_rate:7.2f} {theirs_rate:10.0f} "
+                    f"{1000 / theirs_rate:7.2f}  {ours_rate / theirs_rate:.1f}x"
+                )
             else:
                 print(f"{label:28} {ours_rate:12.0f} {1000 / ours_rate:7.2f}")
         small = memory_probe(work, 8)
         large_mb = int(args.memory_gb * 1024)
         large = memory_probe(work, large_mb)
-        print(f"\npeak RSS registering 8 MB: {small} MB; registering {large_mb} MB: {large} MB "
-              f"({large - small:+d} MB): {'flat' if large - small < 64 else 'NOT flat'}")
+        print(
+            f"\npeak RSS registering 8 MB: {small} MB; registering {large_mb} MB: {large} MB "
+            f"({large - small:+d} MB): {'flat' if large - small < 64 else 'NOT flat'}"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -7,7 +7,12 @@ import pytest
 
 from stageward.client import Client, LocalTransport
 from stageward.testing import write_project
-from tests.registry.support import project_with_production_blobs, project_without_approvals, run_cli, spawn_cli
+from tests.registry.support import (
+    project_with_production_blobs,
+    project_without_approvals,
+    run_cli,
+    spawn_cli,
+)
 
 
 def _client(root, store_url, principal):
@@ -26,10 +31,14 @@ def test_copy_across_stores(tmp_path, store_url, kind, request):
         model = root / "model.bin"
         model.write_bytes(os.urandom(3 << 20))
         uploaded = alice.call("model.upload", env="staging", path=str(model))
-        alice.call("model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9})
+        alice.call(
+            "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
+        )
         plan = alice.call("promotion.plan", env="production", source="staging", name="ranker", version=1)
         assert not plan["same_store"] and "verified at the destination" in plan["copy"]
-        requested = alice.call("promotion.request", env="production", source="staging", name="ranker", version=1)
+        requested = alice.call(
+            "promotion.request", env="production", source="staging", name="ranker", version=1
+        )
         assert requested["state"] == "approved"  # bytes must move first, outside the write transaction
         from stageward.errors import Conflict
 
@@ -58,9 +67,25 @@ def test_cli_promote_across_stores_transfers_then_executes(tmp_path, store_url):
     root = tmp_path / "p"
     write_project(root, project_without_approvals(project_with_production_blobs("file://./prod-blobs")))
     (root / "m.bin").write_bytes(b"m" * 5000)
-    assert run_cli(root, store_url, "alice", "model", "register", "ranker", "m.bin", "--env", "staging",
-                   "--metric", "auc=0.95").returncode == 0
-    result = run_cli(root, store_url, "alice", "promote", "ranker", "1", "--from", "staging", "--to", "production")
+    assert (
+        run_cli(
+            root,
+            store_url,
+            "alice",
+            "model",
+            "register",
+            "ranker",
+            "m.bin",
+            "--env",
+            "staging",
+            "--metric",
+            "auc=0.95",
+        ).returncode
+        == 0
+    )
+    result = run_cli(
+        root, store_url, "alice", "promote", "ranker", "1", "--from", "staging", "--to", "production"
+    )
     assert result.returncode == 0, result.stderr
     assert "executed: production/ranker:1 holds @champion" in result.stdout
     assert (root / "prod-blobs" / "sha256").is_dir()
@@ -77,7 +102,9 @@ def test_two_approvers_give_the_last_approval_at_once(tmp_path, store_url):
         alice.call("access.grant", principal="bob", role="developer", env="staging")
         (root / "m.bin").write_bytes(b"m")
         uploaded = alice.call("model.upload", env="staging", path=str(root / "m.bin"))
-        alice.call("model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9})
+        alice.call(
+            "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
+        )
         bob = _client(root, store_url, "bob")
         request = bob.call("promotion.request", env="production", source="staging", name="ranker", version=1)
         bob.close()

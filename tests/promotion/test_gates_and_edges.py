@@ -1,15 +1,17 @@
 import pytest
 
 from stageward.errors import BadInput
+from stageward.project.loader import load_project
 from stageward.project.model import Gate
 from stageward.promotion.edges import choose_mode, edge_problem, unavailable_reason
 from stageward.promotion.gates import evaluate, failures
-from stageward.project.loader import load_project
 from stageward.testing import write_project
 
 
 def test_min_and_max():
-    results = evaluate([Gate(metric="auc", min=0.8), Gate(metric="latency", max=20)], {"auc": 0.79, "latency": 20}, None)
+    results = evaluate(
+        [Gate(metric="auc", min=0.8), Gate(metric="latency", max=20)], {"auc": 0.79, "latency": 20}, None
+    )
     assert [r.passed for r in results] == [False, True]
     assert results[0].reason == "auc 0.79 < min 0.8"
     assert results[1].reason == "latency 20 <= max 20"

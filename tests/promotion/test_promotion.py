@@ -29,7 +29,9 @@ def people(client_for, project_root: Path):
 
 
 def promote(client, version, **extra):
-    return client.call("promotion.request", env="production", source="staging", name="ranker", version=version, **extra)
+    return client.call(
+        "promotion.request", env="production", source="staging", name="ranker", version=version, **extra
+    )
 
 
 def test_two_approvals_execute_once_and_copy_references_the_same_blobs(people):
@@ -47,7 +49,9 @@ def test_two_approvals_execute_once_and_copy_references_the_same_blobs(people):
     with pytest.raises(Conflict, match="is executed"):
         people["erin"].call("promotion.approve", id=request["id"])
     history = bob.call("model.alias_history", env="production", name="ranker")
-    assert [(h["action"], h["version"], h["promotion_id"]) for h in history] == [("promote", 1, request["id"])]
+    assert [(h["action"], h["version"], h["promotion_id"]) for h in history] == [
+        ("promote", 1, request["id"])
+    ]
 
 
 def test_failing_gate_rejects_at_once_and_shows_each_gate(people):
@@ -56,7 +60,9 @@ def test_failing_gate_rejects_at_once_and_shows_each_gate(people):
         promote(bob, 2)
     (row,) = bob.call("promotion.list", env="production")
     assert row["state"] == "rejected" and [g["passed"] for g in row["gates"]] == [False, True]
-    failed = [e for e in people["alice"].call("audit.list", action="promotion.request") if e["outcome"] == "failed"]
+    failed = [
+        e for e in people["alice"].call("audit.list", action="promotion.request") if e["outcome"] == "failed"
+    ]
     assert len(failed) == 1
 
 
@@ -67,7 +73,7 @@ def test_max_drop_is_evaluated_when_the_promotion_executes(people):
     carol.call("promotion.approve", id=second["id"])
     dave.call("promotion.approve", id=second["id"])  # champion is now 0.91
     carol.call("promotion.approve", id=first["id"])
-    with pytest.raises(CheckFailed, match="drop 0.02 > max_drop 0.01"):
+    with pytest.raises(CheckFailed, match=r"drop 0.02 > max_drop 0.01"):
         erin.call("promotion.approve", id=first["id"])
     row = bob.call("promotion.show", id=first["id"])
     assert row["state"] == "rejected" and row["result_version"] is None
@@ -79,7 +85,7 @@ def test_separation_of_duties_and_permissions(people):
     request = promote(alice, 1)
     with pytest.raises(Denied, match="alice requested promotion 1 and cannot approve it"):
         alice.call("promotion.approve", id=request["id"])
-    with pytest.raises(Denied, match="bob lacks promotions.approve in production"):
+    with pytest.raises(Denied, match=r"bob lacks promotions.approve in production"):
         bob.call("promotion.approve", id=request["id"])
     denied = [e for e in alice.call("audit.list", action="promotion.approve") if e["outcome"] == "denied"]
     assert [e["principal"] for e in denied] == ["alice", "bob"]
@@ -95,9 +101,11 @@ def test_separation_of_duties_and_permissions(people):
 
 def test_edges_modes_and_unknown_versions(people):
     alice = people["alice"]
-    with pytest.raises(Denied, match=r"production \(production\) -> staging \(staging\): promotions only go up"):
+    with pytest.raises(
+        Denied, match=r"production \(production\) -> staging \(staging\): promotions only go up"
+    ):
         alice.call("promotion.request", env="staging", source="production", name="ranker", version=1)
-    with pytest.raises(Denied, match="production.promote_from allows staging"):
+    with pytest.raises(Denied, match=r"production.promote_from allows staging"):
         alice.call("promotion.request", env="production", source="development", name="ranker", version=1)
     with pytest.raises(NotFound, match=r"staging/ranker has no version 9 \(latest is 3\)"):
         promote(alice, 9)
@@ -119,6 +127,8 @@ def test_plan_does_nothing_and_explains(people):
     assert plan["outcome"].startswith("promote would open a request needing 2 approval(s)")
     failing = bob.call("promotion.plan", env="production", source="staging", name="ranker", version=2)
     assert failing["outcome"] == "promote would be rejected: auc 0.7 < min 0.8"
-    retrain = bob.call("promotion.plan", env="production", source="staging", name="ranker", version=1, mode="retrain")
+    retrain = bob.call(
+        "promotion.plan", env="production", source="staging", name="ranker", version=1, mode="retrain"
+    )
     assert not retrain["executable"] and "runs are not available yet" in retrain["unavailable"]
     assert bob.call("promotion.list") == []

@@ -31,7 +31,12 @@ def cli_env(store_url: str, user: str, extra: dict[str, str] | None = None) -> d
 
 
 def run_cli(
-    root: Path, store_url: str, user: str, *args: str, extra: dict[str, str] | None = None, timeout: float = 60
+    root: Path,
+    store_url: str,
+    user: str,
+    *args: str,
+    extra: dict[str, str] | None = None,
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [STAGEWARD, *args],
@@ -43,7 +48,9 @@ def run_cli(
     )
 
 
-def spawn_cli(root: Path, store_url: str, user: str, *args: str, extra: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def spawn_cli(
+    root: Path, store_url: str, user: str, *args: str, extra: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [STAGEWARD, *args],
         cwd=root,

@@ -1,5 +1,6 @@
 """Real processes at once, and processes killed at random points, on SQLite and PostgreSQL."""
 
+import itertools
 import os
 import random
 import signal
@@ -40,7 +41,19 @@ def test_ten_processes_move_one_alias(client_for, store_url, project_root):
     for _ in range(10):
         alice.call("model.register", env="staging", name="ranker", files=uploaded["files"])
     procs = [
-        spawn_cli(project_root, store_url, "alice", "model", "alias", "set", "ranker", str(v), "champion", "--env", "staging")
+        spawn_cli(
+            project_root,
+            store_url,
+            "alice",
+            "model",
+            "alias",
+            "set",
+            "ranker",
+            str(v),
+            "champion",
+            "--env",
+            "staging",
+        )
         for v in range(1, 11)
     ]
     results = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
@@ -52,7 +65,7 @@ def test_ten_processes_move_one_alias(client_for, store_url, project_root):
     succeeded = [code for code, _ in results].count(0)
     assert len(history) == succeeded >= 9
     assert sorted(h["version"] for h in history) == sorted(set(h["version"] for h in history))
-    for before, after in zip(history, history[1:], strict=False):
+    for before, after in itertools.pairwise(history):
         assert after["previous_version"] == before["version"]  # a serial order, none lost
     holder = alice.call("model.show", env="staging", ref="staging/ranker@champion")["version"]
     assert holder == history[-1]["version"]
@@ -70,7 +83,9 @@ def test_registration_killed_at_random_points(client_for, store_url, project_roo
         if attempts % 3:
             # New bytes most times; otherwise the next registration may reuse a blob a killed one published.
             big.write_bytes(os.urandom(1 << 20) * 24)
-        proc = spawn_cli(project_root, store_url, "alice", "model", "register", "ranker", str(big), "--env", "staging")
+        proc = spawn_cli(
+            project_root, store_url, "alice", "model", "register", "ranker", str(big), "--env", "staging"
+        )
         time.sleep(rng.uniform(0.1, 0.8))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -81,7 +96,9 @@ def test_registration_killed_at_random_points(client_for, store_url, project_roo
     alice.call("gc.run", older_than=0)
     store = alice.transport.context.blob_store("staging")
     assert list(store.temporary_dir.iterdir()) == []
-    final = run_cli(project_root, store_url, "alice", "model", "register", "ranker", str(big), "--env", "staging")
+    final = run_cli(
+        project_root, store_url, "alice", "model", "register", "ranker", str(big), "--env", "staging"
+    )
     assert final.returncode == 0, final.stderr
 
 
@@ -102,10 +119,22 @@ def test_cross_store_promotion_killed_at_random_points(tmp_path, store_url, cont
             attempts += 1
             big.write_bytes(os.urandom(1 << 20) * 32)
             uploaded = alice.call("model.upload", env="staging", path=str(big))
-            alice.call("model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9})
+            alice.call(
+                "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
+            )
             versions += 1
-            proc = spawn_cli(root, store_url, "alice", "promote", "ranker", str(versions), "--from", "staging",
-                             "--to", "production")
+            proc = spawn_cli(
+                root,
+                store_url,
+                "alice",
+                "promote",
+                "ranker",
+                str(versions),
+                "--from",
+                "staging",
+                "--to",
+                "production",
+            )
             time.sleep(rng.uniform(0.1, 0.6))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)

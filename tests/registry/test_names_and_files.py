@@ -66,7 +66,9 @@ def test_manifest_paths_refused(path):
 def test_manifest_refuses_a_file_that_is_also_a_folder():
     digest = "0" * 64
     with pytest.raises(BadInput, match="is a file and also a folder"):
-        check_manifest([{"path": "a", "size": 1, "sha256": digest}, {"path": "a/b", "size": 1, "sha256": digest}])
+        check_manifest(
+            [{"path": "a", "size": 1, "sha256": digest}, {"path": "a/b", "size": 1, "sha256": digest}]
+        )
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "0.9", True, None])
@@ -129,7 +131,10 @@ def test_rollback_is_a_stack():
 
 def test_lineage_walks_back_and_detects_breaks():
     records = {
-        VersionKey("production", "m", 1): {"ref": "production/m:1", "promoted_from": {"env": "staging", "name": "m", "version": 4}},
+        VersionKey("production", "m", 1): {
+            "ref": "production/m:1",
+            "promoted_from": {"env": "staging", "name": "m", "version": 4},
+        },
         VersionKey("staging", "m", 4): {"ref": "staging/m:4", "promoted_from": None},
     }
     chain = walk(VersionKey("production", "m", 1), records.get)

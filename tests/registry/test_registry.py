@@ -25,7 +25,9 @@ def model_dir(tmp_path: Path) -> Path:
 
 def test_register_show_list(client_for, model_dir):
     alice = client_for("alice")
-    v1 = register(alice, "development", "ranker", model_dir, metrics={"auc": 0.9}, params={"lr": "0.1"}, run="run-1")
+    v1 = register(
+        alice, "development", "ranker", model_dir, metrics={"auc": 0.9}, params={"lr": "0.1"}, run="run-1"
+    )
     assert v1["ref"] == "development/ranker:1" and v1["file_count"] == 2 and v1["size"] == 300_000 + 13
     again = register(alice, "development", "ranker", model_dir)
     assert again["version"] == 2 and again["manifest_digest"] == v1["manifest_digest"]
@@ -54,7 +56,11 @@ def test_aliases_history_and_rollback(client_for, model_dir):
         alice.call("model.rollback", env="staging", name="ranker", alias="champion")
     history = alice.call("model.alias_history", env="staging", name="ranker")
     assert [(h["action"], h["version"], h["previous_version"]) for h in history] == [
-        ("set", 1, None), ("set", 2, 1), ("set", 3, 2), ("rollback", 2, 3), ("rollback", 1, 2)
+        ("set", 1, None),
+        ("set", 2, 1),
+        ("set", 3, 2),
+        ("rollback", 2, 3),
+        ("rollback", 1, 2),
     ]
 
 
@@ -76,7 +82,7 @@ def test_unknown_versions_and_aliases_are_not_found(client_for, model_dir):
 def test_bad_input_writes_nothing(client_for, model_dir, tmp_path):
     alice = client_for("alice")
     before = len(alice.call("audit.list", limit=1000))
-    with pytest.raises(BadInput, match="asset name '../evil'"):
+    with pytest.raises(BadInput, match=r"asset name '../evil'"):
         register(alice, "staging", "../evil", model_dir)
     with pytest.raises(BadInput, match="metric auc: expected a finite number, got nan"):
         register(alice, "staging", "ranker", model_dir, metrics={"auc": float("nan")})
@@ -85,10 +91,17 @@ def test_bad_input_writes_nothing(client_for, model_dir, tmp_path):
     with pytest.raises(BadInput, match=r"alias 'Champion': expected \[a-z0-9-\]\+"):
         alice.call("model.alias_set", env="staging", name="ranker", version=1, alias="Champion")
     digest = "a" * 64
-    with pytest.raises(BadInput, match="file name '../../etc/passwd'"):
-        alice.call("model.register", env="staging", name="ranker", files=[{"path": "../../etc/passwd", "size": 1, "sha256": digest}])
+    with pytest.raises(BadInput, match=r"file name '../../etc/passwd'"):
+        alice.call(
+            "model.register",
+            env="staging",
+            name="ranker",
+            files=[{"path": "../../etc/passwd", "size": 1, "sha256": digest}],
+        )
     with pytest.raises(NotFound, match="is not in file://"):
-        alice.call("model.register", env="staging", name="ranker", files=[{"path": "w", "size": 1, "sha256": digest}])
+        alice.call(
+            "model.register", env="staging", name="ranker", files=[{"path": "w", "size": 1, "sha256": digest}]
+        )
     with pytest.raises(BadInput, match="no such file or folder"):
         register(alice, "staging", "ranker", tmp_path / "missing")
     assert alice.call("model.list") == []
@@ -99,9 +112,9 @@ def test_permissions_are_checked_and_denials_audited(client_for, model_dir):
     alice, bob = client_for("alice"), client_for("bob")
     alice.call("access.grant", principal="bob", role="developer", env="staging")
     register(bob, "staging", "ranker", model_dir)
-    with pytest.raises(Denied, match="bob lacks assets.alias in staging"):
+    with pytest.raises(Denied, match=r"bob lacks assets.alias in staging"):
         bob.call("model.alias_set", env="staging", name="ranker", version=1, alias="champion")
-    with pytest.raises(Denied, match="bob lacks assets.register in production"):
+    with pytest.raises(Denied, match=r"bob lacks assets.register in production"):
         bob.call("model.upload", env="production", path=str(model_dir))
     denied = [e for e in alice.call("audit.list", limit=1000) if e["outcome"] == "denied"]
     assert [e["action"] for e in denied] == ["model.alias_set", "model.upload"]

@@ -47,11 +47,24 @@ def test_register_download_verify_on_s3(tmp_path, s3_bucket, store_url):
     write_project(root, project_with_production_blobs(f"s3://{s3_bucket}/prod"))
     model = tmp_path / "model.bin"
     model.write_bytes(os.urandom(50_000))
-    ok = run_cli(root, store_url, "alice", "model", "register", "ranker", str(model), "--env", "production",
-                 "--metric", "auc=0.9")
+    ok = run_cli(
+        root,
+        store_url,
+        "alice",
+        "model",
+        "register",
+        "ranker",
+        str(model),
+        "--env",
+        "production",
+        "--metric",
+        "auc=0.9",
+    )
     assert ok.returncode == 0, ok.stderr
     assert "registered production/ranker:1" in ok.stdout
-    run_cli(root, store_url, "alice", "model", "alias", "set", "ranker", "1", "champion", "--env", "production")
+    run_cli(
+        root, store_url, "alice", "model", "alias", "set", "ranker", "1", "champion", "--env", "production"
+    )
     verified = run_cli(root, store_url, "alice", "verify", "production/ranker@champion")
     assert verified.returncode == 0 and "50000 bytes rehashed" in verified.stdout
     out = tmp_path / "out"
@@ -90,10 +103,16 @@ def project(tmp_path: Path) -> Path:
     ("args", "code", "message"),
     [
         (["model", "register", "../evil", "model", "--env", "staging"], 2, "asset name '../evil'"),
-        (["model", "register", "ranker", "model", "--env", "staging", "--metric", "auc=nan"], 2,
-         "--metric auc=nan: expected a finite number"),
-        (["model", "register", "ranker", "model", "--env", "staging", "--metric", "auc=good"], 2,
-         "expected a finite number, got 'good'"),
+        (
+            ["model", "register", "ranker", "model", "--env", "staging", "--metric", "auc=nan"],
+            2,
+            "--metric auc=nan: expected a finite number",
+        ),
+        (
+            ["model", "register", "ranker", "model", "--env", "staging", "--metric", "auc=good"],
+            2,
+            "expected a finite number, got 'good'",
+        ),
         (["model", "register", "ranker", "model", "--env", "staging", "--run", "../x"], 2, "--run '../x'"),
         (["model", "register", "ranker", "model", "--env", "nowhere"], 4, "no environment 'nowhere'"),
         (["model", "show", "staging/ranker:9"], 4, "staging/ranker has no version 9"),
@@ -126,6 +145,20 @@ def test_cli_json_reads(project):
     store_url = f"sqlite:///{project / 'store.db'}"
     import json
 
-    run_cli(project, store_url, "alice", "model", "register", "ranker", "model", "--env", "staging", "--metric", "auc=0.5")
-    shown = json.loads(run_cli(project, store_url, "alice", "model", "show", "staging/ranker", "--json").stdout)
+    run_cli(
+        project,
+        store_url,
+        "alice",
+        "model",
+        "register",
+        "ranker",
+        "model",
+        "--env",
+        "staging",
+        "--metric",
+        "auc=0.5",
+    )
+    shown = json.loads(
+        run_cli(project, store_url, "alice", "model", "show", "staging/ranker", "--json").stdout
+    )
     assert shown["metrics"] == {"auc": 0.5} and shown["files"][0]["path"] == "w.bin"

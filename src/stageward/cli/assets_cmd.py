@@ -10,7 +10,16 @@ from stageward.cli import render
 from stageward.cli.options import ENV, ENV_OPTIONAL, JSON
 from stageward.cli.state import call
 
-VERSION_COLUMNS = ["ref", "size", "file_count", "metrics", "aliases", "created_by", "created_at", "promoted_from"]
+VERSION_COLUMNS = [
+    "ref",
+    "size",
+    "file_count",
+    "metrics",
+    "aliases",
+    "created_by",
+    "created_at",
+    "promoted_from",
+]
 
 
 def _from_ref(record: dict[str, Any]) -> str | None:
@@ -18,7 +27,9 @@ def _from_ref(record: dict[str, Any]) -> str | None:
     return f"{source['env']}/{source['name']}:{source['version']}" if source else None
 
 
-def register_files(kind: str, *, env: str, name: str, path: str, as_json: bool, **fields: Any) -> dict[str, Any]:
+def register_files(
+    kind: str, *, env: str, name: str, path: str, as_json: bool, **fields: Any
+) -> dict[str, Any]:
     """Upload, then record: the bytes move before the short write transaction that records the version."""
     from stageward.cli.progress import for_terminal
 
@@ -42,26 +53,35 @@ def make_app(kind: str) -> typer.Typer:
         param: list[str] = typer.Option([], "--param", help="KEY=VALUE, repeatable."),
         tag: list[str] = typer.Option([], "--tag", help="KEY=VALUE, repeatable."),
         run: str | None = typer.Option(None, "--run", help="The run that produced it."),
-        commit: str | None = typer.Option(None, "--commit", help="Git commit (default: HEAD of the project)."),
+        commit: str | None = typer.Option(
+            None, "--commit", help="Git commit (default: HEAD of the project)."
+        ),
         as_json: bool = JSON,
     ) -> None:
         """Register PATH as a new version of NAME in ENV."""
         from stageward.registry.values import parse_assignments, parse_metrics
 
         result = register_files(
-            kind, env=env, name=name, path=path, as_json=as_json,
-            metrics=parse_metrics(metric), params=parse_assignments("--param", param),
-            tags=parse_assignments("--tag", tag), run=run, git_commit=commit,
+            kind,
+            env=env,
+            name=name,
+            path=path,
+            as_json=as_json,
+            metrics=parse_metrics(metric),
+            params=parse_assignments("--param", param),
+            tags=parse_assignments("--tag", tag),
+            run=run,
+            git_commit=commit,
         )
         render.done(
             f"registered {result['ref']} ({result['file_count']} file(s), {result['size']} bytes, "
             f"{result['uploaded_bytes']} uploaded)",
-            as_json=as_json, data=result,
+            as_json=as_json,
+            data=result,
         )
 
-    @app.command("list")
+    @app.command("list", help=f"The {kind}s you can see, with their latest version and aliases.")
     def list_assets(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
-        f"""The {kind}s you can see, with their latest version and aliases."""
         rows = call(f"{kind}.list", env=env)
         render.table(rows, ["env", "name", "latest", "aliases", "created_by", "created_at"], as_json=as_json)
 
@@ -77,16 +97,37 @@ def make_app(kind: str) -> typer.Typer:
         if as_json:
             render.record(result, as_json=True)
             return
-        summary = {k: result[k] for k in ("ref", "kind", "size", "file_count", "manifest_digest", "metrics",
-                                         "params", "tags", "run", "git_commit", "config_digest", "aliases",
-                                         "latest", "created_by", "created_at")}
+        summary = {
+            k: result[k]
+            for k in (
+                "ref",
+                "kind",
+                "size",
+                "file_count",
+                "manifest_digest",
+                "metrics",
+                "params",
+                "tags",
+                "run",
+                "git_commit",
+                "config_digest",
+                "aliases",
+                "latest",
+                "created_by",
+                "created_at",
+            )
+        }
         summary["promoted_from"] = _from_ref(result)
         render.record(summary, as_json=False, title=result["ref"])
         render.table(result["files"], ["path", "size", "sha256"], as_json=False, title="files")
         if lineage:
             rows = [{**step, "promoted_from": _from_ref(step)} for step in result["lineage"]]
-            render.table(rows, ["ref", "promoted_from", "promotion_id", "created_by", "created_at", "git_commit"],
-                         as_json=False, title="lineage")
+            render.table(
+                rows,
+                ["ref", "promoted_from", "promotion_id", "created_by", "created_at", "git_commit"],
+                as_json=False,
+                title="lineage",
+            )
 
     @app.command("download")
     def download(
@@ -98,9 +139,14 @@ def make_app(kind: str) -> typer.Typer:
         """Write a version's files into DEST, each checked against its sha256."""
         from stageward.cli.progress import for_terminal
 
-        result = call(f"{kind}.download", env=_env_of(ref, env), ref=ref, dest=dest, progress=for_terminal(as_json))
-        render.done(f"downloaded {result['ref']} into {result['dest']} ({result['files']} file(s))",
-                    as_json=as_json, data=result)
+        result = call(
+            f"{kind}.download", env=_env_of(ref, env), ref=ref, dest=dest, progress=for_terminal(as_json)
+        )
+        render.done(
+            f"downloaded {result['ref']} into {result['dest']} ({result['files']} file(s))",
+            as_json=as_json,
+            data=result,
+        )
 
     @alias_app.command("set")
     def alias_set(
@@ -124,16 +170,26 @@ def make_app(kind: str) -> typer.Typer:
     ) -> None:
         """Every move of NAME's aliases, oldest first."""
         rows = call(f"{kind}.alias_history", env=env, name=name, alias=alias)
-        render.table(rows, ["id", "alias", "action", "version", "previous_version", "by", "at", "promotion_id"],
-                     as_json=as_json)
+        render.table(
+            rows,
+            ["id", "alias", "action", "version", "previous_version", "by", "at", "promotion_id"],
+            as_json=as_json,
+        )
 
     @app.command("rollback")
-    def rollback(name: str = typer.Argument(...), env: str = ENV,
-                 alias: str = typer.Option(..., "--alias"), as_json: bool = JSON) -> None:
+    def rollback(
+        name: str = typer.Argument(...),
+        env: str = ENV,
+        alias: str = typer.Option(..., "--alias"),
+        as_json: bool = JSON,
+    ) -> None:
         """Return ALIAS to the version it held before."""
         result = call(f"{kind}.rollback", env=env, name=name, alias=alias)
-        render.done(f"{env}/{name}@{alias} -> {result['version']} (was {result['previous']})",
-                    as_json=as_json, data=result)
+        render.done(
+            f"{env}/{name}@{alias} -> {result['version']} (was {result['previous']})",
+            as_json=as_json,
+            data=result,
+        )
 
     return app
 

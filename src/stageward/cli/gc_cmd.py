@@ -10,7 +10,9 @@ from stageward.cli.state import call
 
 
 def gc(
-    older_than: float = typer.Option(3600.0, "--older-than", help="Seconds; younger temporaries may be in use."),
+    older_than: float = typer.Option(
+        3600.0, "--older-than", help="Seconds; younger temporaries may be in use."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List, remove nothing."),
     as_json: bool = JSON,
 ) -> None:

@@ -30,7 +30,10 @@ def finish(result: dict[str, Any], as_json: bool) -> dict[str, Any]:
 def describe(result: dict[str, Any]) -> str:
     state = result["state"]
     if state == "executed":
-        return f"promotion {result['id']} executed: {result['result']} holds @{result['alias']} (from {result['source']})"
+        return (
+            f"promotion {result['id']} executed: {result['result']} holds @{result['alias']} "
+            f"(from {result['source']})"
+        )
     if state == "pending":
         have = len(result["approvals"])
         return f"promotion {result['id']} pending: {have}/{result['required_approvals']} approval(s)"
@@ -48,8 +51,16 @@ def promote(
     as_json: bool = JSON,
 ) -> None:
     """Request the promotion of NAME VERSION from one environment to the next."""
-    result = call("promotion.request", env=target, name=name, version=version, source=source, alias=alias,
-                  mode=mode, reason=reason)
+    result = call(
+        "promotion.request",
+        env=target,
+        name=name,
+        version=version,
+        source=source,
+        alias=alias,
+        mode=mode,
+        reason=reason,
+    )
     result = finish(result, as_json)
     render.done(describe(result), as_json=as_json, data=result)
 
@@ -64,7 +75,9 @@ def plan(
     as_json: bool = JSON,
 ) -> None:
     """Show what promote would do, without doing it."""
-    result = call("promotion.plan", env=target, name=name, version=version, source=source, alias=alias, mode=mode)
+    result = call(
+        "promotion.plan", env=target, name=name, version=version, source=source, alias=alias, mode=mode
+    )
     if as_json:
         render.record(result, as_json=True)
         return
@@ -83,5 +96,9 @@ def plan(
         title="plan",
     )
     rows = [{**g, "passed": g["passed"]} for g in result["gates"]]
-    render.table(rows, ["metric", "kind", "bound", "value", "baseline", "passed", "reason"], as_json=False,
-                 title="gates")
+    render.table(
+        rows,
+        ["metric", "kind", "bound", "value", "baseline", "passed", "reason"],
+        as_json=False,
+        title="gates",
+    )

@@ -21,8 +21,22 @@ def list_promotions(
 ) -> None:
     """Promotions you can see, newest first."""
     rows = call("promotion.list", env=env, state=state)
-    render.table(rows, ["id", "source", "target_env", "alias", "state", "approvals", "required_approvals",
-                        "requested_by", "requested_at", "result"], as_json=as_json)
+    render.table(
+        rows,
+        [
+            "id",
+            "source",
+            "target_env",
+            "alias",
+            "state",
+            "approvals",
+            "required_approvals",
+            "requested_by",
+            "requested_at",
+            "result",
+        ],
+        as_json=as_json,
+    )
 
 
 @app.command("show")
@@ -32,25 +46,52 @@ def show(promotion_id: int = typer.Argument(..., metavar="ID"), as_json: bool = 
     if as_json:
         render.record(result, as_json=True)
         return
-    render.record({k: result[k] for k in ("id", "source", "target_env", "alias", "mode", "state", "reason",
-                                          "requested_by", "requested_at", "required_approvals", "approvals",
-                                          "result", "note")}, as_json=False, title=f"promotion {promotion_id}")
-    render.table(result["gates"], ["metric", "kind", "bound", "value", "baseline", "passed", "reason"],
-                 as_json=False, title="gates")
-    render.table(result["decisions"], ["principal", "decision", "comment", "at"], as_json=False, title="decisions")
+    render.record(
+        {
+            k: result[k]
+            for k in (
+                "id",
+                "source",
+                "target_env",
+                "alias",
+                "mode",
+                "state",
+                "reason",
+                "requested_by",
+                "requested_at",
+                "required_approvals",
+                "approvals",
+                "result",
+                "note",
+            )
+        },
+        as_json=False,
+        title=f"promotion {promotion_id}",
+    )
+    render.table(
+        result["gates"],
+        ["metric", "kind", "bound", "value", "baseline", "passed", "reason"],
+        as_json=False,
+        title="gates",
+    )
+    render.table(
+        result["decisions"], ["principal", "decision", "comment", "at"], as_json=False, title="decisions"
+    )
 
 
 @app.command("approve")
-def approve(promotion_id: int = typer.Argument(..., metavar="ID"), comment: str | None = COMMENT,
-            as_json: bool = JSON) -> None:
+def approve(
+    promotion_id: int = typer.Argument(..., metavar="ID"), comment: str | None = COMMENT, as_json: bool = JSON
+) -> None:
     """Approve; the last required approval executes the promotion."""
     result = finish(call("promotion.approve", id=promotion_id, comment=comment), as_json)
     render.done(describe(result), as_json=as_json, data=result)
 
 
 @app.command("reject")
-def reject(promotion_id: int = typer.Argument(..., metavar="ID"), comment: str | None = COMMENT,
-           as_json: bool = JSON) -> None:
+def reject(
+    promotion_id: int = typer.Argument(..., metavar="ID"), comment: str | None = COMMENT, as_json: bool = JSON
+) -> None:
     """Reject; the promotion will not execute."""
     result = call("promotion.reject", id=promotion_id, comment=comment)
     render.done(describe(result), as_json=as_json, data=result)

@@ -22,4 +22,8 @@ def rollback(
 
         raise BadInput(f"--kind {kind!r}: expected 'model' or 'dataset'")
     result = call(f"{kind}.rollback", env=env, name=name, alias=alias)
-    render.done(f"{env}/{name}@{alias} -> {result['version']} (was {result['previous']})", as_json=as_json, data=result)
+    render.done(
+        f"{env}/{name}@{alias} -> {result['version']} (was {result['previous']})",
+        as_json=as_json,
+        data=result,
+    )

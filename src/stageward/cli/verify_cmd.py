@@ -14,7 +14,7 @@ def verify(
     env: str | None = ENV_OPTIONAL,
     as_json: bool = JSON,
 ) -> None:
-    """Rehash a version's blobs and walk its lineage back to its first registration; exit 1 on any mismatch."""
+    """Rehash a version's blobs, walk its lineage to the first registration; exit 1 on a mismatch."""
     result = call("verify.asset", ref=ref, env=env)
     render.done(
         f"verified {result['ref']}: {result['files']} file(s), {result['bytes_rehashed']} bytes rehashed; "

@@ -1,4 +1,4 @@
-"""Demo steps of the registry and promotion: register with metrics, a failed gate, a plan, two approvers, verify, rollback."""
+"""Demo steps of the registry: metrics, a failed gate, a plan, two approvers, verify, rollback."""
 
 from __future__ import annotations
 
@@ -16,8 +16,12 @@ def _register(client: Any, walk: Walk, version_seed: int, auc: float) -> dict[st
     (folder / "weights" / "model.bin").write_bytes(os.urandom(256 * 1024))
     uploaded = client.call("model.upload", env="staging", path=str(folder))
     record: dict[str, Any] = client.call(
-        "model.register", env="staging", name="lp-ranker", files=uploaded["files"],
-        metrics={"auc": auc}, params={"seed": str(version_seed)},
+        "model.register",
+        env="staging",
+        name="lp-ranker",
+        files=uploaded["files"],
+        metrics={"auc": auc},
+        params={"seed": str(version_seed)},
     )
     return record
 
@@ -38,7 +42,9 @@ def steps(walk: Walk) -> None:
     def failed_gate() -> str:
         error = walk.expect_error(
             CheckFailed,
-            lambda: bob.call("promotion.request", env="production", source="staging", name="lp-ranker", version=1),
+            lambda: bob.call(
+                "promotion.request", env="production", source="staging", name="lp-ranker", version=1
+            ),
         )
         if "auc 0.78 < min 0.8" not in error.message:
             raise StepFailed(f"the gate should name value and bound, said: {error.message}")
@@ -56,7 +62,11 @@ def steps(walk: Walk) -> None:
 
     def approvals() -> str:
         request = bob.call(
-            "promotion.request", env="production", source="staging", name="lp-ranker", version=2,
+            "promotion.request",
+            env="production",
+            source="staging",
+            name="lp-ranker",
+            version=2,
             reason="auc 0.86 on the holdout",
         )
         error = walk.expect_error(Denied, lambda: bob.call("promotion.approve", id=request["id"]))
@@ -77,14 +87,20 @@ def steps(walk: Walk) -> None:
         result = alice.call("verify.asset", ref="production/lp-ranker@champion")
         if result["lineage"] != ["production/lp-ranker:1", "staging/lp-ranker:2"]:
             raise StepFailed(f"unexpected lineage {result['lineage']}")
-        return f"{result['files']} files, {result['bytes_rehashed']} bytes rehashed; lineage {' <- '.join(result['lineage'])}"
+        chain = " <- ".join(result["lineage"])
+        return f"{result['files']} files, {result['bytes_rehashed']} bytes rehashed; lineage {chain}"
 
     walk.step("stageward verify production/lp-ranker@champion", verify)
 
     def rollback() -> str:
         third = _register(bob, walk, 3, 0.865)
-        request = bob.call("promotion.request", env="production", source="staging", name="lp-ranker",
-                           version=third["version"])
+        request = bob.call(
+            "promotion.request",
+            env="production",
+            source="staging",
+            name="lp-ranker",
+            version=third["version"],
+        )
         carol.call("promotion.approve", id=request["id"])
         dave.call("promotion.approve", id=request["id"])
         if alice.call("model.show", env="production", ref="lp-ranker@champion")["version"] != 2:

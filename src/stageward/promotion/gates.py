@@ -65,7 +65,9 @@ def evaluate(
             baseline = None if holder_metrics is None else holder_metrics.get(metric)
             if baseline is None:
                 why = "no version holds the alias" if holder is None else f"{holder} has no {metric}"
-                results.append(GateResult(metric, kind, bound, value, None, True, f"{why}: nothing to drop from"))
+                results.append(
+                    GateResult(metric, kind, bound, value, None, True, f"{why}: nothing to drop from")
+                )
                 continue
             drop = baseline - value
             ok = drop <= bound + 1e-12

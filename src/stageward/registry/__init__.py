@@ -1,1 +1,1 @@
-"""The registry of models and datasets: references, names, manifests, metrics, alias history, lineage (pure)."""
+"""The registry of models and datasets: references, names, manifests, metrics, aliases, lineage (pure)."""

@@ -39,7 +39,9 @@ def walk(start: VersionKey, fetch: Callable[[VersionKey], dict[str, Any] | None]
         if record is None:
             if not chain:
                 raise CheckFailed(f"{key} does not exist")
-            raise CheckFailed(f"lineage of {start} is broken: {chain[-1]['ref']} came from {key}, which is missing")
+            raise CheckFailed(
+                f"lineage of {start} is broken: {chain[-1]['ref']} came from {key}, which is missing"
+            )
         chain.append(record)
         source = record.get("promoted_from")
         key = VersionKey(source["env"], source["name"], int(source["version"])) if source else None

@@ -167,7 +167,9 @@ def register(
         git_commit = head_commit(unit.ctx.project.root)
     else:
         check_commit(git_commit)
-    if config_digest is not None and not (len(config_digest) == 64 and all(c in "0123456789abcdef" for c in config_digest)):
+    if config_digest is not None and not (
+        len(config_digest) == 64 and all(c in "0123456789abcdef" for c in config_digest)
+    ):
         raise BadInput(f"config digest {config_digest!r}: expected a sha256 hex digest")
     store = unit.ctx.blob_store(env)
     for entry in entries:
@@ -252,8 +254,20 @@ def show(unit: Unit, kind: str, *, env: str, ref: str, lineage_chain: bool) -> d
     record["latest"] = registry_repo.latest_version(unit.conn, asset["id"])
     if lineage_chain:
         record["lineage"] = [
-            {k: step[k] for k in ("ref", "created_by", "created_at", "promoted_from", "promotion_id", "run",
-                                  "git_commit", "config_digest", "manifest_digest")}
+            {
+                k: step[k]
+                for k in (
+                    "ref",
+                    "created_by",
+                    "created_at",
+                    "promoted_from",
+                    "promotion_id",
+                    "run",
+                    "git_commit",
+                    "config_digest",
+                    "manifest_digest",
+                )
+            }
             for step in lineage(unit, record)
         ]
     return record
@@ -264,7 +278,7 @@ def download(
 ) -> dict[str, Any]:
     """Write the version's files under DEST (absent or empty), each checked against its sha256."""
     reporter = progress or NoProgress()
-    asset, record = resolve(unit, parse_reference(ref), env, kind)
+    _, record = resolve(unit, parse_reference(ref), env, kind)
     target = Path(dest).expanduser()
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise Conflict(f"{dest}: exists and is not a folder")
@@ -313,13 +327,22 @@ def alias_set(unit: Unit, kind: str, *, env: str, name: str, version: int, alias
     current = registry_repo.get_alias(unit.conn, asset["id"], alias)
     changed = current != version
     if changed:
-        registry_repo.move_alias(unit.conn, asset["id"], alias, version, action="set", at=unit.now(), by=unit.principal)
+        registry_repo.move_alias(
+            unit.conn, asset["id"], alias, version, action="set", at=unit.now(), by=unit.principal
+        )
     unit.audit(
         environment=env,
         target=f"{name}@{alias}",
         details={"version": version, "previous": current, "changed": changed},
     )
-    return {"env": env, "name": name, "alias": alias, "version": version, "previous": current, "changed": changed}
+    return {
+        "env": env,
+        "name": name,
+        "alias": alias,
+        "version": version,
+        "previous": current,
+        "changed": changed,
+    }
 
 
 def rollback(unit: Unit, kind: str, *, env: str, name: str, alias: str) -> dict[str, Any]:
@@ -335,7 +358,9 @@ def rollback(unit: Unit, kind: str, *, env: str, name: str, alias: str) -> dict[
     target = alias_stack.rollback_target(moves)
     if target is None:
         raise Conflict(f"{env}/{name}@{alias} has no earlier version to return to (it holds {current})")
-    registry_repo.move_alias(unit.conn, asset["id"], alias, target, action="rollback", at=unit.now(), by=unit.principal)
+    registry_repo.move_alias(
+        unit.conn, asset["id"], alias, target, action="rollback", at=unit.now(), by=unit.principal
+    )
     unit.audit(environment=env, target=f"{name}@{alias}", details={"version": target, "previous": current})
     return {"env": env, "name": name, "alias": alias, "version": target, "previous": current}
 

@@ -13,7 +13,7 @@ DEFAULT_GRACE_SECONDS = 3600.0
 
 @verb("gc.run", write=True, http=("POST", "/gc"))
 def run(unit: Unit, *, older_than: float = DEFAULT_GRACE_SECONDS, dry_run: bool = False) -> dict[str, Any]:
-    """Remove temporary blobs older than OLDER_THAN seconds from the stores of environments you register in."""
+    """Remove temporary blobs older than OLDER_THAN seconds from the stores you may register in."""
     if isinstance(older_than, bool) or not isinstance(older_than, int | float) or older_than < 0:
         raise BadInput(f"--older-than {older_than!r}: expected a number of seconds, 0 or more")
     environments = unit.require_somewhere("assets.register")
@@ -32,6 +32,15 @@ def run(unit: Unit, *, older_than: float = DEFAULT_GRACE_SECONDS, dry_run: bool 
     unit.audit(
         environment=None,
         target="blobs",
-        details={"stores": sorted(removed), "temporaries": count, "dry_run": dry_run, "older_than": older_than},
+        details={
+            "stores": sorted(removed),
+            "temporaries": count,
+            "dry_run": dry_run,
+            "older_than": older_than,
+        },
     )
-    return {"dry_run": dry_run, "removed": count, "stores": [{"store": u, "temporaries": n} for u, n in removed.items()]}
+    return {
+        "dry_run": dry_run,
+        "removed": count,
+        "stores": [{"store": u, "temporaries": n} for u, n in removed.items()],
+    }

@@ -34,13 +34,22 @@ def register(
 ) -> dict[str, Any]:
     """Record a new version of a model from files already uploaded."""
     return assets.register(
-        unit, KIND, env=env, name=name, files=files, metrics=metrics, params=params, tags=tags,
-        run=run, git_commit=git_commit, config_digest=config_digest,
+        unit,
+        KIND,
+        env=env,
+        name=name,
+        files=files,
+        metrics=metrics,
+        params=params,
+        tags=tags,
+        run=run,
+        git_commit=git_commit,
+        config_digest=config_digest,
     )
 
 
 @verb("model.list", http=("GET", "/models"))
-def list(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
+def list_assets(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
     """The models in ENV, or in every environment the caller can read."""
     return assets.list_assets(unit, KIND, env=env)
 
@@ -52,12 +61,19 @@ def show(unit: Unit, *, env: str, ref: str, lineage: bool = False) -> dict[str, 
 
 
 @verb("model.download", http=("GET", "/envs/{env}/models/{ref}/files"))
-def download(unit: Unit, *, env: str, ref: str, dest: str, progress: Progress | None = None) -> dict[str, Any]:
+def download(
+    unit: Unit, *, env: str, ref: str, dest: str, progress: Progress | None = None
+) -> dict[str, Any]:
     """Write a version's files into DEST (new or empty), each checked against its sha256."""
     return assets.download(unit, KIND, env=env, ref=ref, dest=dest, progress=progress)
 
 
-@verb("model.alias_set", permission="assets.alias", write=True, http=("PUT", "/envs/{env}/models/{name}/aliases"))
+@verb(
+    "model.alias_set",
+    permission="assets.alias",
+    write=True,
+    http=("PUT", "/envs/{env}/models/{name}/aliases"),
+)
 def alias_set(unit: Unit, *, env: str, name: str, version: int, alias: str) -> dict[str, Any]:
     """Point ALIAS at VERSION; the move is kept in the alias history."""
     return assets.alias_set(unit, KIND, env=env, name=name, version=version, alias=alias)
@@ -69,7 +85,12 @@ def alias_history(unit: Unit, *, env: str, name: str, alias: str | None = None) 
     return assets.alias_history(unit, KIND, env=env, name=name, alias=alias)
 
 
-@verb("model.rollback", permission="assets.alias", write=True, http=("POST", "/envs/{env}/models/{name}/rollback"))
+@verb(
+    "model.rollback",
+    permission="assets.alias",
+    write=True,
+    http=("POST", "/envs/{env}/models/{name}/rollback"),
+)
 def rollback(unit: Unit, *, env: str, name: str, alias: str) -> dict[str, Any]:
     """Return ALIAS to the version it held before its current one."""
     return assets.rollback(unit, KIND, env=env, name=name, alias=alias)

@@ -38,7 +38,9 @@ def _check_edge(unit: Unit, source: str, env: str) -> None:
         raise Denied(f"promotion refused: {problem}", environment=env)
 
 
-def _holder(unit: Unit, env: str, name: str, alias: str) -> tuple[str | None, dict[str, float] | None, int | None]:
+def _holder(
+    unit: Unit, env: str, name: str, alias: str
+) -> tuple[str | None, dict[str, float] | None, int | None]:
     asset = registry_repo.get_asset(unit.conn, env, name)
     if asset is None:
         return None, None, None
@@ -52,7 +54,9 @@ def _holder(unit: Unit, env: str, name: str, alias: str) -> tuple[str | None, di
 
 def _gates(unit: Unit, env: str, record: dict[str, Any], alias: str) -> list[gate_rules.GateResult]:
     holder_ref, holder_metrics, _ = _holder(unit, env, record["name"], alias)
-    return gate_rules.evaluate(_target(unit, env).promotion.gates, record["metrics"], holder_metrics, holder_ref)
+    return gate_rules.evaluate(
+        _target(unit, env).promotion.gates, record["metrics"], holder_metrics, holder_ref
+    )
 
 
 def _gate_message(prefix: str, results: list[gate_rules.GateResult]) -> str:
@@ -86,7 +90,9 @@ def _describe(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
         "source": f"{row['source_env']}/{row['name']}:{row['source_version']}",
         "approvals": approvals,
         "decisions": decisions,
-        "result": f"{row['target_env']}/{row['name']}:{row['result_version']}" if row["result_version"] else None,
+        "result": f"{row['target_env']}/{row['name']}:{row['result_version']}"
+        if row["result_version"]
+        else None,
     }
 
 
@@ -108,18 +114,26 @@ def _blobs_missing(unit: Unit, row: dict[str, Any], record: dict[str, Any]) -> l
 
 
 def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
-    """Gates again, then the version and the alias move, in this unit's transaction. Blobs must be in place."""
+    """Gates again, then the new version and the alias move in this transaction; blobs in place."""
     source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
     results = _gates(unit, row["target_env"], source, row["alias"])
     target = f"{row['name']}@{row['alias']}"
     if gate_rules.failures(results):
         note = _gate_message(f"promotion {row['id']} rejected when it executed", results)
         promotion_repo.set_state(
-            unit.conn, row["id"], expected=row["state"], state="rejected", at=unit.now(), note=note,
+            unit.conn,
+            row["id"],
+            expected=row["state"],
+            state="rejected",
+            at=unit.now(),
+            note=note,
             gates=[r.to_dict() for r in results],
         )
         unit.audit(
-            environment=row["target_env"], target=target, outcome="failed", action="promotion.execute",
+            environment=row["target_env"],
+            target=target,
+            outcome="failed",
+            action="promotion.execute",
             details={"promotion": row["id"], "gates": [r.reason for r in results if not r.passed]},
         )
         unit.fail_after_commit(CheckFailed(note))
@@ -127,13 +141,16 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     missing = _blobs_missing(unit, row, source)
     if missing:
         raise Conflict(
-            f"promotion {row['id']}: {len(missing)} blob(s) are not yet in {unit.ctx.blob_store(row['target_env']).url}",
+            f"promotion {row['id']}: {len(missing)} blob(s) are not yet in "
+            f"{unit.ctx.blob_store(row['target_env']).url}",
             hint=f"copy them first: stageward promotion execute {row['id']} (it transfers, then executes)",
         )
     env = row["target_env"]
     asset = registry_repo.get_asset(unit.conn, env, row["name"])
     if asset is None:
-        asset_id = registry_repo.create_asset(unit.conn, env, row["name"], row["kind"], at=unit.now(), by=unit.principal)
+        asset_id = registry_repo.create_asset(
+            unit.conn, env, row["name"], row["kind"], at=unit.now(), by=unit.principal
+        )
         asset = {"id": asset_id, "environment": env, "name": row["name"], "kind": row["kind"]}
     elif asset["kind"] != row["kind"]:
         raise Conflict(f"{env}/{row['name']} is a {asset['kind']}; cannot promote a {row['kind']} onto it")
@@ -157,12 +174,23 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
         promotion_id=row["id"],
     )
     previous = registry_repo.move_alias(
-        unit.conn, asset["id"], row["alias"], version, action="promote", at=unit.now(), by=unit.principal,
+        unit.conn,
+        asset["id"],
+        row["alias"],
+        version,
+        action="promote",
+        at=unit.now(),
+        by=unit.principal,
         promotion_id=row["id"],
     )
     if not promotion_repo.set_state(
-        unit.conn, row["id"], expected=row["state"], state="executed", at=unit.now(),
-        gates=[r.to_dict() for r in results], result_version=version,
+        unit.conn,
+        row["id"],
+        expected=row["state"],
+        state="executed",
+        at=unit.now(),
+        gates=[r.to_dict() for r in results],
+        result_version=version,
     ):
         raise Conflict(f"promotion {row['id']} changed while it executed; nothing was written")
     unit.audit(
@@ -199,7 +227,14 @@ def _arguments(name: str, version: int, alias: str) -> tuple[str, int, str]:
 
 @verb("promotion.plan", permission="env.read", http=("GET", "/envs/{env}/promotions/plan"))
 def plan(
-    unit: Unit, *, env: str, name: str, version: int, source: str, alias: str = "champion", mode: str | None = None
+    unit: Unit,
+    *,
+    env: str,
+    name: str,
+    version: int,
+    source: str,
+    alias: str = "champion",
+    mode: str | None = None,
 ) -> dict[str, Any]:
     """What promote would do, without doing it: gates, approvals, mode and why, the alias move."""
     name, version, alias = _arguments(name, version, alias)
@@ -214,7 +249,10 @@ def plan(
     same = _same_store(unit, source, env)
     target_store = unit.ctx.blob_store(env).url
     if same:
-        copy = f"the new version references the same {record['file_count']} blob(s) in {target_store}; no bytes move"
+        copy = (
+            f"the new version references the same {record['file_count']} blob(s) in {target_store}; "
+            "no bytes move"
+        )
     else:
         copy = (
             f"streams {record['file_count']} file(s), {record['size']} bytes, from "
@@ -250,7 +288,9 @@ def plan(
     }
 
 
-@verb("promotion.request", permission="promotions.request", write=True, http=("POST", "/envs/{env}/promotions"))
+@verb(
+    "promotion.request", permission="promotions.request", write=True, http=("POST", "/envs/{env}/promotions")
+)
 def request(
     unit: Unit,
     *,
@@ -297,13 +337,20 @@ def request(
         environment=env,
         target=f"{name}@{alias}",
         outcome="failed" if failed else "ok",
-        details={"promotion": promotion_id, "from": record["ref"], "mode": chosen, "approvals": approvals,
-                 "gates": [r.reason for r in results]},
+        details={
+            "promotion": promotion_id,
+            "from": record["ref"],
+            "mode": chosen,
+            "approvals": approvals,
+            "gates": [r.reason for r in results],
+        },
     )
     stored = promotion_repo.get_promotion(unit.conn, promotion_id)
     assert stored is not None
     if failed:
-        unit.fail_after_commit(CheckFailed(_gate_message(f"promotion {promotion_id} of {record['ref']} rejected", results)))
+        unit.fail_after_commit(
+            CheckFailed(_gate_message(f"promotion {promotion_id} of {record['ref']} rejected", results))
+        )
         return _describe(unit, stored)
     if approvals == 0:
         return _advance(unit, stored)
@@ -362,13 +409,15 @@ def _may_execute(unit: Unit, row: dict[str, Any]) -> None:
 
 
 def _verify_destination(store: Any, digest: str) -> None:
-    """Re-hash a copied blob where it landed, read back from the target store, before any record points at it."""
+    """Re-hash a copied blob read back from the target store, before any record points at it."""
     found = hashlib.sha256()
     with store.open_read(digest) as stream:
         while chunk := stream.read(assets.READ_CHUNK):
             found.update(chunk)
     if found.hexdigest() != digest:
-        raise CheckFailed(f"blob sha256:{digest[:12]} in {store.url} does not hash to its name after the copy")
+        raise CheckFailed(
+            f"blob sha256:{digest[:12]} in {store.url} does not hash to its name after the copy"
+        )
 
 
 @verb("promotion.transfer", http=("POST", "/promotions/{id}/transfer"))
@@ -385,10 +434,15 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[s
     target_store = unit.ctx.blob_store(row["target_env"])
     unique = {f["sha256"]: f for f in missing}
     reporter.start(f"copying to {target_store.url}", sum(f["size"] for f in unique.values()))
-    for digest, entry in unique.items():
+    for digest in unique:
         copy_blob(source_store, target_store, digest, reporter)
     reporter.finish()
-    return {"id": id, "state": row["state"], "copied_files": len(unique), "copied_bytes": sum(f["size"] for f in unique.values())}
+    return {
+        "id": id,
+        "state": row["state"],
+        "copied_files": len(unique),
+        "copied_bytes": sum(f["size"] for f in unique.values()),
+    }
 
 
 def copy_blob(source_store: Any, target_store: Any, digest: str, reporter: Progress) -> None:
@@ -421,8 +475,11 @@ def execute(unit: Unit, *, id: int) -> dict[str, Any]:
     row = _load(unit, id)
     _may_execute(unit, row)
     if row["state"] == "executed":
-        unit.audit(environment=row["target_env"], target=f"{row['name']}@{row['alias']}",
-                   details={"promotion": id, "already_executed": True})
+        unit.audit(
+            environment=row["target_env"],
+            target=f"{row['name']}@{row['alias']}",
+            details={"promotion": id, "already_executed": True},
+        )
         return _describe(unit, row)
     if row["state"] != "approved":
         raise Conflict(f"promotion {id} is {row['state']}; only an approved promotion executes")
@@ -430,7 +487,9 @@ def execute(unit: Unit, *, id: int) -> dict[str, Any]:
 
 
 @verb("promotion.list", http=("GET", "/promotions"))
-def list(unit: Unit, *, env: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+def list_promotions(
+    unit: Unit, *, env: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
     """Promotions into ENV (or every environment you can read), newest first."""
     if state is not None and state not in STATES:
         raise BadInput(f"--state {state!r}: expected one of {', '.join(STATES)}")

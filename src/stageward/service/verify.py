@@ -1,4 +1,4 @@
-"""`stageward verify ENV/NAME@ALIAS`: rehash every blob and walk the lineage back to the first registration."""
+"""`stageward verify ENV/NAME@ALIAS`: rehash every blob, walk the lineage back to the first registration."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ def _rehash(unit: Unit, record: dict[str, Any], problems: list[str]) -> int:
                     digest.update(chunk)
                     size += len(chunk)
         except NotFound:
-            problems.append(f"{record['ref']} {entry['path']}: blob sha256:{entry['sha256'][:12]} is missing from {store.url}")
+            problems.append(
+                f"{record['ref']} {entry['path']}: blob sha256:{entry['sha256'][:12]} is missing "
+                f"from {store.url}"
+            )
             continue
         if digest.hexdigest() != entry["sha256"] or size != entry["size"]:
             problems.append(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
-import threading
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +14,6 @@ from typing import BinaryIO
 
 from stageward.errors import CheckFailed, NotFound
 from stageward.store.blobs.base import BlobInfo, check_digest
-
 
 _COPY_CHUNK = 64 * 1024 * 1024
 _HASH_CHUNK = 4 * 1024 * 1024
@@ -97,7 +96,9 @@ class FileBlobStore:
     def open_write(self, expected_sha256: str | None = None) -> FileBlobWriter:
         return FileBlobWriter(self, expected_sha256)
 
-    def import_local_file(self, source: Path, expected_sha256: str, advance: Callable[[int], None]) -> BlobInfo:
+    def import_local_file(
+        self, source: Path, expected_sha256: str, advance: Callable[[int], None]
+    ) -> BlobInfo:
         """Copy a local file in as blob EXPECTED_SHA256, re-hashing the bytes where they landed.
 
         The kernel copies (copy_file_range: no bytes pass through Python) while a second

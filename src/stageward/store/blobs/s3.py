@@ -34,7 +34,9 @@ class S3BlobWriter:
     def __init__(self, store: S3BlobStore, expected_sha256: str | None) -> None:
         self._store = store
         self._expected = check_digest(expected_sha256) if expected_sha256 else None
-        self._key = store.key_of(self._expected) if self._expected else f"{store.prefix}tmp/upload-{uuid.uuid4().hex}"
+        self._key = (
+            store.key_of(self._expected) if self._expected else f"{store.prefix}tmp/upload-{uuid.uuid4().hex}"
+        )
         self._hash = hashlib.sha256()
         self._size = 0
         self._buffer = bytearray()

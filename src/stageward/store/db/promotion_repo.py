@@ -81,6 +81,8 @@ def set_state(
     if result_version is not None:
         values["result_version"] = result_version
     result = conn.execute(
-        update(promotions).where(promotions.c.id == promotion_id, promotions.c.state == expected).values(**values)
+        update(promotions)
+        .where(promotions.c.id == promotion_id, promotions.c.state == expected)
+        .values(**values)
     )
     return (result.rowcount or 0) == 1

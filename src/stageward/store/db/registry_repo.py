@@ -11,7 +11,6 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from stageward.registry.files import ManifestEntry
 from stageward.store.db.schema_registry import alias_history, aliases, asset_versions, assets, version_files
 
-
 # The hot lookups are built once: SQLAlchemy then reuses their compiled form, and a resolve costs
 # the round trips to the database, not the building of expressions.
 _ASSET = select(assets).where(assets.c.environment == bindparam("env"), assets.c.name == bindparam("name"))
@@ -24,9 +23,13 @@ _FILES = (
     .where(version_files.c.version_id == bindparam("version_id"))
     .order_by(version_files.c.path)
 )
-_ALIAS = select(aliases.c.version).where(aliases.c.asset_id == bindparam("asset_id"), aliases.c.alias == bindparam("alias"))
+_ALIAS = select(aliases.c.version).where(
+    aliases.c.asset_id == bindparam("asset_id"), aliases.c.alias == bindparam("alias")
+)
 _ALIASES = (
-    select(aliases.c.alias, aliases.c.version).where(aliases.c.asset_id == bindparam("asset_id")).order_by(aliases.c.alias)
+    select(aliases.c.alias, aliases.c.version)
+    .where(aliases.c.asset_id == bindparam("asset_id"))
+    .order_by(aliases.c.alias)
 )
 
 
@@ -150,7 +153,9 @@ def files_of(conn: Connection, version_id: int) -> list[ManifestEntry]:
 
 def list_versions(conn: Connection, asset: dict[str, Any]) -> list[dict[str, Any]]:
     rows = conn.execute(
-        select(asset_versions).where(asset_versions.c.asset_id == asset["id"]).order_by(asset_versions.c.version)
+        select(asset_versions)
+        .where(asset_versions.c.asset_id == asset["id"])
+        .order_by(asset_versions.c.version)
     ).mappings()
     return [_record(row, asset, None) for row in rows]
 
@@ -213,7 +218,9 @@ def move_alias(
     previous = get_alias(conn, asset_id, alias)
     if previous is None:
         conn.execute(
-            insert(aliases).values(asset_id=asset_id, alias=alias, version=version, updated_at=at, updated_by=by)
+            insert(aliases).values(
+                asset_id=asset_id, alias=alias, version=version, updated_at=at, updated_by=by
+            )
         )
     else:
         conn.execute(
