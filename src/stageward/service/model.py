@@ -12,7 +12,9 @@ from stageward.service.unit import Unit
 KIND = "model"
 
 
-@verb("model.upload", permission="assets.register", http=("POST", "/envs/{env}/models/uploads"))
+# upload and download read and write paths on the machine that runs the verb, so they have no
+# HTTP route: over REST a path would name a file on the server. A remote client streams bytes instead.
+@verb("model.upload", permission="assets.register")
 def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None) -> dict[str, Any]:
     """Stream the files of a model into ENV's blob store; nothing is recorded yet."""
     return assets.upload(unit, env=env, path=path, progress=progress)
@@ -60,7 +62,7 @@ def show(unit: Unit, *, env: str, ref: str, lineage: bool = False) -> dict[str, 
     return assets.show(unit, KIND, env=env, ref=ref, lineage_chain=lineage)
 
 
-@verb("model.download", http=("GET", "/envs/{env}/models/{ref}/files"))
+@verb("model.download")
 def download(
     unit: Unit, *, env: str, ref: str, dest: str, progress: Progress | None = None
 ) -> dict[str, Any]:
