@@ -27,10 +27,14 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 
 
 def rate(n: int, action) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    for index in range(n):
-        action(index)
-    return n / (time.perf_counter() - start)
+    """Operations per second: the best of three rounds, as the machine is shared."""
+    best = 0.0
+    for round_ in range(3):
+        start = time.perf_counter()
+        for index in range(n):
+            action(round_ * n + index)
+        best = max(best, n / (time.perf_counter() - start))
+    return best
 
 
 def stageward_rates(work: Path, n: int) -> dict[str, float]:

@@ -62,23 +62,20 @@ def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> tuple[dic
     where = ref.env or env
     unit.ctx.environment(where)
     unit.require("env.read", where)
+    found = registry_repo.lookup(unit.conn, where, ref.name, version=ref.version, alias=ref.alias)
+    if found is not None and (kind is None or found[0]["kind"] == kind):
+        asset, record, latest = found
+        record["latest"] = latest
+        return asset, record
+    # Something is missing: find out what, to say so.
     asset = find_asset(unit, where, ref.name, kind)
     if ref.alias is not None:
-        version = registry_repo.get_alias(unit.conn, asset["id"], ref.alias)
-        if version is None:
-            held = ", ".join(registry_repo.aliases_of(unit.conn, asset["id"])) or "none"
-            raise NotFound(f"{where}/{ref.name} has no alias {ref.alias!r} (aliases: {held})")
-    elif ref.version is not None:
-        version = ref.version
-    else:
-        version = registry_repo.latest_version(unit.conn, asset["id"])
-        if version is None:
-            raise NotFound(f"{where}/{ref.name} has no versions")
-    record = registry_repo.get_version(unit.conn, asset, version)
-    if record is None:
-        latest = registry_repo.latest_version(unit.conn, asset["id"])
-        raise NotFound(f"{where}/{ref.name} has no version {version} (latest is {latest})")
-    return asset, record
+        held = ", ".join(registry_repo.aliases_of(unit.conn, asset["id"])) or "none"
+        raise NotFound(f"{where}/{ref.name} has no alias {ref.alias!r} (aliases: {held})")
+    latest = registry_repo.latest_version(unit.conn, asset["id"])
+    if latest is None:
+        raise NotFound(f"{where}/{ref.name} has no versions")
+    raise NotFound(f"{where}/{ref.name} has no version {ref.version} (latest is {latest})")
 
 
 # -- upload and register ----------------------------------------------------------------------------------
@@ -251,7 +248,6 @@ def show(unit: Unit, kind: str, *, env: str, ref: str, lineage_chain: bool) -> d
     asset, record = resolve(unit, parse_reference(ref), env, kind)
     held = registry_repo.aliases_of(unit.conn, asset["id"])
     record["aliases"] = sorted(a for a, v in held.items() if v == record["version"])
-    record["latest"] = registry_repo.latest_version(unit.conn, asset["id"])
     if lineage_chain:
         record["lineage"] = [
             {

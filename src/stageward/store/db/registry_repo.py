@@ -33,6 +33,87 @@ _ALIASES = (
 )
 
 
+_LATEST_OF_ASSET = (
+    select(func.max(asset_versions.c.version))
+    .where(asset_versions.c.asset_id == assets.c.id)
+    .correlate(assets)
+    .scalar_subquery()
+)
+_BY_ALIAS = (
+    select(
+        assets.c.environment, assets.c.name, assets.c.kind, asset_versions, _LATEST_OF_ASSET.label("latest")
+    )
+    .select_from(assets)
+    .join(aliases, (aliases.c.asset_id == assets.c.id) & (aliases.c.alias == bindparam("alias")))
+    .join(
+        asset_versions,
+        (asset_versions.c.asset_id == assets.c.id) & (asset_versions.c.version == aliases.c.version),
+    )
+    .where(assets.c.environment == bindparam("env"), assets.c.name == bindparam("name"))
+)
+_BY_VERSION = (
+    select(
+        assets.c.environment, assets.c.name, assets.c.kind, asset_versions, _LATEST_OF_ASSET.label("latest")
+    )
+    .select_from(assets)
+    .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
+    .where(
+        assets.c.environment == bindparam("env"),
+        assets.c.name == bindparam("name"),
+        asset_versions.c.version == bindparam("version"),
+    )
+)
+_BY_LATEST = (
+    select(
+        assets.c.environment, assets.c.name, assets.c.kind, asset_versions, _LATEST_OF_ASSET.label("latest")
+    )
+    .select_from(assets)
+    .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
+    .where(
+        assets.c.environment == bindparam("env"),
+        assets.c.name == bindparam("name"),
+        asset_versions.c.version == _LATEST_OF_ASSET,
+    )
+)
+
+
+def lookup(
+    conn: Connection, environment: str, name: str, *, version: int | None = None, alias: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any], int] | None:
+    """(asset, version record with files, latest version) in two queries, or None when anything is missing.
+
+    The hot path of resolving a reference; the caller finds out what is missing, slowly, only on None.
+    """
+    if alias is not None:
+        row = conn.execute(_BY_ALIAS, {"env": environment, "name": name, "alias": alias}).mappings().first()
+    elif version is not None:
+        row = (
+            conn.execute(_BY_VERSION, {"env": environment, "name": name, "version": version})
+            .mappings()
+            .first()
+        )
+    else:
+        row = conn.execute(_BY_LATEST, {"env": environment, "name": name}).mappings().first()
+    if row is None:
+        return None
+    asset = {
+        "id": row["asset_id"],
+        "environment": row["environment"],
+        "name": row["name"],
+        "kind": row["kind"],
+    }
+    return asset, _record(row, asset, files_of(conn, row["id"])), int(row["latest"])
+
+
+_MOVE_ALIAS = (
+    update(aliases)
+    .where(aliases.c.asset_id == bindparam("asset_id"), aliases.c.alias == bindparam("alias"))
+    .values(
+        version=bindparam("version"), updated_at=bindparam("updated_at"), updated_by=bindparam("updated_by")
+    )
+)
+
+
 def get_asset(conn: Connection, environment: str, name: str) -> dict[str, Any] | None:
     row = conn.execute(_ASSET, {"env": environment, "name": name}).mappings().first()
     return dict(row) if row else None
@@ -73,27 +154,29 @@ def insert_version(
     promoted_from: dict[str, Any] | None = None,
     promotion_id: int | None = None,
 ) -> int:
+    # Values passed as parameters, not baked into the statement: its compiled form is reused.
     result = conn.execute(
-        insert(asset_versions).values(
-            asset_id=asset_id,
-            version=version,
-            manifest_digest=manifest_digest,
-            file_count=len(files),
-            size=sum(f.size for f in files),
-            metrics=json.dumps(metrics, sort_keys=True),
-            params=json.dumps(params, sort_keys=True),
-            tags=json.dumps(tags, sort_keys=True),
-            run_id=run_id,
-            git_commit=git_commit,
-            config_digest=config_digest,
-            blob_store=blob_store,
-            created_by=by,
-            created_at=at,
-            promoted_from_env=promoted_from["env"] if promoted_from else None,
-            promoted_from_name=promoted_from["name"] if promoted_from else None,
-            promoted_from_version=promoted_from["version"] if promoted_from else None,
-            promotion_id=promotion_id,
-        )
+        insert(asset_versions),
+        {
+            "asset_id": asset_id,
+            "version": version,
+            "manifest_digest": manifest_digest,
+            "file_count": len(files),
+            "size": sum(f.size for f in files),
+            "metrics": json.dumps(metrics, sort_keys=True),
+            "params": json.dumps(params, sort_keys=True),
+            "tags": json.dumps(tags, sort_keys=True),
+            "run_id": run_id,
+            "git_commit": git_commit,
+            "config_digest": config_digest,
+            "blob_store": blob_store,
+            "created_by": by,
+            "created_at": at,
+            "promoted_from_env": promoted_from["env"] if promoted_from else None,
+            "promoted_from_name": promoted_from["name"] if promoted_from else None,
+            "promoted_from_version": promoted_from["version"] if promoted_from else None,
+            "promotion_id": promotion_id,
+        },
     )
     version_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     conn.execute(
