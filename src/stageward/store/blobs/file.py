@@ -114,17 +114,26 @@ class FileBlobStore:
         digest = hashlib.sha256()
         ranges: queue.Queue[tuple[int, int] | None] = queue.Queue()
 
+        failures: list[BaseException] = []
+
         def hash_ranges() -> None:
-            with open(temporary, "rb", buffering=0) as landed:
-                while (span := ranges.get()) is not None:
-                    offset, length = span
-                    while length > 0:
-                        chunk = os.pread(landed.fileno(), min(length, _HASH_CHUNK), offset)
-                        if not chunk:
-                            raise OSError(f"{temporary} is shorter than what was copied into it")
-                        digest.update(chunk)
-                        offset += len(chunk)
-                        length -= len(chunk)
+            try:
+                with open(temporary, "rb", buffering=0) as landed:
+                    while (span := ranges.get()) is not None:
+                        offset, length = span
+                        while length > 0:
+                            chunk = os.pread(landed.fileno(), min(length, _HASH_CHUNK), offset)
+                            if not chunk:
+                                raise OSError(f"{temporary} is shorter than what was copied into it")
+                            digest.update(chunk)
+                            offset += len(chunk)
+                            length -= len(chunk)
+                        # Flush each range while the next is copied, so the last fsync finds little to do.
+                        os.fdatasync(fd)
+            except BaseException as exc:
+                failures.append(exc)
+                while ranges.get() is not None:  # let the copier finish its puts
+                    pass
 
         hasher = threading.Thread(target=hash_ranges, name="stageward-rehash")
         hasher.start()
@@ -144,6 +153,8 @@ class FileBlobStore:
                 ranges.put(None)
                 hasher.join()
                 os.close(fd)
+            if failures:
+                raise failures[0]
             if digest.hexdigest() != expected_sha256:
                 raise CheckFailed(
                     f"copy of {source} into {self.url} hashes to sha256:{digest.hexdigest()[:12]}, expected "
