@@ -131,3 +131,74 @@ def test_two_approvers_give_the_last_approval_at_once(tmp_path, store_url):
         assert len(executions) == 1
     finally:
         alice.close()
+
+
+@pytest.mark.parametrize("kind", ["file", pytest.param("s3", marks=pytest.mark.s3)])
+def test_a_corrupt_source_is_caught_at_the_destination_and_nothing_moves(tmp_path, store_url, kind, request):
+    from stageward.errors import CheckFailed
+
+    url = "file://./prod-blobs"
+    if kind == "s3":
+        url = f"s3://{request.getfixturevalue('s3_bucket')}/prod"
+    root = tmp_path / "p"
+    write_project(root, project_without_approvals(project_with_production_blobs(url)))
+    alice = _client(root, store_url, "alice")
+    try:
+        (root / "m.bin").write_bytes(os.urandom(1 << 20))
+        uploaded = alice.call("model.upload", env="staging", path=str(root / "m.bin"))
+        alice.call(
+            "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
+        )
+        digest = uploaded["files"][0]["sha256"]
+        blob = alice.transport.context.blob_store("staging").path_of(digest)
+        os.chmod(blob, 0o644)
+        blob.write_bytes(b"rotted" + blob.read_bytes()[6:])
+        row = alice.call("promotion.request", env="production", source="staging", name="ranker", version=1)
+        with pytest.raises(CheckFailed, match="nothing was published"):
+            alice.call("promotion.transfer", id=row["id"])
+        assert not alice.transport.context.blob_store("production").exists(digest)
+        assert alice.call("model.list", env="production") == []
+        assert alice.call("promotion.show", id=row["id"])["state"] == "approved"
+    finally:
+        alice.close()
+
+
+def test_progress_is_reported_to_the_object_the_face_passes(tmp_path, store_url):
+    class Recorder:
+        def __init__(self):
+            self.events = []
+
+        def start(self, label, total):
+            self.events.append(("start", label.split(" ")[0], total))
+
+        def advance(self, size):
+            self.events.append(("advance", size))
+
+        def finish(self):
+            self.events.append(("finish",))
+
+    root = tmp_path / "p"
+    write_project(root, project_without_approvals(project_with_production_blobs("file://./prod-blobs")))
+    alice = _client(root, store_url, "alice")
+    try:
+        (root / "m.bin").write_bytes(os.urandom(5 << 20))
+        upload = Recorder()
+        uploaded = alice.call("model.upload", env="staging", path=str(root / "m.bin"), progress=upload)
+        starts = [e for e in upload.events if e[0] == "start"]
+        assert starts == [("start", "hashing", 5 << 20), ("start", "uploading", 5 << 20)]
+        assert sum(e[1] for e in upload.events if e[0] == "advance") == 2 * (5 << 20)
+        alice.call(
+            "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
+        )
+        row = alice.call("promotion.request", env="production", source="staging", name="ranker", version=1)
+        copy = Recorder()
+        alice.call("promotion.transfer", id=row["id"], progress=copy)
+        assert copy.events[0] == ("start", "copying", 5 << 20)
+        assert sum(e[1] for e in copy.events if e[0] == "advance") == 5 << 20
+        download = Recorder()
+        alice.call(
+            "model.download", env="staging", ref="ranker", dest=str(tmp_path / "out"), progress=download
+        )
+        assert download.events[0] == ("start", "downloading", 5 << 20) and download.events[-1] == ("finish",)
+    finally:
+        alice.close()

@@ -162,3 +162,25 @@ def test_cli_json_reads(project):
         run_cli(project, store_url, "alice", "model", "show", "staging/ranker", "--json").stdout
     )
     assert shown["metrics"] == {"auc": 0.5} and shown["files"][0]["path"] == "w.bin"
+
+
+def test_cli_dataset_group(project):
+    store_url = f"sqlite:///{project / 'store.db'}"
+    made = run_cli(
+        project,
+        store_url,
+        "alice",
+        "dataset",
+        "register",
+        "features",
+        "model",
+        "--env",
+        "development",
+        "--tag",
+        "source=warehouse",
+    )
+    assert made.returncode == 0 and "registered development/features:1" in made.stdout, made.stderr
+    shown = run_cli(project, store_url, "alice", "dataset", "show", "development/features", "--json")
+    assert '"source": "warehouse"' in shown.stdout
+    wrong = run_cli(project, store_url, "alice", "model", "show", "development/features")
+    assert wrong.returncode == 4 and "development/features is a dataset, not a model" in wrong.stderr
