@@ -49,12 +49,15 @@ def test_aliases_history_and_rollback(client_for, model_dir):
         register(alice, "staging", "ranker", model_dir)
     for version in (1, 2, 3):
         alice.call("model.alias_set", env="staging", name="ranker", version=version, alias="champion")
-    assert alice.call("model.show", env="staging", ref="staging/ranker@champion")["version"] == 3
+    alice.call("model.alias_set", env="staging", name="ranker", version=3, alias="challenger")
+    shown = alice.call("model.show", env="staging", ref="staging/ranker@champion")
+    assert shown["version"] == 3 and shown["aliases"] == ["challenger", "champion"] and shown["latest"] == 3
+    assert alice.call("model.show", env="staging", ref="ranker:1")["aliases"] == []
     assert alice.call("model.rollback", env="staging", name="ranker", alias="champion")["version"] == 2
     assert alice.call("model.rollback", env="staging", name="ranker", alias="champion")["version"] == 1
     with pytest.raises(Conflict, match="no earlier version to return to"):
         alice.call("model.rollback", env="staging", name="ranker", alias="champion")
-    history = alice.call("model.alias_history", env="staging", name="ranker")
+    history = alice.call("model.alias_history", env="staging", name="ranker", alias="champion")
     assert [(h["action"], h["version"], h["previous_version"]) for h in history] == [
         ("set", 1, None),
         ("set", 2, 1),

@@ -245,9 +245,7 @@ def lineage(unit: Unit, record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def show(unit: Unit, kind: str, *, env: str, ref: str, lineage_chain: bool) -> dict[str, Any]:
-    asset, record = resolve(unit, parse_reference(ref), env, kind)
-    held = registry_repo.aliases_of(unit.conn, asset["id"])
-    record["aliases"] = sorted(a for a, v in held.items() if v == record["version"])
+    _, record = resolve(unit, parse_reference(ref), env, kind)
     if lineage_chain:
         record["lineage"] = [
             {

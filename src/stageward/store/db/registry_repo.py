@@ -39,9 +39,28 @@ _LATEST_OF_ASSET = (
     .correlate(assets)
     .scalar_subquery()
 )
+# The aliases that hold the version, as one comma-joined string (group_concat / string_agg).
+_HELD_BY = (
+    select(func.aggregate_strings(aliases.c.alias, ","))
+    .where(aliases.c.asset_id == assets.c.id, aliases.c.version == asset_versions.c.version)
+    .correlate(assets, asset_versions)
+    .scalar_subquery()
+)
+# The aliases that hold the version, as one comma-joined string (group_concat / string_agg).
+_HELD_BY = (
+    select(func.aggregate_strings(aliases.c.alias, ","))
+    .where(aliases.c.asset_id == assets.c.id, aliases.c.version == asset_versions.c.version)
+    .correlate(assets, asset_versions)
+    .scalar_subquery()
+)
 _BY_ALIAS = (
     select(
-        assets.c.environment, assets.c.name, assets.c.kind, asset_versions, _LATEST_OF_ASSET.label("latest")
+        assets.c.environment,
+        assets.c.name,
+        assets.c.kind,
+        asset_versions,
+        _LATEST_OF_ASSET.label("latest"),
+        _HELD_BY.label("held_by"),
     )
     .select_from(assets)
     .join(aliases, (aliases.c.asset_id == assets.c.id) & (aliases.c.alias == bindparam("alias")))
@@ -53,7 +72,12 @@ _BY_ALIAS = (
 )
 _BY_VERSION = (
     select(
-        assets.c.environment, assets.c.name, assets.c.kind, asset_versions, _LATEST_OF_ASSET.label("latest")
+        assets.c.environment,
+        assets.c.name,
+        assets.c.kind,
+        asset_versions,
+        _LATEST_OF_ASSET.label("latest"),
+        _HELD_BY.label("held_by"),
     )
     .select_from(assets)
     .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
@@ -65,7 +89,12 @@ _BY_VERSION = (
 )
 _BY_LATEST = (
     select(
-        assets.c.environment, assets.c.name, assets.c.kind, asset_versions, _LATEST_OF_ASSET.label("latest")
+        assets.c.environment,
+        assets.c.name,
+        assets.c.kind,
+        asset_versions,
+        _LATEST_OF_ASSET.label("latest"),
+        _HELD_BY.label("held_by"),
     )
     .select_from(assets)
     .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
@@ -80,7 +109,7 @@ _BY_LATEST = (
 def lookup(
     conn: Connection, environment: str, name: str, *, version: int | None = None, alias: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], int] | None:
-    """(asset, version record with files, latest version) in two queries, or None when anything is missing.
+    """(asset, version record with files and aliases, latest version) in two queries, or None if missing.
 
     The hot path of resolving a reference; the caller finds out what is missing, slowly, only on None.
     """
@@ -102,7 +131,9 @@ def lookup(
         "name": row["name"],
         "kind": row["kind"],
     }
-    return asset, _record(row, asset, files_of(conn, row["id"])), int(row["latest"])
+    record = _record(row, asset, files_of(conn, row["id"]))
+    record["aliases"] = sorted(row["held_by"].split(",")) if row["held_by"] else []
+    return asset, record, int(row["latest"])
 
 
 _MOVE_ALIAS = (
