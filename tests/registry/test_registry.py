@@ -165,3 +165,26 @@ def test_verify_passes_and_gc_removes_stale_temporaries(client_for, model_dir):
     assert alice.call("gc.run", older_than=0, dry_run=True)["removed"] == 1
     assert alice.call("gc.run", older_than=0)["removed"] == 1
     assert list(store.temporary_dir.iterdir()) == []
+
+
+def test_a_file_changed_during_registration_publishes_nothing(client_for, tmp_path):
+    alice = client_for("alice")
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"a" * 10_000)
+
+    class ChangesTheFileWhileHashing:
+        def start(self, label, total):
+            self.label = label
+
+        def advance(self, size):
+            if self.label.startswith("hashing"):
+                model.write_bytes(b"b" * 10_000)  # the upload pass will read other bytes
+
+        def finish(self):
+            pass
+
+    with pytest.raises(CheckFailed, match="changed while it was being registered; nothing was published"):
+        alice.call("model.upload", env="staging", path=str(model), progress=ChangesTheFileWhileHashing())
+    store = alice.transport.context.blob_store("staging")
+    assert list(store.temporary_dir.iterdir()) == []
+    assert not (store.root / "sha256").exists() or not any((store.root / "sha256").rglob("*"))
