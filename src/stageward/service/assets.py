@@ -72,10 +72,10 @@ def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> tuple[dic
     if ref.alias is not None:
         held = ", ".join(registry_repo.aliases_of(unit.conn, asset["id"])) or "none"
         raise NotFound(f"{where}/{ref.name} has no alias {ref.alias!r} (aliases: {held})")
-    latest = registry_repo.latest_version(unit.conn, asset["id"])
-    if latest is None:
+    newest = registry_repo.latest_version(unit.conn, asset["id"])
+    if newest is None:
         raise NotFound(f"{where}/{ref.name} has no versions")
-    raise NotFound(f"{where}/{ref.name} has no version {ref.version} (latest is {latest})")
+    raise NotFound(f"{where}/{ref.name} has no version {ref.version} (latest is {newest})")
 
 
 # -- upload and register ----------------------------------------------------------------------------------
