@@ -90,7 +90,7 @@ def mlflow_rates(work: Path, n: int) -> dict[str, float]:
 
 
 MEMORY_PROBE = """
-import resource, sys
+import sys
 from pathlib import Path
 from stageward.client import Client, LocalTransport
 root, path = Path(sys.argv[1]), sys.argv[2]
@@ -98,7 +98,8 @@ client = Client(LocalTransport(root, principal="alice", environ={}))
 files = client.call("model.upload", env="staging", path=path)["files"]
 client.call("model.register", env="staging", name="big", files=files)
 client.close()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM: this process image's peak resident memory (ru_maxrss would carry the forking parent's peak).
+print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")))
 """
 
 
