@@ -1,28 +1,20 @@
-"""Fixtures of the registry tests: a moto S3 server on loopback, its environment variables, projects."""
+"""Fixtures of the registry tests: a moto S3 server on loopback (shared with tests/promotion), a bucket."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.registry.support import MotoServer
+from tests.registry.support import MotoServer, acquire_shared_server, release_shared_server
 
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    saved = {k: os.environ.get(k) for k in server.environ}
-    os.environ.update(server.environ)  # boto3 in this process and in CLI subprocesses finds the server
+    server = acquire_shared_server()
     yield server
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    server.stop()
+    release_shared_server()
 
 
 @pytest.fixture
