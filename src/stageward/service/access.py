@@ -59,7 +59,7 @@ def revoke(unit: Unit, *, principal: str, role: str, env: str) -> dict[str, Any]
 
 
 @verb("access.list", http=("GET", "/bindings"))
-def list(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
+def list(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:  # noqa: A001
     """Role bindings in ENV, or in every environment the caller can read."""
     if env is not None:
         unit.require("env.read", env)

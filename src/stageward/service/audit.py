@@ -20,7 +20,7 @@ def _readable(unit: Unit, env: str | None) -> set[str | None]:
 
 
 @verb("audit.list", http=("GET", "/audit"))
-def list(
+def list(  # noqa: A001
     unit: Unit,
     *,
     env: str | None = None,

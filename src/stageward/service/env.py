@@ -19,7 +19,7 @@ def _roles_held(unit: Unit, environment: str) -> list[str]:
 
 
 @verb("env.list", http=("GET", "/envs"))
-def list(unit: Unit) -> list[dict[str, Any]]:
+def list(unit: Unit) -> list[dict[str, Any]]:  # noqa: A001 - the verb is `env list`
     """The environments the caller can see, in tier order."""
     spec = unit.ctx.project.spec
     visible = visible_environments(unit.principal, spec.environments, unit.bindings(), unit.teams())

@@ -49,6 +49,6 @@ def add_member(unit: Unit, *, team: str, member: str) -> dict[str, Any]:
 
 
 @verb("team.list", http=("GET", "/teams"))
-def list(unit: Unit) -> list[dict[str, Any]]:
+def list(unit: Unit) -> list[dict[str, Any]]:  # noqa: A001
     """Teams with their prefixes and members."""
     return access_repo.list_teams(unit.conn)
