@@ -67,8 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a StagewardError leaves as one or two lines on stderr and its exit code (SPEC §11)."""
     import click
 
-    from stageward.cli import state
     from stageward.errors import StagewardError
+
+    from stageward.cli import state
 
     debug = os.environ.get("STAGEWARD_DEBUG") == "1"
     try:
