@@ -12,12 +12,19 @@ from stageward.cli import (
     access_cmd,
     audit_cmd,
     config_cmd,
+    dataset_cmd,
     demo_cmd,
     env_cmd,
+    gc_cmd,
     init_cmd,
     keys_cmd,
+    model_cmd,
+    promote_cmd,
+    promotion_cmd,
+    rollback_cmd,
     secrets_cmd,
     team_cmd,
+    verify_cmd,
 )
 
 app = typer.Typer(
@@ -52,6 +59,14 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(keys_cmd.app, name="keys")
 app.command("init")(init_cmd.init)
 app.command("demo")(demo_cmd.demo)
+app.add_typer(model_cmd.app, name="model")
+app.add_typer(dataset_cmd.app, name="dataset")
+app.command("promote")(promote_cmd.promote)
+app.command("plan")(promote_cmd.plan)
+app.add_typer(promotion_cmd.app, name="promotion")
+app.command("rollback")(rollback_cmd.rollback)
+app.command("verify")(verify_cmd.verify)
+app.command("gc")(gc_cmd.gc)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,12 @@ from typing import Any
 from stageward.client import Client, LocalTransport
 from stageward.errors import StagewardError
 
-STEP_MODULES = ["stageward.demo.foundation", "stageward.demo.config", "stageward.demo.secrets"]
+STEP_MODULES = [
+    "stageward.demo.foundation",
+    "stageward.demo.config",
+    "stageward.demo.secrets",
+    "stageward.demo.registry",
+]
 
 
 class StepFailed(Exception):

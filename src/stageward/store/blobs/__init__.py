@@ -11,6 +11,7 @@ from stageward.store.blobs.base import BlobInfo, BlobStore, BlobWriter
 # scheme -> "module:Class"; imported on use so a file:// user never loads boto3.
 SCHEMES: dict[str, str] = {
     "file": "stageward.store.blobs.file:FileBlobStore",
+    "s3": "stageward.store.blobs.s3:S3BlobStore",
 }
 
 

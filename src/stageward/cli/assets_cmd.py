@@ -1,0 +1,205 @@
+"""The commands shared by `stageward model` and `stageward dataset`, built once for each kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from stageward.cli import render
+from stageward.cli.options import ENV, ENV_OPTIONAL, JSON
+from stageward.cli.state import call
+
+VERSION_COLUMNS = [
+    "ref",
+    "size",
+    "file_count",
+    "metrics",
+    "aliases",
+    "created_by",
+    "created_at",
+    "promoted_from",
+]
+
+
+def _from_ref(record: dict[str, Any]) -> str | None:
+    source = record.get("promoted_from")
+    return f"{source['env']}/{source['name']}:{source['version']}" if source else None
+
+
+def register_files(
+    kind: str, *, env: str, name: str, path: str, as_json: bool, **fields: Any
+) -> dict[str, Any]:
+    """Upload, then record: the bytes move before the short write transaction that records the version."""
+    from stageward.cli.progress import for_terminal
+
+    uploaded = call(f"{kind}.upload", env=env, path=path, progress=for_terminal(as_json))
+    result: dict[str, Any] = call(f"{kind}.register", env=env, name=name, files=uploaded["files"], **fields)
+    result["uploaded_bytes"] = uploaded["uploaded_bytes"]
+    return result
+
+
+def make_app(kind: str) -> typer.Typer:
+    app = typer.Typer(help=f"Versions, aliases and files of {kind}s.", no_args_is_help=True)
+    alias_app = typer.Typer(help=f"Aliases of a {kind} (champion, challenger, ...).", no_args_is_help=True)
+    app.add_typer(alias_app, name="alias")
+
+    @app.command("register")
+    def register(
+        name: str = typer.Argument(..., help=f"The {kind}'s name in ENV."),
+        path: str = typer.Argument(..., help="A file or a folder."),
+        env: str = ENV,
+        metric: list[str] = typer.Option([], "--metric", help="NAME=NUMBER, repeatable."),
+        param: list[str] = typer.Option([], "--param", help="KEY=VALUE, repeatable."),
+        tag: list[str] = typer.Option([], "--tag", help="KEY=VALUE, repeatable."),
+        run: str | None = typer.Option(None, "--run", help="The run that produced it."),
+        commit: str | None = typer.Option(
+            None, "--commit", help="Git commit (default: HEAD of the project)."
+        ),
+        as_json: bool = JSON,
+    ) -> None:
+        """Register PATH as a new version of NAME in ENV."""
+        from stageward.registry.values import parse_assignments, parse_metrics
+
+        result = register_files(
+            kind,
+            env=env,
+            name=name,
+            path=path,
+            as_json=as_json,
+            metrics=parse_metrics(metric),
+            params=parse_assignments("--param", param),
+            tags=parse_assignments("--tag", tag),
+            run=run,
+            git_commit=commit,
+        )
+        render.done(
+            f"registered {result['ref']} ({result['file_count']} file(s), {result['size']} bytes, "
+            f"{result['uploaded_bytes']} uploaded)",
+            as_json=as_json,
+            data=result,
+        )
+
+    @app.command("list", help=f"The {kind}s you can see, with their latest version and aliases.")
+    def list_assets(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
+        rows = call(f"{kind}.list", env=env)
+        render.table(rows, ["env", "name", "latest", "aliases", "created_by", "created_at"], as_json=as_json)
+
+    @app.command("show")
+    def show(
+        ref: str = typer.Argument(..., help="NAME, NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS."),
+        env: str | None = ENV_OPTIONAL,
+        lineage: bool = typer.Option(False, "--lineage", help="The chain back to the first registration."),
+        as_json: bool = JSON,
+    ) -> None:
+        """One version: files, metrics, lineage."""
+        result = call(f"{kind}.show", env=_env_of(ref, env), ref=ref, lineage=lineage)
+        if as_json:
+            render.record(result, as_json=True)
+            return
+        summary = {
+            k: result[k]
+            for k in (
+                "ref",
+                "kind",
+                "size",
+                "file_count",
+                "manifest_digest",
+                "metrics",
+                "params",
+                "tags",
+                "run",
+                "git_commit",
+                "config_digest",
+                "aliases",
+                "latest",
+                "created_by",
+                "created_at",
+            )
+        }
+        summary["promoted_from"] = _from_ref(result)
+        render.record(summary, as_json=False, title=result["ref"])
+        render.table(result["files"], ["path", "size", "sha256"], as_json=False, title="files")
+        if lineage:
+            rows = [{**step, "promoted_from": _from_ref(step)} for step in result["lineage"]]
+            render.table(
+                rows,
+                ["ref", "promoted_from", "promotion_id", "created_by", "created_at", "git_commit"],
+                as_json=False,
+                title="lineage",
+            )
+
+    @app.command("download")
+    def download(
+        ref: str = typer.Argument(...),
+        dest: str = typer.Argument(..., help="A new or empty folder."),
+        env: str | None = ENV_OPTIONAL,
+        as_json: bool = JSON,
+    ) -> None:
+        """Write a version's files into DEST, each checked against its sha256."""
+        from stageward.cli.progress import for_terminal
+
+        result = call(
+            f"{kind}.download", env=_env_of(ref, env), ref=ref, dest=dest, progress=for_terminal(as_json)
+        )
+        render.done(
+            f"downloaded {result['ref']} into {result['dest']} ({result['files']} file(s))",
+            as_json=as_json,
+            data=result,
+        )
+
+    @alias_app.command("set")
+    def alias_set(
+        name: str = typer.Argument(...),
+        version: int = typer.Argument(...),
+        alias: str = typer.Argument(..., help="[a-z0-9-]+"),
+        env: str = ENV,
+        as_json: bool = JSON,
+    ) -> None:
+        """Point ALIAS at VERSION of NAME in ENV."""
+        result = call(f"{kind}.alias_set", env=env, name=name, version=version, alias=alias)
+        was = f" (was {result['previous']})" if result["previous"] is not None else ""
+        render.done(f"{env}/{name}@{alias} -> {version}{was}", as_json=as_json, data=result)
+
+    @alias_app.command("history")
+    def alias_history(
+        name: str = typer.Argument(...),
+        alias: str | None = typer.Option(None, "--alias"),
+        env: str = ENV,
+        as_json: bool = JSON,
+    ) -> None:
+        """Every move of NAME's aliases, oldest first."""
+        rows = call(f"{kind}.alias_history", env=env, name=name, alias=alias)
+        render.table(
+            rows,
+            ["id", "alias", "action", "version", "previous_version", "by", "at", "promotion_id"],
+            as_json=as_json,
+        )
+
+    @app.command("rollback")
+    def rollback(
+        name: str = typer.Argument(...),
+        env: str = ENV,
+        alias: str = typer.Option(..., "--alias"),
+        as_json: bool = JSON,
+    ) -> None:
+        """Return ALIAS to the version it held before."""
+        result = call(f"{kind}.rollback", env=env, name=name, alias=alias)
+        render.done(
+            f"{env}/{name}@{alias} -> {result['version']} (was {result['previous']})",
+            as_json=as_json,
+            data=result,
+        )
+
+    return app
+
+
+def _env_of(ref: str, env: str | None) -> str:
+    """The environment a reference is read in: its own ENV/ prefix, else --env."""
+    if "/" in ref:
+        return ref.split("/", 1)[0]
+    if env is None:
+        from stageward.errors import BadInput
+
+        raise BadInput(f"{ref}: name the environment with --env or write ENV/{ref}")
+    return env

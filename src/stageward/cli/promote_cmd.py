@@ -1,0 +1,104 @@
+"""stageward promote ... and stageward plan ... (the same arguments)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from stageward.cli import render
+from stageward.cli.options import JSON
+from stageward.cli.state import call
+
+SOURCE = typer.Option(..., "--from", help="The environment the version is in.")
+TARGET = typer.Option(..., "--to", help="The environment to promote into.")
+ALIAS = typer.Option("champion", "--alias", help="The alias that moves in the target.")
+MODE = typer.Option(None, "--mode", help="copy, retrain or auto (default: the target's promotion.mode).")
+
+
+def finish(result: dict[str, Any], as_json: bool) -> dict[str, Any]:
+    """Approved across stores: copy the bytes (no write lock held), then execute in a short transaction."""
+    if result["state"] != "approved":
+        return result
+    from stageward.cli.progress import for_terminal
+
+    call("promotion.transfer", id=result["id"], progress=for_terminal(as_json))
+    executed: dict[str, Any] = call("promotion.execute", id=result["id"])
+    return executed
+
+
+def describe(result: dict[str, Any]) -> str:
+    state = result["state"]
+    if state == "executed":
+        return (
+            f"promotion {result['id']} executed: {result['result']} holds @{result['alias']} "
+            f"(from {result['source']})"
+        )
+    if state == "pending":
+        have = len(result["approvals"])
+        return f"promotion {result['id']} pending: {have}/{result['required_approvals']} approval(s)"
+    return f"promotion {result['id']} {state}" + (f": {result['note']}" if result.get("note") else "")
+
+
+def promote(
+    name: str = typer.Argument(...),
+    version: int = typer.Argument(...),
+    source: str = SOURCE,
+    target: str = TARGET,
+    alias: str = ALIAS,
+    mode: str | None = MODE,
+    reason: str | None = typer.Option(None, "--reason"),
+    as_json: bool = JSON,
+) -> None:
+    """Request the promotion of NAME VERSION from one environment to the next."""
+    result = call(
+        "promotion.request",
+        env=target,
+        name=name,
+        version=version,
+        source=source,
+        alias=alias,
+        mode=mode,
+        reason=reason,
+    )
+    result = finish(result, as_json)
+    render.done(describe(result), as_json=as_json, data=result)
+
+
+def plan(
+    name: str = typer.Argument(...),
+    version: int = typer.Argument(...),
+    source: str = SOURCE,
+    target: str = TARGET,
+    alias: str = ALIAS,
+    mode: str | None = MODE,
+    as_json: bool = JSON,
+) -> None:
+    """Show what promote would do, without doing it."""
+    result = call(
+        "promotion.plan", env=target, name=name, version=version, source=source, alias=alias, mode=mode
+    )
+    if as_json:
+        render.record(result, as_json=True)
+        return
+    render.record(
+        {
+            "source": result["source"],
+            "target": result["target_env"],
+            "mode": f"{result['mode']} ({result['mode_reason']})",
+            "unavailable": result["unavailable"],
+            "approvals needed": result["approvals_required"],
+            "alias": f"@{result['alias']}: {result['alias_from'] or 'nobody'} -> {result['alias_to']}",
+            "copy": result["copy"],
+            "outcome": result["outcome"],
+        },
+        as_json=False,
+        title="plan",
+    )
+    rows = [{**g, "passed": g["passed"]} for g in result["gates"]]
+    render.table(
+        rows,
+        ["metric", "kind", "bound", "value", "baseline", "passed", "reason"],
+        as_json=False,
+        title="gates",
+    )

@@ -1,0 +1,1 @@
+"""The registry of models and datasets: references, names, manifests, metrics, aliases, lineage (pure)."""

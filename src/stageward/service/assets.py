@@ -1,0 +1,378 @@
+"""Models and datasets: the shared body of the `model.*` and `dataset.*` verbs.
+
+Bytes never move inside a write transaction: `upload` streams files into the blob
+store first (content-addressed, published whole or not at all), then `register`
+records the version in a short transaction that only checks the blobs are there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from stageward.errors import BadInput, CheckFailed, Conflict, NotFound
+from stageward.registry import aliases as alias_stack
+from stageward.registry.files import (
+    ManifestEntry,
+    check_manifest,
+    collect_files,
+    destination_of,
+    manifest_digest,
+)
+from stageward.registry.gitinfo import head_commit
+from stageward.registry.names import (
+    Reference,
+    check_alias,
+    check_asset_name,
+    check_commit,
+    check_kind,
+    check_run_id,
+    check_version,
+    parse_reference,
+)
+from stageward.registry.progress import NoProgress, Progress
+from stageward.registry.values import check_metrics, check_strings
+from stageward.service.unit import Unit
+from stageward.store.blobs.base import CHUNK, BlobStore
+from stageward.store.db import registry_repo
+
+_CONFIG_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+READ_CHUNK = 4 * CHUNK
+
+
+# -- resolving references ---------------------------------------------------------------------------------
+
+
+def find_asset(unit: Unit, env: str, name: str, kind: str | None) -> dict[str, Any]:
+    asset = registry_repo.get_asset(unit.conn, env, name)
+    if asset is None:
+        raise NotFound(f"no {kind or 'model or dataset'} named {name!r} in {env}")
+    if kind is not None and asset["kind"] != kind:
+        raise NotFound(
+            f"{env}/{name} is a {asset['kind']}, not a {kind}", hint=f"use: stageward {asset['kind']} ..."
+        )
+    return asset
+
+
+def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(asset, version record with files) named by REF, read in ENV unless REF names its own."""
+    where = ref.env or env
+    unit.ctx.environment(where)
+    unit.require("env.read", where)
+    found = registry_repo.lookup(unit.conn, where, ref.name, version=ref.version, alias=ref.alias)
+    if found is not None and (kind is None or found[0]["kind"] == kind):
+        asset, record, latest = found
+        record["latest"] = latest
+        return asset, record
+    # Something is missing: find out what, to say so.
+    asset = find_asset(unit, where, ref.name, kind)
+    if ref.alias is not None:
+        held = ", ".join(registry_repo.aliases_of(unit.conn, asset["id"])) or "none"
+        raise NotFound(f"{where}/{ref.name} has no alias {ref.alias!r} (aliases: {held})")
+    newest = registry_repo.latest_version(unit.conn, asset["id"])
+    if newest is None:
+        raise NotFound(f"{where}/{ref.name} has no versions")
+    raise NotFound(f"{where}/{ref.name} has no version {ref.version} (latest is {newest})")
+
+
+# -- upload and register ----------------------------------------------------------------------------------
+
+
+def _hash_file(path: Path, progress: Progress) -> ManifestEntry:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(READ_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            progress.advance(len(chunk))
+    return ManifestEntry("", size, digest.hexdigest())
+
+
+def _put_file(store: BlobStore, path: Path, expected: str, progress: Progress) -> None:
+    """Publish PATH as blob EXPECTED; a file that changed since it was hashed publishes nothing."""
+    try:
+        local_import = getattr(store, "import_local_file", None)
+        if local_import is not None:
+            # A folder store: the kernel copies while the copy is re-hashed alongside.
+            local_import(path, expected, progress.advance)
+            return
+        writer = store.open_write(expected)
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(READ_CHUNK):
+                    writer.write(chunk)
+                    progress.advance(len(chunk))
+        except BaseException:
+            writer.abort()
+            raise
+        writer.commit()
+    except CheckFailed:
+        raise CheckFailed(f"{path} changed while it was being registered; nothing was published") from None
+
+
+def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None) -> dict[str, Any]:
+    """Stream PATH (a file or a folder) into ENV's blob store; returns the manifest to register."""
+    reporter = progress or NoProgress()
+    files = collect_files(Path(path).expanduser())
+    store = unit.ctx.blob_store(env)
+    total = sum(real.stat().st_size for _, real in files)
+    reporter.start(f"hashing {len(files)} file(s)", total)
+    entries: list[tuple[ManifestEntry, Path]] = []
+    for name, real in files:
+        found = _hash_file(real, reporter)
+        entries.append((ManifestEntry(name, found.size, found.sha256), real))
+    reporter.finish()
+    missing = [(entry, real) for entry, real in entries if not store.exists(entry.sha256)]
+    sent = sum(entry.size for entry, _ in missing)
+    reporter.start(f"uploading to {store.url}", sent)
+    done: set[str] = set()
+    for entry, real in missing:
+        if entry.sha256 not in done:  # the same content twice in one folder is stored once
+            _put_file(store, real, entry.sha256, reporter)
+            done.add(entry.sha256)
+    reporter.finish()
+    return {
+        "env": env,
+        "store": store.url,
+        "files": [entry.to_dict() for entry, _ in entries],
+        "size": total,
+        "uploaded_bytes": sent,
+    }
+
+
+def register(
+    unit: Unit,
+    kind: str,
+    *,
+    env: str,
+    name: str,
+    files: list[dict[str, Any]],
+    metrics: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    run: str | None = None,
+    git_commit: str | None = None,
+    config_digest: str | None = None,
+) -> dict[str, Any]:
+    check_kind(kind)
+    check_asset_name(name)
+    entries = check_manifest(files)
+    checked_metrics = check_metrics(metrics)
+    checked_params = check_strings("param", params)
+    checked_tags = check_strings("tag", tags)
+    if run is not None:
+        check_run_id(run)
+    if git_commit is None:
+        git_commit = head_commit(unit.ctx.project.root)
+    else:
+        check_commit(git_commit)
+    if config_digest is None:
+        # The environment's config as it stands now (SPEC §4); a run registering its output passes its own.
+        from stageward.service.config import digest_for
+
+        config_digest = digest_for(unit, env)
+    elif not _CONFIG_DIGEST.match(config_digest):
+        raise BadInput(f"config digest {config_digest!r}: expected sha256:<64 hex digits>")
+    store = unit.ctx.blob_store(env)
+    for entry in entries:
+        if not store.exists(entry.sha256):
+            raise NotFound(
+                f"{entry.path}: blob sha256:{entry.sha256[:12]} is not in {store.url}",
+                hint=f"upload the files first: stageward {kind} register NAME PATH does both",
+            )
+    asset = registry_repo.get_asset(unit.conn, env, name)
+    if asset is None:
+        asset_id = registry_repo.create_asset(unit.conn, env, name, kind, at=unit.now(), by=unit.principal)
+        asset = {"id": asset_id, "environment": env, "name": name, "kind": kind}
+    elif asset["kind"] != kind:
+        raise Conflict(f"{env}/{name} is already a {asset['kind']}; a {kind} needs another name")
+    version = registry_repo.next_version(unit.conn, asset["id"])
+    digest = manifest_digest(entries)
+    registry_repo.insert_version(
+        unit.conn,
+        asset_id=asset["id"],
+        version=version,
+        files=entries,
+        manifest_digest=digest,
+        metrics=checked_metrics,
+        params=checked_params,
+        tags=checked_tags,
+        run_id=run,
+        git_commit=git_commit,
+        config_digest=config_digest,
+        blob_store=store.url,
+        at=unit.now(),
+        by=unit.principal,
+    )
+    unit.audit(
+        environment=env,
+        target=f"{name}:{version}",
+        details={
+            "kind": kind,
+            "version": version,
+            "files": len(entries),
+            "size": sum(e.size for e in entries),
+            "manifest_digest": digest,
+            "metrics": checked_metrics,
+            "run": run,
+        },
+    )
+    record = registry_repo.get_version(unit.conn, asset, version, with_files=False)
+    assert record is not None
+    return record
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+
+def readable(unit: Unit, env: str | None) -> list[str]:
+    if env is not None:
+        unit.require("env.read", env)
+        return [env]
+    return [e for e in unit.ctx.project.spec.environments if unit.can("env.read", e)]
+
+
+def list_assets(unit: Unit, kind: str, *, env: str | None) -> list[dict[str, Any]]:
+    return registry_repo.list_assets(unit.conn, readable(unit, env), kind)
+
+
+def lineage(unit: Unit, record: dict[str, Any]) -> list[dict[str, Any]]:
+    from stageward.registry.lineage import VersionKey, walk
+
+    def fetch(key: VersionKey) -> dict[str, Any] | None:
+        if key.env not in unit.ctx.project.spec.environments:
+            return None
+        unit.require("env.read", key.env)
+        asset = registry_repo.get_asset(unit.conn, key.env, key.name)
+        return registry_repo.get_version(unit.conn, asset, key.version) if asset else None
+
+    return walk(VersionKey(record["env"], record["name"], record["version"]), fetch)
+
+
+def show(unit: Unit, kind: str, *, env: str, ref: str, lineage_chain: bool) -> dict[str, Any]:
+    _, record = resolve(unit, parse_reference(ref), env, kind)
+    if lineage_chain:
+        record["lineage"] = [
+            {
+                k: step[k]
+                for k in (
+                    "ref",
+                    "created_by",
+                    "created_at",
+                    "promoted_from",
+                    "promotion_id",
+                    "run",
+                    "git_commit",
+                    "config_digest",
+                    "manifest_digest",
+                )
+            }
+            for step in lineage(unit, record)
+        ]
+    return record
+
+
+def download(
+    unit: Unit, kind: str, *, env: str, ref: str, dest: str, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Write the version's files under DEST (absent or empty), each checked against its sha256."""
+    reporter = progress or NoProgress()
+    _, record = resolve(unit, parse_reference(ref), env, kind)
+    target = Path(dest).expanduser()
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise Conflict(f"{dest}: exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()):
+        raise Conflict(f"{dest}: the folder is not empty; download into a new or empty folder")
+    parent = target.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    store = unit.ctx.blob_store(record["env"])
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
+    try:
+        reporter.start(f"downloading {record['ref']}", record["size"])
+        for entry in record["files"]:
+            out = destination_of(staging, entry["path"])
+            out.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
+            with store.open_read(entry["sha256"]) as source, open(out, "wb") as sink:
+                while chunk := source.read(READ_CHUNK):
+                    digest.update(chunk)
+                    sink.write(chunk)
+                    reporter.advance(len(chunk))
+            if digest.hexdigest() != entry["sha256"]:
+                raise CheckFailed(
+                    f"{record['ref']} {entry['path']}: the stored blob has sha256:{digest.hexdigest()[:12]}, "
+                    f"the manifest says sha256:{entry['sha256'][:12]}; nothing was written to {dest}"
+                )
+        reporter.finish()
+        if target.is_dir():
+            target.rmdir()
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return {"ref": record["ref"], "dest": str(target), "files": len(record["files"]), "size": record["size"]}
+
+
+# -- aliases ----------------------------------------------------------------------------------------------
+
+
+def alias_set(unit: Unit, kind: str, *, env: str, name: str, version: int, alias: str) -> dict[str, Any]:
+    check_alias(alias)
+    version = check_version(version)
+    asset = find_asset(unit, env, check_asset_name(name), kind)
+    if registry_repo.get_version(unit.conn, asset, version, with_files=False) is None:
+        latest = registry_repo.latest_version(unit.conn, asset["id"])
+        raise NotFound(f"{env}/{name} has no version {version} (latest is {latest})")
+    current = registry_repo.get_alias(unit.conn, asset["id"], alias)
+    changed = current != version
+    if changed:
+        registry_repo.move_alias(
+            unit.conn, asset["id"], alias, version, action="set", at=unit.now(), by=unit.principal
+        )
+    unit.audit(
+        environment=env,
+        target=f"{name}@{alias}",
+        details={"version": version, "previous": current, "changed": changed},
+    )
+    return {
+        "env": env,
+        "name": name,
+        "alias": alias,
+        "version": version,
+        "previous": current,
+        "changed": changed,
+    }
+
+
+def rollback(unit: Unit, kind: str, *, env: str, name: str, alias: str) -> dict[str, Any]:
+    check_alias(alias)
+    asset = find_asset(unit, env, check_asset_name(name), kind)
+    current = registry_repo.get_alias(unit.conn, asset["id"], alias)
+    if current is None:
+        raise NotFound(f"{env}/{name} has no alias {alias!r}")
+    moves = [
+        alias_stack.AliasMove(h["action"], h["version"])
+        for h in registry_repo.history(unit.conn, asset["id"], alias)
+    ]
+    target = alias_stack.rollback_target(moves)
+    if target is None:
+        raise Conflict(f"{env}/{name}@{alias} has no earlier version to return to (it holds {current})")
+    registry_repo.move_alias(
+        unit.conn, asset["id"], alias, target, action="rollback", at=unit.now(), by=unit.principal
+    )
+    unit.audit(environment=env, target=f"{name}@{alias}", details={"version": target, "previous": current})
+    return {"env": env, "name": name, "alias": alias, "version": target, "previous": current}
+
+
+def alias_history(unit: Unit, kind: str, *, env: str, name: str, alias: str | None) -> list[dict[str, Any]]:
+    if alias is not None:
+        check_alias(alias)
+    asset = find_asset(unit, env, check_asset_name(name), kind)
+    return registry_repo.history(unit.conn, asset["id"], alias)

@@ -1,0 +1,503 @@
+"""Promotion between environments (SPEC §6): request, plan, approve, reject, transfer, execute.
+
+A request is checked at once (edge, permission, version, mode, gates). When its approvals
+are reached it executes exactly once: gates against the alias holder are evaluated again,
+then the new version and the alias move are written in one transaction. Within one blob
+store no bytes move. Across stores the bytes are copied first by `transfer` — outside any
+write transaction, verified at the destination — and `execute` then only checks they are there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
+from stageward.project.model import Environment
+from stageward.promotion import gates as gate_rules
+from stageward.promotion.edges import choose_mode, edge_problem, unavailable_reason
+from stageward.registry.files import ManifestEntry
+from stageward.registry.names import check_alias, check_asset_name, check_version
+from stageward.registry.progress import NoProgress, Progress
+from stageward.service import assets
+from stageward.service.catalogue import verb
+from stageward.service.unit import Unit
+from stageward.store.db import promotion_repo, registry_repo
+
+STATES = ("pending", "approved", "executed", "rejected")
+
+
+def _target(unit: Unit, env: str) -> Environment:
+    return unit.ctx.environment(env)
+
+
+def _check_edge(unit: Unit, source: str, env: str) -> None:
+    unit.ctx.environment(source)
+    problem = edge_problem(unit.ctx.project.spec, source, env)
+    if problem is not None:
+        raise Denied(f"promotion refused: {problem}", environment=env)
+
+
+def _holder(
+    unit: Unit, env: str, name: str, alias: str
+) -> tuple[str | None, dict[str, float] | None, int | None]:
+    asset = registry_repo.get_asset(unit.conn, env, name)
+    if asset is None:
+        return None, None, None
+    version = registry_repo.get_alias(unit.conn, asset["id"], alias)
+    if version is None:
+        return None, None, None
+    record = registry_repo.get_version(unit.conn, asset, version, with_files=False)
+    assert record is not None
+    return record["ref"], record["metrics"], version
+
+
+def _gates(unit: Unit, env: str, record: dict[str, Any], alias: str) -> list[gate_rules.GateResult]:
+    holder_ref, holder_metrics, _ = _holder(unit, env, record["name"], alias)
+    return gate_rules.evaluate(
+        _target(unit, env).promotion.gates, record["metrics"], holder_metrics, holder_ref
+    )
+
+
+def _gate_message(prefix: str, results: list[gate_rules.GateResult]) -> str:
+    failed = gate_rules.failures(results)
+    return f"{prefix}: {len(failed)} gate(s) failed: " + "; ".join(r.reason for r in failed)
+
+
+def _same_store(unit: Unit, source_env: str, target_env: str) -> bool:
+    return unit.ctx.blob_store(source_env).url == unit.ctx.blob_store(target_env).url
+
+
+def _source_record(unit: Unit, source: str, name: str, version: int, *, check: bool = True) -> dict[str, Any]:
+    """The version to promote; CHECK is off once a request stands (the requester was checked then)."""
+    if check:
+        unit.require("env.read", source)
+    asset = registry_repo.get_asset(unit.conn, source, name)
+    if asset is None:
+        raise NotFound(f"no model or dataset named {name!r} in {source}")
+    record = registry_repo.get_version(unit.conn, asset, version)
+    if record is None:
+        latest = registry_repo.latest_version(unit.conn, asset["id"])
+        raise NotFound(f"{source}/{name} has no version {version} (latest is {latest})")
+    return record
+
+
+def _describe(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+    decisions = promotion_repo.decisions(unit.conn, row["id"])
+    approvals = [d["principal"] for d in decisions if d["decision"] == "approve"]
+    return {
+        **row,
+        "source": f"{row['source_env']}/{row['name']}:{row['source_version']}",
+        "approvals": approvals,
+        "decisions": decisions,
+        "result": f"{row['target_env']}/{row['name']}:{row['result_version']}"
+        if row["result_version"]
+        else None,
+    }
+
+
+def _load(unit: Unit, promotion_id: int) -> dict[str, Any]:
+    if isinstance(promotion_id, bool) or not isinstance(promotion_id, int):
+        raise BadInput(f"promotion id {promotion_id!r}: expected a whole number")
+    row = promotion_repo.get_promotion(unit.conn, promotion_id)
+    if row is None:
+        raise NotFound(f"no promotion {promotion_id}")
+    unit.require("env.read", row["target_env"])
+    return row
+
+
+def _blobs_missing(unit: Unit, row: dict[str, Any], record: dict[str, Any]) -> list[dict[str, Any]]:
+    if _same_store(unit, row["source_env"], row["target_env"]):
+        return []
+    store = unit.ctx.blob_store(row["target_env"])
+    return [f for f in record["files"] if not store.exists(f["sha256"])]
+
+
+def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+    """Gates again, then the new version and the alias move in this transaction; blobs in place."""
+    source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
+    results = _gates(unit, row["target_env"], source, row["alias"])
+    target = f"{row['name']}@{row['alias']}"
+    if gate_rules.failures(results):
+        note = _gate_message(f"promotion {row['id']} rejected when it executed", results)
+        promotion_repo.set_state(
+            unit.conn,
+            row["id"],
+            expected=row["state"],
+            state="rejected",
+            at=unit.now(),
+            note=note,
+            gates=[r.to_dict() for r in results],
+        )
+        unit.audit(
+            environment=row["target_env"],
+            target=target,
+            outcome="failed",
+            action="promotion.execute",
+            details={"promotion": row["id"], "gates": [r.reason for r in results if not r.passed]},
+        )
+        unit.fail_after_commit(CheckFailed(note))
+        return _describe(unit, {**row, "state": "rejected", "note": note})
+    missing = _blobs_missing(unit, row, source)
+    if missing:
+        raise Conflict(
+            f"promotion {row['id']}: {len(missing)} blob(s) are not yet in "
+            f"{unit.ctx.blob_store(row['target_env']).url}",
+            hint=f"copy them first: stageward promotion execute {row['id']} (it transfers, then executes)",
+        )
+    env = row["target_env"]
+    asset = registry_repo.get_asset(unit.conn, env, row["name"])
+    if asset is None:
+        asset_id = registry_repo.create_asset(
+            unit.conn, env, row["name"], row["kind"], at=unit.now(), by=unit.principal
+        )
+        asset = {"id": asset_id, "environment": env, "name": row["name"], "kind": row["kind"]}
+    elif asset["kind"] != row["kind"]:
+        raise Conflict(f"{env}/{row['name']} is a {asset['kind']}; cannot promote a {row['kind']} onto it")
+    version = registry_repo.next_version(unit.conn, asset["id"])
+    registry_repo.insert_version(
+        unit.conn,
+        asset_id=asset["id"],
+        version=version,
+        files=[ManifestEntry(f["path"], f["size"], f["sha256"]) for f in source["files"]],
+        manifest_digest=source["manifest_digest"],
+        metrics=source["metrics"],
+        params=source["params"],
+        tags=source["tags"],
+        run_id=source["run"],
+        git_commit=source["git_commit"],
+        config_digest=source["config_digest"],
+        blob_store=unit.ctx.blob_store(env).url,
+        at=unit.now(),
+        by=row["requested_by"],
+        promoted_from={"env": row["source_env"], "name": row["name"], "version": row["source_version"]},
+        promotion_id=row["id"],
+    )
+    previous = registry_repo.move_alias(
+        unit.conn,
+        asset["id"],
+        row["alias"],
+        version,
+        action="promote",
+        at=unit.now(),
+        by=unit.principal,
+        promotion_id=row["id"],
+    )
+    if not promotion_repo.set_state(
+        unit.conn,
+        row["id"],
+        expected=row["state"],
+        state="executed",
+        at=unit.now(),
+        gates=[r.to_dict() for r in results],
+        result_version=version,
+    ):
+        raise Conflict(f"promotion {row['id']} changed while it executed; nothing was written")
+    unit.audit(
+        environment=env,
+        target=target,
+        action="promotion.execute",
+        details={
+            "promotion": row["id"],
+            "from": source["ref"],
+            "version": version,
+            "previous": previous,
+            "same_store": _same_store(unit, row["source_env"], env),
+        },
+    )
+    fresh = promotion_repo.get_promotion(unit.conn, row["id"])
+    assert fresh is not None
+    return _describe(unit, fresh)
+
+
+def _advance(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+    """Approvals reached: execute now when no bytes need to move, else wait for the transfer."""
+    same = _same_store(unit, row["source_env"], row["target_env"])
+    if same:
+        return _execute(unit, row)
+    promotion_repo.set_state(unit.conn, row["id"], expected=row["state"], state="approved", at=unit.now())
+    fresh = promotion_repo.get_promotion(unit.conn, row["id"])
+    assert fresh is not None
+    return _describe(unit, fresh)
+
+
+def _arguments(name: str, version: int, alias: str) -> tuple[str, int, str]:
+    return check_asset_name(name), check_version(version), check_alias(alias)
+
+
+@verb("promotion.plan", permission="env.read", http=("GET", "/envs/{env}/promotions/plan"))
+def plan(
+    unit: Unit,
+    *,
+    env: str,
+    name: str,
+    version: int,
+    source: str,
+    alias: str = "champion",
+    mode: str | None = None,
+) -> dict[str, Any]:
+    """What promote would do, without doing it: gates, approvals, mode and why, the alias move."""
+    name, version, alias = _arguments(name, version, alias)
+    _check_edge(unit, source, env)
+    record = _source_record(unit, source, name, version)
+    chosen, why = choose_mode(unit.ctx.project.spec, env, mode)
+    blocked = unavailable_reason(chosen)
+    results = _gates(unit, env, record, alias)
+    holder_ref, _, holder_version = _holder(unit, env, name, alias)
+    target_asset = registry_repo.get_asset(unit.conn, env, name)
+    next_version = registry_repo.next_version(unit.conn, target_asset["id"]) if target_asset else 1
+    same = _same_store(unit, source, env)
+    target_store = unit.ctx.blob_store(env).url
+    if same:
+        copy = (
+            f"the new version references the same {record['file_count']} blob(s) in {target_store}; "
+            "no bytes move"
+        )
+    else:
+        copy = (
+            f"streams {record['file_count']} file(s), {record['size']} bytes, from "
+            f"{unit.ctx.blob_store(source).url} to {target_store}, verified at the destination"
+        )
+    approvals = _target(unit, env).required_approvals
+    failed = gate_rules.failures(results)
+    if blocked:
+        outcome = f"promote would be refused: {blocked}"
+    elif failed:
+        outcome = "promote would be rejected: " + "; ".join(r.reason for r in failed)
+    elif approvals:
+        outcome = f"promote would open a request needing {approvals} approval(s) from people other than you"
+    else:
+        outcome = "promote would execute at once"
+    return {
+        "source": record["ref"],
+        "target_env": env,
+        "mode": chosen,
+        "mode_reason": why,
+        "executable": blocked is None,
+        "unavailable": blocked,
+        "gates": [r.to_dict() for r in results],
+        "gates_pass": not failed,
+        "approvals_required": approvals,
+        "alias": alias,
+        "alias_from": holder_ref,
+        "alias_from_version": holder_version,
+        "alias_to": f"{env}/{name}:{next_version}",
+        "copy": copy if chosen == "copy" else None,
+        "same_store": same,
+        "outcome": outcome,
+    }
+
+
+@verb(
+    "promotion.request", permission="promotions.request", write=True, http=("POST", "/envs/{env}/promotions")
+)
+def request(
+    unit: Unit,
+    *,
+    env: str,
+    name: str,
+    version: int,
+    source: str,
+    alias: str = "champion",
+    mode: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved."""
+    name, version, alias = _arguments(name, version, alias)
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
+        raise BadInput("--reason: expected text of at most 2000 characters")
+    _check_edge(unit, source, env)
+    record = _source_record(unit, source, name, version)
+    chosen, why = choose_mode(unit.ctx.project.spec, env, mode)
+    blocked = unavailable_reason(chosen)
+    if blocked is not None:
+        raise BadInput(f"promotion mode {chosen} ({why}): {blocked}", hint="promote with --mode copy")
+    results = _gates(unit, env, record, alias)
+    failed = gate_rules.failures(results)
+    approvals = _target(unit, env).required_approvals
+    row = {
+        "name": name,
+        "kind": record["kind"],
+        "source_env": source,
+        "source_version": version,
+        "target_env": env,
+        "alias": alias,
+        "mode": chosen,
+        "reason": reason,
+        "requested_by": unit.principal,
+        "requested_at": unit.now(),
+        "state": "rejected" if failed else "pending",
+        "required_approvals": approvals,
+        "gates": [r.to_dict() for r in results],
+        "updated_at": unit.now(),
+        "note": _gate_message("rejected at request", results) if failed else None,
+    }
+    promotion_id = promotion_repo.insert_promotion(unit.conn, **row)
+    unit.audit(
+        environment=env,
+        target=f"{name}@{alias}",
+        outcome="failed" if failed else "ok",
+        details={
+            "promotion": promotion_id,
+            "from": record["ref"],
+            "mode": chosen,
+            "approvals": approvals,
+            "gates": [r.reason for r in results],
+        },
+    )
+    stored = promotion_repo.get_promotion(unit.conn, promotion_id)
+    assert stored is not None
+    if failed:
+        unit.fail_after_commit(
+            CheckFailed(_gate_message(f"promotion {promotion_id} of {record['ref']} rejected", results))
+        )
+        return _describe(unit, stored)
+    if approvals == 0:
+        return _advance(unit, stored)
+    return _describe(unit, stored)
+
+
+@verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"))
+def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
+    """Approve a pending promotion; the last required approval executes it."""
+    row = _load(unit, id)
+    unit.require("promotions.approve", row["target_env"])
+    if row["requested_by"] == unit.principal:
+        raise Denied(
+            f"denied: {unit.principal} requested promotion {id} and cannot approve it (separation of duties)",
+            permission="promotions.approve",
+            environment=row["target_env"],
+        )
+    if row["state"] != "pending":
+        raise Conflict(f"promotion {id} is {row['state']}; only a pending promotion takes approvals")
+    if any(d["principal"] == unit.principal for d in promotion_repo.decisions(unit.conn, id)):
+        raise Conflict(f"{unit.principal} has already decided on promotion {id}")
+    promotion_repo.add_decision(unit.conn, id, unit.principal, "approve", comment, at=unit.now())
+    approvals = [d for d in promotion_repo.decisions(unit.conn, id) if d["decision"] == "approve"]
+    unit.audit(
+        environment=row["target_env"],
+        target=f"{row['name']}@{row['alias']}",
+        details={"promotion": id, "approvals": len(approvals), "required": row["required_approvals"]},
+    )
+    if len(approvals) >= row["required_approvals"]:
+        return _advance(unit, row)
+    return _describe(unit, row)
+
+
+@verb("promotion.reject", write=True, http=("POST", "/promotions/{id}/reject"))
+def reject(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
+    """Reject a pending or approved promotion; it will not execute."""
+    row = _load(unit, id)
+    unit.require("promotions.approve", row["target_env"])
+    if row["state"] not in ("pending", "approved"):
+        raise Conflict(f"promotion {id} is {row['state']}; it can no longer be rejected")
+    promotion_repo.add_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now())
+    note = f"rejected by {unit.principal}" + (f": {comment}" if comment else "")
+    promotion_repo.set_state(unit.conn, id, expected=row["state"], state="rejected", at=unit.now(), note=note)
+    unit.audit(
+        environment=row["target_env"], target=f"{row['name']}@{row['alias']}", details={"promotion": id}
+    )
+    fresh = promotion_repo.get_promotion(unit.conn, id)
+    assert fresh is not None
+    return _describe(unit, fresh)
+
+
+def _may_execute(unit: Unit, row: dict[str, Any]) -> None:
+    env = row["target_env"]
+    if not (unit.can("promotions.request", env) or unit.can("promotions.approve", env)):
+        unit.require("promotions.approve", env)
+
+
+def _verify_destination(store: Any, digest: str) -> None:
+    """Re-hash a copied blob read back from the target store, before any record points at it."""
+    found = hashlib.sha256()
+    with store.open_read(digest) as stream:
+        while chunk := stream.read(assets.READ_CHUNK):
+            found.update(chunk)
+    if found.hexdigest() != digest:
+        raise CheckFailed(
+            f"blob sha256:{digest[:12]} in {store.url} does not hash to its name after the copy"
+        )
+
+
+@verb("promotion.transfer", http=("POST", "/promotions/{id}/transfer"))
+def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[str, Any]:
+    """Copy an approved promotion's blobs to the target store, verified there; writes no record."""
+    reporter = progress or NoProgress()
+    row = _load(unit, id)
+    _may_execute(unit, row)
+    if row["state"] != "approved":
+        return {"id": id, "state": row["state"], "copied_files": 0, "copied_bytes": 0}
+    source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
+    missing = _blobs_missing(unit, row, source)
+    source_store = unit.ctx.blob_store(row["source_env"])
+    target_store = unit.ctx.blob_store(row["target_env"])
+    unique = {f["sha256"]: f for f in missing}
+    reporter.start(f"copying to {target_store.url}", sum(f["size"] for f in unique.values()))
+    for digest in unique:
+        copy_blob(source_store, target_store, digest, reporter)
+    reporter.finish()
+    return {
+        "id": id,
+        "state": row["state"],
+        "copied_files": len(unique),
+        "copied_bytes": sum(f["size"] for f in unique.values()),
+    }
+
+
+def copy_blob(source_store: Any, target_store: Any, digest: str, reporter: Progress) -> None:
+    """Copy one blob between stores, published only if its digest holds where it landed.
+
+    Between two folders the kernel copies while the copy is re-hashed alongside; otherwise the
+    blob is streamed (hashed on the way) and then read back from the target and hashed again.
+    """
+    fast = getattr(target_store, "import_local_file", None)
+    local = getattr(source_store, "path_of", None)
+    if fast is not None and local is not None:
+        fast(local(digest), digest, reporter.advance)
+        return
+    writer = target_store.open_write(digest)
+    try:
+        with source_store.open_read(digest) as stream:
+            while chunk := stream.read(assets.READ_CHUNK):
+                writer.write(chunk)
+                reporter.advance(len(chunk))
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit()
+    _verify_destination(target_store, digest)
+
+
+@verb("promotion.execute", write=True, http=("POST", "/promotions/{id}/execute"))
+def execute(unit: Unit, *, id: int) -> dict[str, Any]:
+    """Execute an approved promotion whose blobs are in place; an executed one is returned as it is."""
+    row = _load(unit, id)
+    _may_execute(unit, row)
+    if row["state"] == "executed":
+        unit.audit(
+            environment=row["target_env"],
+            target=f"{row['name']}@{row['alias']}",
+            details={"promotion": id, "already_executed": True},
+        )
+        return _describe(unit, row)
+    if row["state"] != "approved":
+        raise Conflict(f"promotion {id} is {row['state']}; only an approved promotion executes")
+    return _execute(unit, row)
+
+
+@verb("promotion.list", http=("GET", "/promotions"))
+def list_promotions(
+    unit: Unit, *, env: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    """Promotions into ENV (or every environment you can read), newest first."""
+    if state is not None and state not in STATES:
+        raise BadInput(f"--state {state!r}: expected one of {', '.join(STATES)}")
+    rows = promotion_repo.list_promotions(unit.conn, assets.readable(unit, env), state)
+    return [_describe(unit, row) for row in rows]
+
+
+@verb("promotion.show", http=("GET", "/promotions/{id}"))
+def show(unit: Unit, *, id: int) -> dict[str, Any]:
+    """One promotion with its gates, decisions and result."""
+    return _describe(unit, _load(unit, id))

@@ -1,0 +1,87 @@
+"""`stageward verify ENV/NAME@ALIAS`: rehash every blob, walk the lineage back to the first registration."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from stageward.errors import CheckFailed, NotFound
+from stageward.registry.files import ManifestEntry, manifest_digest
+from stageward.registry.names import parse_reference
+from stageward.service import assets
+from stageward.service.catalogue import verb
+from stageward.service.unit import Unit
+
+# What a copy carries unchanged from its source: the same bytes, made by the same run from the same commit.
+_CARRIED = ("manifest_digest", "run", "git_commit", "config_digest")
+
+
+def _rehash(unit: Unit, record: dict[str, Any], problems: list[str]) -> int:
+    store = unit.ctx.blob_store(record["env"])
+    checked = 0
+    for entry in record["files"]:
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with store.open_read(entry["sha256"]) as stream:
+                while chunk := stream.read(assets.READ_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+        except NotFound:
+            problems.append(
+                f"{record['ref']} {entry['path']}: blob sha256:{entry['sha256'][:12]} is missing "
+                f"from {store.url}"
+            )
+            continue
+        if digest.hexdigest() != entry["sha256"] or size != entry["size"]:
+            problems.append(
+                f"{record['ref']} {entry['path']}: stored bytes hash to sha256:{digest.hexdigest()[:12]} "
+                f"({size} bytes), the manifest says sha256:{entry['sha256'][:12]} ({entry['size']} bytes)"
+            )
+        checked += size
+    return checked
+
+
+@verb("verify.asset", http=("GET", "/verify/{ref}"))
+def asset(unit: Unit, *, ref: str, env: str | None = None) -> dict[str, Any]:
+    """Rehash a version's blobs and its lineage's; fail on any mismatch."""
+    reference = parse_reference(ref)
+    if reference.env is None and env is None:
+        from stageward.errors import BadInput
+
+        raise BadInput(f"verify {ref}: name the environment (ENV/NAME@ALIAS) or pass --env")
+    _, record = assets.resolve(unit, reference, env or "", None)
+    chain = assets.lineage(unit, record)
+    problems: list[str] = []
+    checked = 0
+    for index, step in enumerate(chain):
+        entries = [ManifestEntry(f["path"], f["size"], f["sha256"]) for f in step["files"]]
+        if manifest_digest(entries) != step["manifest_digest"]:
+            problems.append(f"{step['ref']}: its files do not match its recorded manifest digest")
+        checked += _rehash(unit, step, problems)
+        if index + 1 < len(chain):
+            source = chain[index + 1]
+            for key in _CARRIED:
+                if step[key] != source[key]:
+                    problems.append(
+                        f"{step['ref']} came from {source['ref']} but its {key} differs "
+                        f"({step[key]!r} vs {source[key]!r})"
+                    )
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise CheckFailed(f"verify {ref}: {problems[0]}{more}", hint="; ".join(problems[1:4]) or None)
+    first = chain[-1]
+    return {
+        "ok": True,
+        "ref": record["ref"],
+        "lineage": [step["ref"] for step in chain],
+        "files": sum(len(step["files"]) for step in chain),
+        "bytes_rehashed": checked,
+        "origin": {
+            "ref": first["ref"],
+            "run": first["run"],
+            "git_commit": first["git_commit"],
+            "config_digest": first["config_digest"],
+            "created_by": first["created_by"],
+        },
+    }

@@ -1,0 +1,207 @@
+"""Blobs in S3 (or any S3-protocol server): sha256/ab/cdef... under a prefix, uploaded in parts.
+
+A blob is written as a multipart upload straight to its content address and becomes
+visible only when the upload completes: an interrupted write leaves an incomplete
+upload, never a half object, and `stageward gc` aborts stale ones. Each part carries
+its SHA-256 checksum, which the server verifies on receipt; the whole stream is hashed
+as it goes, and the upload is completed only when that digest is the one expected.
+
+Endpoint, region and credentials come from boto3's usual sources (AWS_ENDPOINT_URL_S3,
+AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, instance roles...).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, cast
+
+from stageward.errors import BadInput, CheckFailed, NotFound
+from stageward.store.blobs.base import BlobInfo, check_digest
+
+PART_SIZE = 16 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts to stay under 10,000
+
+
+def _b64_sha256(data: bytes | bytearray | memoryview) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+class S3BlobWriter:
+    def __init__(self, store: S3BlobStore, expected_sha256: str | None) -> None:
+        self._store = store
+        self._expected = check_digest(expected_sha256) if expected_sha256 else None
+        self._key = (
+            store.key_of(self._expected) if self._expected else f"{store.prefix}tmp/upload-{uuid.uuid4().hex}"
+        )
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+        self._done = False
+
+    def _part_size(self) -> int:
+        return PART_SIZE * (1 + len(self._parts) // 1000)
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        self._size += len(data)
+        self._buffer += data
+        while len(self._buffer) >= self._part_size():
+            size = self._part_size()
+            self._upload_part(memoryview(self._buffer)[:size])
+            del self._buffer[:size]
+        return len(data)
+
+    def _upload_part(self, data: memoryview | bytearray) -> None:
+        client = self._store.client
+        if self._upload_id is None:
+            started = client.create_multipart_upload(
+                Bucket=self._store.bucket, Key=self._key, ChecksumAlgorithm="SHA256"
+            )
+            self._upload_id = started["UploadId"]
+        number = len(self._parts) + 1
+        checksum = _b64_sha256(data)
+        answer = client.upload_part(
+            Bucket=self._store.bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=bytes(data),
+            ChecksumSHA256=checksum,
+        )
+        self._parts.append({"ETag": answer["ETag"], "PartNumber": number, "ChecksumSHA256": checksum})
+
+    def commit(self) -> BlobInfo:
+        info = BlobInfo(self._hash.hexdigest(), self._size)
+        client = self._store.client
+        if self._expected is not None and info.sha256 != self._expected:
+            self.abort()
+            raise CheckFailed(
+                f"blob written to {self._store.url} has sha256:{info.sha256[:12]}, expected "
+                f"sha256:{self._expected[:12]}; nothing was published"
+            )
+        try:
+            if self._upload_id is None:
+                # One request: S3 makes a single PUT visible whole or not at all.
+                client.put_object(
+                    Bucket=self._store.bucket,
+                    Key=self._key,
+                    Body=bytes(self._buffer),
+                    ChecksumSHA256=_b64_sha256(self._buffer),
+                )
+            else:
+                if self._buffer or not self._parts:
+                    self._upload_part(self._buffer)
+                client.complete_multipart_upload(
+                    Bucket=self._store.bucket,
+                    Key=self._key,
+                    UploadId=self._upload_id,
+                    MultipartUpload={"Parts": self._parts},
+                )
+            self._buffer = bytearray()
+            if self._expected is None:
+                final = self._store.key_of(info.sha256)
+                if not self._store.exists(info.sha256):
+                    client.copy({"Bucket": self._store.bucket, "Key": self._key}, self._store.bucket, final)
+                client.delete_object(Bucket=self._store.bucket, Key=self._key)
+        except BaseException:
+            self.abort()
+            raise
+        self._done = True
+        return info
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._buffer = bytearray()
+        if self._upload_id is not None:
+            self._store.client.abort_multipart_upload(
+                Bucket=self._store.bucket, Key=self._key, UploadId=self._upload_id
+            )
+
+
+class S3BlobStore:
+    def __init__(self, bucket: str, prefix: str, client: Any) -> None:
+        self.bucket = bucket
+        self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+        self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self.client = client
+
+    @classmethod
+    def from_url(cls, url: str, *, base: object = None) -> S3BlobStore:
+        rest = url.removeprefix("s3://")
+        bucket, _, prefix = rest.partition("/")
+        if not bucket or ".." in prefix.split("/"):
+            raise BadInput(f"blob store URL {url!r}: expected s3://BUCKET[/PREFIX]")
+        import boto3
+        from botocore.config import Config
+
+        session = boto3.session.Session()
+        client = session.client(
+            "s3",
+            region_name=session.region_name or "us-east-1",
+            config=Config(max_pool_connections=4, retries={"max_attempts": 5, "mode": "standard"}),
+        )
+        return cls(bucket, prefix, client)
+
+    def key_of(self, digest: str) -> str:
+        check_digest(digest)
+        return f"{self.prefix}sha256/{digest[:2]}/{digest[2:]}"
+
+    def open_write(self, expected_sha256: str | None = None) -> S3BlobWriter:
+        return S3BlobWriter(self, expected_sha256)
+
+    def open_read(self, digest: str) -> BinaryIO:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self.key_of(digest))
+        except self.client.exceptions.NoSuchKey:
+            raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
+        return cast(BinaryIO, answer["Body"])
+
+    def _head(self, digest: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return cast(dict[str, Any], self.client.head_object(Bucket=self.bucket, Key=self.key_of(digest)))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def exists(self, digest: str) -> bool:
+        return self._head(digest) is not None
+
+    def size(self, digest: str) -> int:
+        head = self._head(digest)
+        if head is None:
+            raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}")
+        return int(head["ContentLength"])
+
+    def temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
+        """Incomplete multipart uploads and leftover tmp/ objects older than the cutoff."""
+        cutoff = datetime.fromtimestamp(time.time() - older_than_seconds, tz=UTC)
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < cutoff:
+                    yield f"multipart:{upload['UploadId']}:{upload['Key']}"
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}tmp/"):
+            for item in page.get("Contents", []):
+                if item["LastModified"] < cutoff:
+                    yield f"object:{item['Key']}"
+
+    def remove_temporary(self, name: str) -> None:
+        kind, _, rest = name.partition(":")
+        if kind == "multipart":
+            upload_id, _, key = rest.partition(":")
+            if key.startswith(self.prefix):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        elif kind == "object" and rest.startswith(f"{self.prefix}tmp/"):
+            self.client.delete_object(Bucket=self.bucket, Key=rest)

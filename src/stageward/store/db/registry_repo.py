@@ -1,0 +1,378 @@
+"""Reads and writes of assets, versions, their files and aliases. Never commits: the caller's unit does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from stageward.registry.files import ManifestEntry
+from stageward.store.db.schema_registry import alias_history, aliases, asset_versions, assets, version_files
+
+# The hot lookups are built once: SQLAlchemy then reuses their compiled form, and a resolve costs
+# the round trips to the database, not the building of expressions.
+_ASSET = select(assets).where(assets.c.environment == bindparam("env"), assets.c.name == bindparam("name"))
+_LATEST = select(func.max(asset_versions.c.version)).where(asset_versions.c.asset_id == bindparam("asset_id"))
+_VERSION = select(asset_versions).where(
+    asset_versions.c.asset_id == bindparam("asset_id"), asset_versions.c.version == bindparam("version")
+)
+_FILES = (
+    select(version_files.c.path, version_files.c.size, version_files.c.sha256)
+    .where(version_files.c.version_id == bindparam("version_id"))
+    .order_by(version_files.c.path)
+)
+_ALIAS = select(aliases.c.version).where(
+    aliases.c.asset_id == bindparam("asset_id"), aliases.c.alias == bindparam("alias")
+)
+_ALIASES = (
+    select(aliases.c.alias, aliases.c.version)
+    .where(aliases.c.asset_id == bindparam("asset_id"))
+    .order_by(aliases.c.alias)
+)
+
+
+_LATEST_OF_ASSET = (
+    select(func.max(asset_versions.c.version))
+    .where(asset_versions.c.asset_id == assets.c.id)
+    .correlate(assets)
+    .scalar_subquery()
+)
+# The aliases that hold the version, as one comma-joined string (group_concat / string_agg).
+_HELD_BY = (
+    select(func.aggregate_strings(aliases.c.alias, ","))
+    .where(aliases.c.asset_id == assets.c.id, aliases.c.version == asset_versions.c.version)
+    .correlate(assets, asset_versions)
+    .scalar_subquery()
+)
+# The aliases that hold the version, as one comma-joined string (group_concat / string_agg).
+_HELD_BY = (
+    select(func.aggregate_strings(aliases.c.alias, ","))
+    .where(aliases.c.asset_id == assets.c.id, aliases.c.version == asset_versions.c.version)
+    .correlate(assets, asset_versions)
+    .scalar_subquery()
+)
+_BY_ALIAS = (
+    select(
+        assets.c.environment,
+        assets.c.name,
+        assets.c.kind,
+        asset_versions,
+        _LATEST_OF_ASSET.label("latest"),
+        _HELD_BY.label("held_by"),
+    )
+    .select_from(assets)
+    .join(aliases, (aliases.c.asset_id == assets.c.id) & (aliases.c.alias == bindparam("alias")))
+    .join(
+        asset_versions,
+        (asset_versions.c.asset_id == assets.c.id) & (asset_versions.c.version == aliases.c.version),
+    )
+    .where(assets.c.environment == bindparam("env"), assets.c.name == bindparam("name"))
+)
+_BY_VERSION = (
+    select(
+        assets.c.environment,
+        assets.c.name,
+        assets.c.kind,
+        asset_versions,
+        _LATEST_OF_ASSET.label("latest"),
+        _HELD_BY.label("held_by"),
+    )
+    .select_from(assets)
+    .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
+    .where(
+        assets.c.environment == bindparam("env"),
+        assets.c.name == bindparam("name"),
+        asset_versions.c.version == bindparam("version"),
+    )
+)
+_BY_LATEST = (
+    select(
+        assets.c.environment,
+        assets.c.name,
+        assets.c.kind,
+        asset_versions,
+        _LATEST_OF_ASSET.label("latest"),
+        _HELD_BY.label("held_by"),
+    )
+    .select_from(assets)
+    .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
+    .where(
+        assets.c.environment == bindparam("env"),
+        assets.c.name == bindparam("name"),
+        asset_versions.c.version == _LATEST_OF_ASSET,
+    )
+)
+
+
+def lookup(
+    conn: Connection, environment: str, name: str, *, version: int | None = None, alias: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any], int] | None:
+    """(asset, version record with files and aliases, latest version) in two queries, or None if missing.
+
+    The hot path of resolving a reference; the caller finds out what is missing, slowly, only on None.
+    """
+    if alias is not None:
+        row = conn.execute(_BY_ALIAS, {"env": environment, "name": name, "alias": alias}).mappings().first()
+    elif version is not None:
+        row = (
+            conn.execute(_BY_VERSION, {"env": environment, "name": name, "version": version})
+            .mappings()
+            .first()
+        )
+    else:
+        row = conn.execute(_BY_LATEST, {"env": environment, "name": name}).mappings().first()
+    if row is None:
+        return None
+    asset = {
+        "id": row["asset_id"],
+        "environment": row["environment"],
+        "name": row["name"],
+        "kind": row["kind"],
+    }
+    record = _record(row, asset, files_of(conn, row["id"]))
+    record["aliases"] = sorted(row["held_by"].split(",")) if row["held_by"] else []
+    return asset, record, int(row["latest"])
+
+
+_MOVE_ALIAS = (
+    update(aliases)
+    .where(aliases.c.asset_id == bindparam("asset_id"), aliases.c.alias == bindparam("alias"))
+    .values(
+        version=bindparam("version"), updated_at=bindparam("updated_at"), updated_by=bindparam("updated_by")
+    )
+)
+
+
+def get_asset(conn: Connection, environment: str, name: str) -> dict[str, Any] | None:
+    row = conn.execute(_ASSET, {"env": environment, "name": name}).mappings().first()
+    return dict(row) if row else None
+
+
+def create_asset(conn: Connection, environment: str, name: str, kind: str, *, at: str, by: str) -> int:
+    result = conn.execute(
+        insert(assets).values(environment=environment, name=name, kind=kind, created_at=at, created_by=by)
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def next_version(conn: Connection, asset_id: int) -> int:
+    return (latest_version(conn, asset_id) or 0) + 1
+
+
+def latest_version(conn: Connection, asset_id: int) -> int | None:
+    latest = conn.execute(_LATEST, {"asset_id": asset_id}).scalar_one_or_none()
+    return int(latest) if latest is not None else None
+
+
+def insert_version(
+    conn: Connection,
+    *,
+    asset_id: int,
+    version: int,
+    files: list[ManifestEntry],
+    manifest_digest: str,
+    metrics: dict[str, float],
+    params: dict[str, str],
+    tags: dict[str, str],
+    run_id: str | None,
+    git_commit: str | None,
+    config_digest: str | None,
+    blob_store: str,
+    at: str,
+    by: str,
+    promoted_from: dict[str, Any] | None = None,
+    promotion_id: int | None = None,
+) -> int:
+    # Values passed as parameters, not baked into the statement: its compiled form is reused.
+    result = conn.execute(
+        insert(asset_versions),
+        {
+            "asset_id": asset_id,
+            "version": version,
+            "manifest_digest": manifest_digest,
+            "file_count": len(files),
+            "size": sum(f.size for f in files),
+            "metrics": json.dumps(metrics, sort_keys=True),
+            "params": json.dumps(params, sort_keys=True),
+            "tags": json.dumps(tags, sort_keys=True),
+            "run_id": run_id,
+            "git_commit": git_commit,
+            "config_digest": config_digest,
+            "blob_store": blob_store,
+            "created_by": by,
+            "created_at": at,
+            "promoted_from_env": promoted_from["env"] if promoted_from else None,
+            "promoted_from_name": promoted_from["name"] if promoted_from else None,
+            "promoted_from_version": promoted_from["version"] if promoted_from else None,
+            "promotion_id": promotion_id,
+        },
+    )
+    version_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    conn.execute(
+        insert(version_files),
+        [{"version_id": version_id, "path": f.path, "size": f.size, "sha256": f.sha256} for f in files],
+    )
+    return version_id
+
+
+def _record(row: Any, asset: dict[str, Any], files: list[ManifestEntry] | None) -> dict[str, Any]:
+    promoted_from = None
+    if row["promoted_from_env"] is not None:
+        promoted_from = {
+            "env": row["promoted_from_env"],
+            "name": row["promoted_from_name"],
+            "version": row["promoted_from_version"],
+        }
+    record: dict[str, Any] = {
+        "ref": f"{asset['environment']}/{asset['name']}:{row['version']}",
+        "env": asset["environment"],
+        "name": asset["name"],
+        "kind": asset["kind"],
+        "version": row["version"],
+        "size": row["size"],
+        "file_count": row["file_count"],
+        "manifest_digest": row["manifest_digest"],
+        "metrics": json.loads(row["metrics"]),
+        "params": json.loads(row["params"]),
+        "tags": json.loads(row["tags"]),
+        "run": row["run_id"],
+        "git_commit": row["git_commit"],
+        "config_digest": row["config_digest"],
+        "blob_store": row["blob_store"],
+        "created_by": row["created_by"],
+        "created_at": row["created_at"],
+        "promoted_from": promoted_from,
+        "promotion_id": row["promotion_id"],
+    }
+    if files is not None:
+        record["files"] = [f.to_dict() for f in files]
+    return record
+
+
+def get_version(
+    conn: Connection, asset: dict[str, Any], version: int, *, with_files: bool = True
+) -> dict[str, Any] | None:
+    row = conn.execute(_VERSION, {"asset_id": asset["id"], "version": version}).mappings().first()
+    if row is None:
+        return None
+    files = files_of(conn, row["id"]) if with_files else None
+    return _record(row, asset, files)
+
+
+def files_of(conn: Connection, version_id: int) -> list[ManifestEntry]:
+    return [ManifestEntry(*row) for row in conn.execute(_FILES, {"version_id": version_id})]
+
+
+def list_versions(conn: Connection, asset: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(asset_versions)
+        .where(asset_versions.c.asset_id == asset["id"])
+        .order_by(asset_versions.c.version)
+    ).mappings()
+    return [_record(row, asset, None) for row in rows]
+
+
+def list_assets(conn: Connection, environments: Iterable[str], kind: str | None) -> list[dict[str, Any]]:
+    query = select(assets).where(assets.c.environment.in_(list(environments)))
+    if kind is not None:
+        query = query.where(assets.c.kind == kind)
+    rows = [dict(r) for r in conn.execute(query.order_by(assets.c.environment, assets.c.name)).mappings()]
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    latest = dict(
+        conn.execute(
+            select(asset_versions.c.asset_id, func.max(asset_versions.c.version))
+            .where(asset_versions.c.asset_id.in_(ids))
+            .group_by(asset_versions.c.asset_id)
+        ).all()
+    )
+    held: dict[int, dict[str, int]] = {}
+    for asset_id, alias, version in conn.execute(
+        select(aliases.c.asset_id, aliases.c.alias, aliases.c.version).where(aliases.c.asset_id.in_(ids))
+    ):
+        held.setdefault(asset_id, {})[alias] = version
+    return [
+        {
+            "env": r["environment"],
+            "name": r["name"],
+            "kind": r["kind"],
+            "latest": latest.get(r["id"]),
+            "aliases": dict(sorted(held.get(r["id"], {}).items())),
+            "created_at": r["created_at"],
+            "created_by": r["created_by"],
+        }
+        for r in rows
+    ]
+
+
+def aliases_of(conn: Connection, asset_id: int) -> dict[str, int]:
+    return {alias: version for alias, version in conn.execute(_ALIASES, {"asset_id": asset_id})}
+
+
+def get_alias(conn: Connection, asset_id: int, alias: str) -> int | None:
+    version = conn.execute(_ALIAS, {"asset_id": asset_id, "alias": alias}).scalar_one_or_none()
+    return int(version) if version is not None else None
+
+
+def move_alias(
+    conn: Connection,
+    asset_id: int,
+    alias: str,
+    version: int,
+    *,
+    action: str,
+    at: str,
+    by: str,
+    promotion_id: int | None = None,
+) -> int | None:
+    """Point ALIAS at VERSION and record the move; returns the version that held it before."""
+    previous = get_alias(conn, asset_id, alias)
+    if previous is None:
+        conn.execute(
+            insert(aliases).values(
+                asset_id=asset_id, alias=alias, version=version, updated_at=at, updated_by=by
+            )
+        )
+    else:
+        conn.execute(
+            update(aliases)
+            .where(aliases.c.asset_id == asset_id, aliases.c.alias == alias)
+            .values(version=version, updated_at=at, updated_by=by)
+        )
+    conn.execute(
+        insert(alias_history).values(
+            asset_id=asset_id,
+            alias=alias,
+            action=action,
+            version=version,
+            previous_version=previous,
+            at=at,
+            by=by,
+            promotion_id=promotion_id,
+        )
+    )
+    return previous
+
+
+def history(conn: Connection, asset_id: int, alias: str | None = None) -> list[dict[str, Any]]:
+    query = select(alias_history).where(alias_history.c.asset_id == asset_id)
+    if alias is not None:
+        query = query.where(alias_history.c.alias == alias)
+    rows = conn.execute(query.order_by(alias_history.c.id)).mappings()
+    return [{k: v for k, v in dict(row).items() if k != "asset_id"} for row in rows]
+
+
+def referenced_digests(conn: Connection) -> dict[str, set[str]]:
+    """Every blob digest any version references, by the blob store URL it was recorded in."""
+    rows = conn.execute(
+        select(asset_versions.c.blob_store, version_files.c.sha256).join(
+            version_files, version_files.c.version_id == asset_versions.c.id
+        )
+    )
+    found: dict[str, set[str]] = {}
+    for store, digest in rows:
+        found.setdefault(store, set()).add(digest)
+    return found
