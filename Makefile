@@ -37,7 +37,12 @@ test: $(VENV)/.dev system-deps lint
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 bench: $(VENV)/.dev
+	$(PIP) install -r benchmarks/requirements.txt
 	$(PY) benchmarks/cli_startup.py
+	$(PY) benchmarks/config_resolve.py
+	$(PY) benchmarks/secrets.py
+	$(PY) benchmarks/registry.py
+	$(PY) benchmarks/promotion.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
