@@ -50,33 +50,32 @@ class Unit:
         return self._now
 
     def teams(self) -> list[str]:
-        if self._teams is None:
-            quick = self._quick_reader()
-            if quick is not None:
-                self._teams = quick.teams_of(self.principal)
-            else:
-                from stageward.store.db import access_repo
-
-                self._teams = access_repo.teams_of(self.conn, self.principal)
+        """The teams the caller belongs to (their bindings reach it)."""
+        self._load_access()
+        assert self._teams is not None
         return self._teams
 
     def bindings(self) -> list[Binding]:
-        if self._bindings is None:
-            holders = [self.principal, *self.teams()]
-            quick = self._quick_reader()
-            if quick is not None:
-                self._bindings = quick.bindings_for(holders)
-            else:
-                from stageward.store.db import access_repo
-
-                self._bindings = access_repo.bindings_for(self.conn, holders)
-            bound = self.ctx.bound_environment
-            if bound is not None:
-                # An API key's roles reach its own environment only: "*" narrows to it, others drop.
-                self._bindings = [
-                    Binding(b.principal, b.role, bound) for b in self._bindings if b.environment in (bound, "*")
-                ]
+        """Every binding the caller holds, directly or through a team."""
+        self._load_access()
+        assert self._bindings is not None
         return self._bindings
+
+    def _load_access(self) -> None:
+        if self._bindings is not None:
+            return
+        quick = self._quick_reader()
+        if quick is not None:
+            teams, bindings = quick.access_of(self.principal)
+        else:
+            from stageward.store.db import access_repo
+
+            teams, bindings = access_repo.access_of(self.conn, self.principal)
+        bound = self.ctx.bound_environment
+        if bound is not None:
+            # An API key's roles reach its own environment only: "*" narrows to it, others drop.
+            bindings = [Binding(b.principal, b.role, bound) for b in bindings if b.environment in (bound, "*")]
+        self._teams, self._bindings = teams, bindings
 
     def _quick_reader(self) -> Any:
         # Only a read unit that has not opened its transaction may answer from the quick reader.

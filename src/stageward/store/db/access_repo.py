@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, literal, null, or_, select, union_all
 
 from stageward.access.decide import Binding
 from stageward.store.db.schema import meta, principals, role_bindings, team_members, teams
@@ -37,11 +37,19 @@ def bindings(conn: Connection, environment: str | None = None) -> list[Binding]:
     return [Binding(*row) for row in conn.execute(query.order_by(role_bindings.c.id))]
 
 
-def bindings_for(conn: Connection, holders: list[str]) -> list[Binding]:
-    query = select(role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment).where(
-        role_bindings.c.principal.in_(holders)
+def access_of(conn: Connection, principal: str) -> tuple[list[str], list[Binding]]:
+    """PRINCIPAL's teams and every binding it holds directly or through them, in one round trip."""
+    team_principal = literal("team:") + team_members.c.team
+    memberships = select(team_principal).where(team_members.c.member == principal)
+    held = select(
+        literal("binding"), role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment
+    ).where(or_(role_bindings.c.principal == principal, role_bindings.c.principal.in_(memberships)))
+    teams = select(literal("team"), team_principal, null(), null()).where(team_members.c.member == principal)
+    rows = conn.execute(union_all(held, teams)).all()
+    return (
+        [row[1] for row in rows if row[0] == "team"],
+        [Binding(row[1], row[2], row[3]) for row in rows if row[0] == "binding"],
     )
-    return [Binding(*row) for row in conn.execute(query)]
 
 
 def binding_rows(conn: Connection, environment: str | None = None) -> list[dict[str, str]]:
@@ -83,11 +91,6 @@ def remove_binding(conn: Connection, principal: str, role: str, environment: str
         )
     )
     return result.rowcount or 0
-
-
-def teams_of(conn: Connection, member: str) -> list[str]:
-    rows = conn.execute(select(team_members.c.team).where(team_members.c.member == member))
-    return [f"team:{row[0]}" for row in rows]
 
 
 def get_team(conn: Connection, name: str) -> dict[str, str] | None:

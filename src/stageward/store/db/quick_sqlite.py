@@ -4,8 +4,8 @@ Why by hand: importing SQLAlchemy costs ~110 ms, more than everything else a
 read command does. A read verb (`config show`, `env list`) needs only the
 caller's bindings and team memberships before it can answer, so for a SQLite
 store at the current schema revision we read those with `sqlite3` and load
-SQLAlchemy only if the verb goes on to touch other tables. The queries mirror
-access_repo.py; writes never come through here, so a check and the act it
+SQLAlchemy only if the verb goes on to touch other tables. The query mirrors
+access_repo.access_of(); writes never come through here, so a check and the act it
 guards always share one transaction.
 """
 
@@ -45,17 +45,17 @@ class QuickSqliteReader:
         row = self._conn.execute("SELECT prefix FROM teams WHERE name = ?", (team,)).fetchone()
         return row[0] if row else None
 
-    def teams_of(self, member: str) -> list[str]:
-        rows = self._conn.execute("SELECT team FROM team_members WHERE member = ?", (member,)).fetchall()
-        return [f"team:{row[0]}" for row in rows]
-
-    def bindings_for(self, holders: list[str]) -> list[Binding]:
-        marks = ",".join("?" * len(holders))
+    def access_of(self, principal: str) -> tuple[list[str], list[Binding]]:
         rows = self._conn.execute(
-            f"SELECT principal, role, environment FROM role_bindings WHERE principal IN ({marks})",
-            holders,
+            "SELECT 'binding', principal, role, environment FROM role_bindings"
+            " WHERE principal = ?1 OR principal IN (SELECT 'team:' || team FROM team_members WHERE member = ?1)"
+            " UNION ALL SELECT 'team', 'team:' || team, NULL, NULL FROM team_members WHERE member = ?1",
+            (principal,),
         ).fetchall()
-        return [Binding(*row) for row in rows]
+        return (
+            [row[1] for row in rows if row[0] == "team"],
+            [Binding(row[1], row[2], row[3]) for row in rows if row[0] == "binding"],
+        )
 
     def close(self) -> None:
         self._conn.close()
