@@ -40,7 +40,7 @@ bench: $(VENV)/.dev
 	$(PIP) install -r benchmarks/requirements.txt
 	$(PY) benchmarks/cli_startup.py
 	$(PY) benchmarks/config_resolve.py
-	$(PY) benchmarks/secrets.py
+	$(PY) benchmarks/secret_store.py
 	$(PY) benchmarks/registry.py
 	$(PY) benchmarks/promotion.py
 

@@ -9,7 +9,7 @@ API key verification: the keyed hash and constant-time comparison alone, and the
 `authenticate()` a server calls (one indexed read), against the password hashes a key store
 is often built with by mistake (scrypt, PBKDF2-SHA256 at OWASP's 600,000 iterations).
 
-    .venv/bin/python benchmarks/secrets.py [--seconds 1.0]
+    .venv/bin/python benchmarks/secret_store.py [--seconds 1.0]
 """
 
 from __future__ import annotations
