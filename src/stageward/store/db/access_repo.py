@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, literal, null, or_, select, union_all
+from typing import Any
+
+from sqlalchemy import Connection, String, bindparam, delete, insert, literal, null, or_, select, union_all
 
 from stageward.access.decide import Binding
 from stageward.store.db.schema import meta, principals, role_bindings, team_members, teams
@@ -37,15 +39,24 @@ def bindings(conn: Connection, environment: str | None = None) -> list[Binding]:
     return [Binding(*row) for row in conn.execute(query.order_by(role_bindings.c.id))]
 
 
-def access_of(conn: Connection, principal: str) -> tuple[list[str], list[Binding]]:
-    """PRINCIPAL's teams and every binding it holds directly or through them, in one round trip."""
+def _access_statement() -> Any:
+    principal = bindparam("principal", type_=String)
     team_principal = literal("team:") + team_members.c.team
     memberships = select(team_principal).where(team_members.c.member == principal)
     held = select(
         literal("binding"), role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment
     ).where(or_(role_bindings.c.principal == principal, role_bindings.c.principal.in_(memberships)))
     teams = select(literal("team"), team_principal, null(), null()).where(team_members.c.member == principal)
-    rows = conn.execute(union_all(held, teams)).all()
+    return union_all(held, teams)
+
+
+# Built once: composing the statement costs more than running it, and every verb runs it.
+_ACCESS_OF = _access_statement()
+
+
+def access_of(conn: Connection, principal: str) -> tuple[list[str], list[Binding]]:
+    """PRINCIPAL's teams and every binding it holds directly or through them, in one round trip."""
+    rows = conn.execute(_ACCESS_OF, {"principal": principal}).all()
     return (
         [row[1] for row in rows if row[0] == "team"],
         [Binding(row[1], row[2], row[3]) for row in rows if row[0] == "binding"],
