@@ -21,6 +21,24 @@ def postgres() -> Iterator[object]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[object]:
+    """A real S3 protocol server (moto's server mode) on a free loopback port, one per test process."""
+    from tests.registry.support import acquire_shared_server, release_shared_server
+
+    server = acquire_shared_server()
+    yield server
+    release_shared_server()
+
+
+@pytest.fixture
+def s3_bucket(moto_server: object) -> str:
+    """A fresh bucket on the moto server."""
+    import uuid
+
+    return str(moto_server.bucket(f"sw-{uuid.uuid4().hex[:12]}"))  # type: ignore[attr-defined]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty store on each engine."""
