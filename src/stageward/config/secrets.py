@@ -13,4 +13,3 @@ class SecretSource(Protocol):
 
     def reveal_many(self, names: Iterable[str]) -> dict[str, str]:
         """The values of NAMES, checked and audited once for the whole set."""
-        ...

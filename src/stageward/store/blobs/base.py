@@ -41,7 +41,6 @@ class BlobStore(Protocol):
 
     def open_write(self, expected_sha256: str | None = None) -> BlobWriter:
         """A writer; with EXPECTED_SHA256, commit() publishes only bytes with that digest."""
-        ...
 
     def open_read(self, digest: str) -> BinaryIO: ...
 
