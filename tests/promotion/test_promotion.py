@@ -97,6 +97,10 @@ def test_separation_of_duties_and_permissions(people):
     assert rejected["state"] == "rejected" and rejected["note"] == "rejected by dave: not now"
     with pytest.raises(NotFound, match="no promotion 99"):
         alice.call("promotion.approve", id=99)
+    with pytest.raises(BadInput, match=r"promotion id 100000000000000000000: .* \(at most 2147483647\)"):
+        alice.call("promotion.show", id=10**20)
+    with pytest.raises(BadInput, match="version 100000000000000000000"):
+        promote(alice, 10**20)
 
 
 def test_edges_modes_and_unknown_versions(people):

@@ -78,6 +78,12 @@ def test_unknown_versions_and_aliases_are_not_found(client_for, model_dir):
         alice.call("model.show", env="staging", ref="nope")
     with pytest.raises(NotFound, match="has no version 9"):
         alice.call("model.alias_set", env="staging", name="ranker", version=9, alias="champion")
+    # Past the 32-bit version column: bad input, not a driver overflow.
+    huge = 10**20
+    with pytest.raises(BadInput, match="at most 2147483647"):
+        alice.call("model.show", env="staging", ref=f"ranker:{huge}")
+    with pytest.raises(BadInput, match=f"version {huge}: expected a positive whole number"):
+        alice.call("model.alias_set", env="staging", name="ranker", version=huge, alias="champion")
     with pytest.raises(NotFound, match="is a model, not a dataset"):
         alice.call("dataset.show", env="staging", ref="ranker")
 

@@ -17,7 +17,7 @@ from stageward.project.model import Environment
 from stageward.promotion import gates as gate_rules
 from stageward.promotion.edges import choose_mode, edge_problem, unavailable_reason
 from stageward.registry.files import ManifestEntry
-from stageward.registry.names import check_alias, check_asset_name, check_version
+from stageward.registry.names import check_alias, check_asset_name, check_id, check_version
 from stageward.registry.progress import NoProgress, Progress
 from stageward.service import assets
 from stageward.service.catalogue import verb
@@ -97,8 +97,7 @@ def _describe(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load(unit: Unit, promotion_id: int) -> dict[str, Any]:
-    if isinstance(promotion_id, bool) or not isinstance(promotion_id, int):
-        raise BadInput(f"promotion id {promotion_id!r}: expected a whole number")
+    check_id("promotion id", promotion_id)
     row = promotion_repo.get_promotion(unit.conn, promotion_id)
     if row is None:
         raise NotFound(f"no promotion {promotion_id}")
