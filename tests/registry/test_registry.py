@@ -138,6 +138,16 @@ def test_download_checks_destination_and_hashes(client_for, model_dir, tmp_path)
     assert (out / "weights" / "w.bin").read_bytes() == (model_dir / "weights" / "w.bin").read_bytes()
     with pytest.raises(Conflict, match="the folder is not empty"):
         alice.call("model.download", env="staging", ref="ranker", dest=str(out))
+    # The folder gets the mode the umask gives a new folder, like the files in it (not mkdtemp's 0700).
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out.stat().st_mode & 0o777) == (0o777 & ~umask)
+    # A destination that cannot be made is bad input naming DEST, not an internal error.
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(BadInput, match=r"DEST .*a-file/inside: cannot create the folder \("):
+        alice.call("model.download", env="staging", ref="ranker", dest=str(tmp_path / "a-file" / "inside"))
+    with pytest.raises(BadInput, match="DEST: expected the path of a new or empty folder, got nothing"):
+        alice.call("model.download", env="staging", ref="ranker", dest="")
     # A blob corrupted in the store: the download fails and leaves nothing behind.
     store = alice.transport.context.blob_store("staging")
     shown = alice.call("model.show", env="staging", ref="ranker")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -285,15 +285,22 @@ def download(
     """Write the version's files under DEST (absent or empty), each checked against its sha256."""
     reporter = progress or NoProgress()
     _, record = resolve(unit, parse_reference(ref), env, kind)
+    if not isinstance(dest, str) or not dest.strip():
+        raise BadInput("DEST: expected the path of a new or empty folder, got nothing")
     target = Path(dest).expanduser()
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise Conflict(f"{dest}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()):
-        raise Conflict(f"{dest}: the folder is not empty; download into a new or empty folder")
-    parent = target.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            raise Conflict(f"DEST {dest}: exists and is not a folder")
+        if target.is_dir() and any(target.iterdir()):
+            raise Conflict(f"DEST {dest}: the folder is not empty; download into a new or empty folder")
+        parent = target.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        # A plain mkdir (not mkdtemp's 0700) so the folder gets the mode the user's umask gives.
+        staging = parent / f".{target.name}.partial-{secrets.token_hex(6)}"
+        staging.mkdir()
+    except OSError as exc:
+        raise BadInput(f"DEST {dest}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
     store = unit.ctx.blob_store(record["env"])
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
     try:
         reporter.start(f"downloading {record['ref']}", record["size"])
         for entry in record["files"]:
