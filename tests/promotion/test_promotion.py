@@ -95,6 +95,16 @@ def test_separation_of_duties_and_permissions(people):
         people["carol"].call("promotion.approve", id=request["id"])
     rejected = people["dave"].call("promotion.reject", id=request["id"], comment="not now")
     assert rejected["state"] == "rejected" and rejected["note"] == "rejected by dave: not now"
+    # An approver may veto what they approved: the approval becomes a rejection (was a UNIQUE violation).
+    second = promote(alice, 1)
+    people["carol"].call("promotion.approve", id=second["id"])
+    vetoed = people["carol"].call("promotion.reject", id=second["id"], comment="found a leak")
+    assert vetoed["state"] == "rejected" and vetoed["approvals"] == []
+    assert [(d["principal"], d["decision"], d["comment"]) for d in vetoed["decisions"]] == [
+        ("carol", "reject", "found a leak")
+    ]
+    with pytest.raises(Conflict, match="is rejected; it can no longer be rejected"):
+        people["carol"].call("promotion.reject", id=second["id"])
     with pytest.raises(NotFound, match="no promotion 99"):
         alice.call("promotion.approve", id=99)
     with pytest.raises(BadInput, match=r"promotion id 100000000000000000000: .* \(at most 2147483647\)"):

@@ -385,12 +385,14 @@ def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any
 
 @verb("promotion.reject", write=True, http=("POST", "/promotions/{id}/reject"))
 def reject(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
-    """Reject a pending or approved promotion; it will not execute."""
+    """Reject a pending or approved promotion, even one you approved; it will not execute."""
     row = _load(unit, id)
     unit.require("promotions.approve", row["target_env"])
     if row["state"] not in ("pending", "approved"):
         raise Conflict(f"promotion {id} is {row['state']}; it can no longer be rejected")
-    promotion_repo.add_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now())
+    # An approver who approved may still veto before it executes: their approval becomes a rejection.
+    if not promotion_repo.change_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now()):
+        promotion_repo.add_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now())
     note = f"rejected by {unit.principal}" + (f": {comment}" if comment else "")
     promotion_repo.set_state(unit.conn, id, expected=row["state"], state="rejected", at=unit.now(), note=note)
     unit.audit(
