@@ -180,6 +180,10 @@ def test_verify_passes_and_gc_removes_stale_temporaries(client_for, model_dir):
     (store.temporary_dir / "upload-left-behind").write_bytes(b"x")
     assert alice.call("gc.run", older_than=0, dry_run=True)["removed"] == 1
     assert alice.call("gc.run", older_than=0)["removed"] == 1
+    # NaN compares false with every age, so it silently removed nothing; it is refused, as are infinities.
+    for bad in (float("nan"), float("inf"), -1):
+        with pytest.raises(BadInput, match="--older-than .*: expected a finite number of seconds, 0 or more"):
+            alice.call("gc.run", older_than=bad)
     assert list(store.temporary_dir.iterdir()) == []
 
 
