@@ -127,6 +127,15 @@ def test_edges_modes_and_unknown_versions(people):
         promote(alice, 1, mode="retrain")
     with pytest.raises(BadInput, match=r"alias 'Prod!'"):
         promote(alice, 1, alias="Prod!")
+    # A dataset of that name in the target: refused at the request, not after the approvals.
+    data = Path(alice.transport.context.project.root) / "data.csv"
+    data.write_text("a,b\n")
+    uploaded = alice.call("dataset.upload", env="production", path=str(data))
+    alice.call("dataset.register", env="production", name="ranker", files=uploaded["files"])
+    with pytest.raises(Conflict, match="production/ranker is a dataset; cannot promote a model onto it"):
+        promote(alice, 1)
+    plan = alice.call("promotion.plan", env="production", source="staging", name="ranker", version=1)
+    assert not plan["executable"] and "production/ranker is a dataset" in plan["outcome"]
     assert alice.call("promotion.list") == []
     denials = [e for e in alice.call("audit.list", action="promotion.request") if e["outcome"] == "denied"]
     assert len(denials) == 2

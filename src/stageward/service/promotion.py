@@ -52,6 +52,14 @@ def _holder(
     return record["ref"], record["metrics"], version
 
 
+def _kind_clash(unit: Unit, env: str, name: str, kind: str) -> str | None:
+    """Why the target cannot take a KIND named NAME (it holds another kind by that name), or None."""
+    asset = registry_repo.get_asset(unit.conn, env, name)
+    if asset is not None and asset["kind"] != kind:
+        return f"{env}/{name} is a {asset['kind']}; cannot promote a {kind} onto it"
+    return None
+
+
 def _gates(unit: Unit, env: str, record: dict[str, Any], alias: str) -> list[gate_rules.GateResult]:
     holder_ref, holder_metrics, _ = _holder(unit, env, record["name"], alias)
     return gate_rules.evaluate(
@@ -151,8 +159,8 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
             unit.conn, env, row["name"], row["kind"], at=unit.now(), by=unit.principal
         )
         asset = {"id": asset_id, "environment": env, "name": row["name"], "kind": row["kind"]}
-    elif asset["kind"] != row["kind"]:
-        raise Conflict(f"{env}/{row['name']} is a {asset['kind']}; cannot promote a {row['kind']} onto it")
+    elif (clash := _kind_clash(unit, env, row["name"], row["kind"])) is not None:
+        raise Conflict(clash)
     version = registry_repo.next_version(unit.conn, asset["id"])
     registry_repo.insert_version(
         unit.conn,
@@ -259,8 +267,9 @@ def plan(
         )
     approvals = _target(unit, env).required_approvals
     failed = gate_rules.failures(results)
-    if blocked:
-        outcome = f"promote would be refused: {blocked}"
+    clash = _kind_clash(unit, env, name, record["kind"])
+    if blocked or clash:
+        outcome = f"promote would be refused: {blocked or clash}"
     elif failed:
         outcome = "promote would be rejected: " + "; ".join(r.reason for r in failed)
     elif approvals:
@@ -272,8 +281,8 @@ def plan(
         "target_env": env,
         "mode": chosen,
         "mode_reason": why,
-        "executable": blocked is None,
-        "unavailable": blocked,
+        "executable": blocked is None and clash is None,
+        "unavailable": blocked or clash,
         "gates": [r.to_dict() for r in results],
         "gates_pass": not failed,
         "approvals_required": approvals,
@@ -311,6 +320,10 @@ def request(
     blocked = unavailable_reason(chosen)
     if blocked is not None:
         raise BadInput(f"promotion mode {chosen} ({why}): {blocked}", hint="promote with --mode copy")
+    clash = _kind_clash(unit, env, name, record["kind"])
+    if clash is not None:
+        # Checked at once (SPEC §6), not after the approvals were gathered.
+        raise Conflict(f"promotion refused: {clash}")
     results = _gates(unit, env, record, alias)
     failed = gate_rules.failures(results)
     approvals = _target(unit, env).required_approvals
