@@ -42,6 +42,23 @@ def test_s3_store_multipart_roundtrip_and_gc(s3_bucket, moto_server):
 
 
 @pytest.mark.s3
+def test_an_unusable_s3_store_is_one_line_naming_it(tmp_path, s3_bucket):
+    """A missing bucket was `internal error (NoSuchBucket)`; it is a store error naming the URL (exit 2)."""
+    root = tmp_path / "project"
+    missing = f"s3://{s3_bucket}-missing/prod"
+    write_project(root, project_with_production_blobs(missing))
+    store_url = f"sqlite:///{root / '.stageward' / 'stageward.db'}"
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"weights")
+    for args in (["model", "register", "ranker", str(model), "--env", "production"], ["gc"]):
+        result = run_cli(root, store_url, "alice", *args)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"error: blob store {missing}: S3 answered NoSuchBucket\n"
+    listed = run_cli(root, store_url, "alice", "model", "list", "--json")
+    assert listed.stdout.strip() == "[]"
+
+
+@pytest.mark.s3
 def test_register_download_verify_on_s3(tmp_path, s3_bucket, store_url):
     root = tmp_path / "project"
     write_project(root, project_with_production_blobs(f"s3://{s3_bucket}/prod"))
