@@ -41,6 +41,18 @@ def test_s3_store_multipart_roundtrip_and_gc(s3_bucket, moto_server):
     assert list(store.temporary_objects(0)) == []
 
 
+def test_an_unusable_folder_store_is_one_line_naming_it(cli_project, tmp_path):
+    """A blob folder that cannot be made was `internal error (NotADirectoryError)`."""
+    project, store_url = cli_project
+    (tmp_path / "a-file").write_text("x")
+    folder = tmp_path / "a-file" / "blobs"
+    args = ["model", "register", "ranker", "model", "--env", "staging"]
+    result = run_cli(project, store_url, "alice", *args, extra={"STAGEWARD_BLOBS": f"file://{folder}"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: blob store file://{folder}: cannot use {folder / 'tmp'} as a folder")
+    assert len(result.stderr.splitlines()) == 1
+
+
 @pytest.mark.s3
 def test_an_unusable_s3_store_is_one_line_naming_it(tmp_path, s3_bucket):
     """A missing bucket was `internal error (NoSuchBucket)`; it is a store error naming the URL (exit 2)."""
