@@ -154,4 +154,10 @@ def test_plan_does_nothing_and_explains(people):
         "promotion.plan", env="production", source="staging", name="ranker", version=1, mode="retrain"
     )
     assert not retrain["executable"] and "runs are not available yet" in retrain["unavailable"]
+    # Someone who may read both ends but not request: the plan says promote would be denied, not opened.
+    people["alice"].call("access.grant", principal="carol", role="viewer", env="staging")
+    viewer = people["carol"].call("promotion.plan", env="production", source="staging", name="ranker", version=1)
+    assert viewer["outcome"] == "promote would be denied: carol lacks promotions.request in production"
     assert bob.call("promotion.list") == []
+    with pytest.raises(BadInput, match="--comment: expected text of at most 2000 characters"):
+        people["carol"].call("promotion.approve", id=1, comment="x" * 2001)

@@ -228,6 +228,14 @@ def _advance(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     return _describe(unit, fresh)
 
 
+MAX_TEXT = 2000
+
+
+def _check_text(option: str, value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+        raise BadInput(f"{option}: expected text of at most {MAX_TEXT} characters")
+
+
 def _arguments(name: str, version: int, alias: str) -> tuple[str, int, str]:
     return check_asset_name(name), check_version(version), check_alias(alias)
 
@@ -268,7 +276,9 @@ def plan(
     approvals = _target(unit, env).required_approvals
     failed = gate_rules.failures(results)
     clash = _kind_clash(unit, env, name, record["kind"])
-    if blocked or clash:
+    if not unit.can("promotions.request", env):
+        outcome = f"promote would be denied: {unit.principal} lacks promotions.request in {env}"
+    elif blocked or clash:
         outcome = f"promote would be refused: {blocked or clash}"
     elif failed:
         outcome = "promote would be rejected: " + "; ".join(r.reason for r in failed)
@@ -312,8 +322,7 @@ def request(
 ) -> dict[str, Any]:
     """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved."""
     name, version, alias = _arguments(name, version, alias)
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
-        raise BadInput("--reason: expected text of at most 2000 characters")
+    _check_text("--reason", reason)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
     chosen, why = choose_mode(unit.ctx.project.spec, env, mode)
@@ -372,6 +381,7 @@ def request(
 @verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"))
 def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
     """Approve a pending promotion; the last required approval executes it."""
+    _check_text("--comment", comment)
     row = _load(unit, id)
     unit.require("promotions.approve", row["target_env"])
     if row["requested_by"] == unit.principal:
@@ -399,6 +409,7 @@ def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any
 @verb("promotion.reject", write=True, http=("POST", "/promotions/{id}/reject"))
 def reject(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
     """Reject a pending or approved promotion, even one you approved; it will not execute."""
+    _check_text("--comment", comment)
     row = _load(unit, id)
     unit.require("promotions.approve", row["target_env"])
     if row["state"] not in ("pending", "approved"):
