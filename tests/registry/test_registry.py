@@ -162,6 +162,17 @@ def test_download_checks_destination_and_hashes(client_for, model_dir, tmp_path)
         alice.call("verify.asset", ref="staging/ranker:1")
 
 
+def test_the_same_content_twice_is_uploaded_and_counted_once(client_for, tmp_path):
+    alice = client_for("alice")
+    folder = tmp_path / "twins"
+    folder.mkdir()
+    for name in ("a.bin", "b.bin"):
+        (folder / name).write_bytes(b"same bytes" * 100)
+    uploaded = alice.call("model.upload", env="staging", path=str(folder))
+    assert uploaded["size"] == 2000 and uploaded["uploaded_bytes"] == 1000
+    assert [f["path"] for f in uploaded["files"]] == ["a.bin", "b.bin"]
+
+
 def test_dataset_and_model_share_one_namespace(client_for, model_dir):
     alice = client_for("alice")
     register(alice, "staging", "features", model_dir, kind="dataset")

@@ -129,14 +129,13 @@ def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None)
         found = _hash_file(real, reporter)
         entries.append((ManifestEntry(name, found.size, found.sha256), real))
     reporter.finish()
-    missing = [(entry, real) for entry, real in entries if not store.exists(entry.sha256)]
+    # The same content twice in one folder is stored, and counted, once.
+    unique = {entry.sha256: (entry, real) for entry, real in reversed(entries)}
+    missing = [(entry, real) for entry, real in unique.values() if not store.exists(entry.sha256)]
     sent = sum(entry.size for entry, _ in missing)
     reporter.start(f"uploading to {store.url}", sent)
-    done: set[str] = set()
     for entry, real in missing:
-        if entry.sha256 not in done:  # the same content twice in one folder is stored once
-            _put_file(store, real, entry.sha256, reporter)
-            done.add(entry.sha256)
+        _put_file(store, real, entry.sha256, reporter)
     reporter.finish()
     return {
         "env": env,
