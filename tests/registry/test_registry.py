@@ -148,6 +148,13 @@ def test_download_checks_destination_and_hashes(client_for, model_dir, tmp_path)
         alice.call("model.download", env="staging", ref="ranker", dest=str(tmp_path / "a-file" / "inside"))
     with pytest.raises(BadInput, match="DEST: expected the path of a new or empty folder, got nothing"):
         alice.call("model.download", env="staging", ref="ranker", dest="")
+    # `fresh/..` is the folder it names (tmp_path, not empty), not a sibling created beside it.
+    with pytest.raises(Conflict, match=r"DEST .*fresh/\.\.: the folder is not empty"):
+        alice.call("model.download", env="staging", ref="ranker", dest=str(tmp_path / "fresh" / ".."))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = alice.call("model.download", env="staging", ref="ranker", dest=str(empty / "sub" / ".."))
+    assert done["dest"] == str(empty) and (empty / "config.json").is_file()
     # A blob corrupted in the store: the download fails and leaves nothing behind.
     store = alice.transport.context.blob_store("staging")
     shown = alice.call("model.show", env="staging", ref="ranker")

@@ -286,13 +286,14 @@ def download(
     _, record = resolve(unit, parse_reference(ref), env, kind)
     if not isinstance(dest, str) or not dest.strip():
         raise BadInput("DEST: expected the path of a new or empty folder, got nothing")
-    target = Path(dest).expanduser()
+    # Lexically normal and absolute: `new/..` names the folder it lands in, not a sibling of it.
+    target = Path(os.path.abspath(Path(dest).expanduser()))
     try:
         if target.is_symlink() or (target.exists() and not target.is_dir()):
             raise Conflict(f"DEST {dest}: exists and is not a folder")
         if target.is_dir() and any(target.iterdir()):
             raise Conflict(f"DEST {dest}: the folder is not empty; download into a new or empty folder")
-        parent = target.resolve().parent
+        parent = target.parent
         parent.mkdir(parents=True, exist_ok=True)
         # A plain mkdir (not mkdtemp's 0700) so the folder gets the mode the user's umask gives.
         staging = parent / f".{target.name}.partial-{secrets.token_hex(6)}"
@@ -320,6 +321,9 @@ def download(
         if target.is_dir():
             target.rmdir()
         os.replace(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BadInput(f"DEST {dest}: cannot write the files ({exc.strerror or type(exc).__name__})") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
