@@ -150,6 +150,7 @@ def project(tmp_path: Path) -> Path:
         (["model", "download", "staging/ranker", "taken"], 5, "the folder is not empty"),
         (["model", "download", "staging/ranker", "taken/x/inside"], 2, "DEST taken/x/inside: cannot create"),
         (["model", "show", "staging/ranker:99999999999"], 2, "at most 2147483647"),
+        (["model", "show", "/ranker"], 2, "reference '/ranker': environment '' is not a valid"),
         (["promotion", "show", "99999999999"], 2, "promotion id 99999999999"),
         (["verify", "staging/ranker:9"], 4, "no version 9"),
         (["rollback", "ranker", "--env", "staging", "--alias", "champion"], 4, "has no alias 'champion'"),
