@@ -95,8 +95,22 @@ def test_separation_of_duties_and_permissions(people):
         people["carol"].call("promotion.approve", id=request["id"])
     rejected = people["dave"].call("promotion.reject", id=request["id"], comment="not now")
     assert rejected["state"] == "rejected" and rejected["note"] == "rejected by dave: not now"
+    # An approver may veto what they approved: the approval becomes a rejection (was a UNIQUE violation).
+    second = promote(alice, 1)
+    people["carol"].call("promotion.approve", id=second["id"])
+    vetoed = people["carol"].call("promotion.reject", id=second["id"], comment="found a leak")
+    assert vetoed["state"] == "rejected" and vetoed["approvals"] == []
+    assert [(d["principal"], d["decision"], d["comment"]) for d in vetoed["decisions"]] == [
+        ("carol", "reject", "found a leak")
+    ]
+    with pytest.raises(Conflict, match="is rejected; it can no longer be rejected"):
+        people["carol"].call("promotion.reject", id=second["id"])
     with pytest.raises(NotFound, match="no promotion 99"):
         alice.call("promotion.approve", id=99)
+    with pytest.raises(BadInput, match=r"promotion id 100000000000000000000: .* \(at most 2147483647\)"):
+        alice.call("promotion.show", id=10**20)
+    with pytest.raises(BadInput, match="version 100000000000000000000"):
+        promote(alice, 10**20)
 
 
 def test_edges_modes_and_unknown_versions(people):
@@ -113,6 +127,15 @@ def test_edges_modes_and_unknown_versions(people):
         promote(alice, 1, mode="retrain")
     with pytest.raises(BadInput, match=r"alias 'Prod!'"):
         promote(alice, 1, alias="Prod!")
+    # A dataset of that name in the target: refused at the request, not after the approvals.
+    data = Path(alice.transport.context.project.root) / "data.csv"
+    data.write_text("a,b\n")
+    uploaded = alice.call("dataset.upload", env="production", path=str(data))
+    alice.call("dataset.register", env="production", name="ranker", files=uploaded["files"])
+    with pytest.raises(Conflict, match="production/ranker is a dataset; cannot promote a model onto it"):
+        promote(alice, 1)
+    plan = alice.call("promotion.plan", env="production", source="staging", name="ranker", version=1)
+    assert not plan["executable"] and "production/ranker is a dataset" in plan["outcome"]
     assert alice.call("promotion.list") == []
     denials = [e for e in alice.call("audit.list", action="promotion.request") if e["outcome"] == "denied"]
     assert len(denials) == 2
@@ -131,4 +154,10 @@ def test_plan_does_nothing_and_explains(people):
         "promotion.plan", env="production", source="staging", name="ranker", version=1, mode="retrain"
     )
     assert not retrain["executable"] and "runs are not available yet" in retrain["unavailable"]
+    # Someone who may read both ends but not request: the plan says promote would be denied, not opened.
+    people["alice"].call("access.grant", principal="carol", role="viewer", env="staging")
+    viewer = people["carol"].call("promotion.plan", env="production", source="staging", name="ranker", version=1)
+    assert viewer["outcome"] == "promote would be denied: carol lacks promotions.request in production"
     assert bob.call("promotion.list") == []
+    with pytest.raises(BadInput, match="--comment: expected text of at most 2000 characters"):
+        people["carol"].call("promotion.approve", id=1, comment="x" * 2001)

@@ -35,6 +35,8 @@ def test_references(text, expected):
         ("a/b/c", "more than one '/'"),
         ("ranker:0", "positive whole number"),
         ("ranker:x", "version 'x'"),
+        ("ranker:\u00b2", "version '\u00b2'"),
+        ("ranker:99999999999999999999", "at most 2147483647"),
         ("ranker@Champion", "alias 'Champion'"),
         ("ranker@a:1", "not both"),
         ("", "got nothing"),

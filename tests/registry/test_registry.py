@@ -78,6 +78,12 @@ def test_unknown_versions_and_aliases_are_not_found(client_for, model_dir):
         alice.call("model.show", env="staging", ref="nope")
     with pytest.raises(NotFound, match="has no version 9"):
         alice.call("model.alias_set", env="staging", name="ranker", version=9, alias="champion")
+    # Past the 32-bit version column: bad input, not a driver overflow.
+    huge = 10**20
+    with pytest.raises(BadInput, match="at most 2147483647"):
+        alice.call("model.show", env="staging", ref=f"ranker:{huge}")
+    with pytest.raises(BadInput, match=f"version {huge}: expected a positive whole number"):
+        alice.call("model.alias_set", env="staging", name="ranker", version=huge, alias="champion")
     with pytest.raises(NotFound, match="is a model, not a dataset"):
         alice.call("dataset.show", env="staging", ref="ranker")
 
@@ -132,6 +138,23 @@ def test_download_checks_destination_and_hashes(client_for, model_dir, tmp_path)
     assert (out / "weights" / "w.bin").read_bytes() == (model_dir / "weights" / "w.bin").read_bytes()
     with pytest.raises(Conflict, match="the folder is not empty"):
         alice.call("model.download", env="staging", ref="ranker", dest=str(out))
+    # The folder gets the mode the umask gives a new folder, like the files in it (not mkdtemp's 0700).
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out.stat().st_mode & 0o777) == (0o777 & ~umask)
+    # A destination that cannot be made is bad input naming DEST, not an internal error.
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(BadInput, match=r"DEST .*a-file/inside: cannot create the folder \("):
+        alice.call("model.download", env="staging", ref="ranker", dest=str(tmp_path / "a-file" / "inside"))
+    with pytest.raises(BadInput, match="DEST: expected the path of a new or empty folder, got nothing"):
+        alice.call("model.download", env="staging", ref="ranker", dest="")
+    # `fresh/..` is the folder it names (tmp_path, not empty), not a sibling created beside it.
+    with pytest.raises(Conflict, match=r"DEST .*fresh/\.\.: the folder is not empty"):
+        alice.call("model.download", env="staging", ref="ranker", dest=str(tmp_path / "fresh" / ".."))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = alice.call("model.download", env="staging", ref="ranker", dest=str(empty / "sub" / ".."))
+    assert done["dest"] == str(empty) and (empty / "config.json").is_file()
     # A blob corrupted in the store: the download fails and leaves nothing behind.
     store = alice.transport.context.blob_store("staging")
     shown = alice.call("model.show", env="staging", ref="ranker")
@@ -144,6 +167,17 @@ def test_download_checks_destination_and_hashes(client_for, model_dir, tmp_path)
     assert not target.exists() and not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
     with pytest.raises(CheckFailed, match="stored bytes hash to"):
         alice.call("verify.asset", ref="staging/ranker:1")
+
+
+def test_the_same_content_twice_is_uploaded_and_counted_once(client_for, tmp_path):
+    alice = client_for("alice")
+    folder = tmp_path / "twins"
+    folder.mkdir()
+    for name in ("a.bin", "b.bin"):
+        (folder / name).write_bytes(b"same bytes" * 100)
+    uploaded = alice.call("model.upload", env="staging", path=str(folder))
+    assert uploaded["size"] == 2000 and uploaded["uploaded_bytes"] == 1000
+    assert [f["path"] for f in uploaded["files"]] == ["a.bin", "b.bin"]
 
 
 def test_dataset_and_model_share_one_namespace(client_for, model_dir):
@@ -164,6 +198,10 @@ def test_verify_passes_and_gc_removes_stale_temporaries(client_for, model_dir):
     (store.temporary_dir / "upload-left-behind").write_bytes(b"x")
     assert alice.call("gc.run", older_than=0, dry_run=True)["removed"] == 1
     assert alice.call("gc.run", older_than=0)["removed"] == 1
+    # NaN compares false with every age, so it silently removed nothing; it is refused, as are infinities.
+    for bad in (float("nan"), float("inf"), -1):
+        with pytest.raises(BadInput, match="--older-than .*: expected a finite number of seconds, 0 or more"):
+            alice.call("gc.run", older_than=bad)
     assert list(store.temporary_dir.iterdir()) == []
 
 

@@ -41,6 +41,35 @@ def test_s3_store_multipart_roundtrip_and_gc(s3_bucket, moto_server):
     assert list(store.temporary_objects(0)) == []
 
 
+def test_an_unusable_folder_store_is_one_line_naming_it(cli_project, tmp_path):
+    """A blob folder that cannot be made was `internal error (NotADirectoryError)`."""
+    project, store_url = cli_project
+    (tmp_path / "a-file").write_text("x")
+    folder = tmp_path / "a-file" / "blobs"
+    args = ["model", "register", "ranker", "model", "--env", "staging"]
+    result = run_cli(project, store_url, "alice", *args, extra={"STAGEWARD_BLOBS": f"file://{folder}"})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: blob store file://{folder}: cannot use {folder / 'tmp'} as a folder")
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.s3
+def test_an_unusable_s3_store_is_one_line_naming_it(tmp_path, s3_bucket):
+    """A missing bucket was `internal error (NoSuchBucket)`; it is a store error naming the URL (exit 2)."""
+    root = tmp_path / "project"
+    missing = f"s3://{s3_bucket}-missing/prod"
+    write_project(root, project_with_production_blobs(missing))
+    store_url = f"sqlite:///{root / '.stageward' / 'stageward.db'}"
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"weights")
+    for args in (["model", "register", "ranker", str(model), "--env", "production"], ["gc"]):
+        result = run_cli(root, store_url, "alice", *args)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"error: blob store {missing}: S3 answered NoSuchBucket\n"
+    listed = run_cli(root, store_url, "alice", "model", "list", "--json")
+    assert listed.stdout.strip() == "[]"
+
+
 @pytest.mark.s3
 def test_register_download_verify_on_s3(tmp_path, s3_bucket, store_url):
     root = tmp_path / "project"
@@ -119,6 +148,10 @@ def project(tmp_path: Path) -> Path:
         (["model", "show", "staging/ranker@gone"], 4, "has no alias 'gone'"),
         (["model", "alias", "set", "ranker", "1", "Bad_Alias", "--env", "staging"], 2, "alias 'Bad_Alias'"),
         (["model", "download", "staging/ranker", "taken"], 5, "the folder is not empty"),
+        (["model", "download", "staging/ranker", "taken/x/inside"], 2, "DEST taken/x/inside: cannot create"),
+        (["model", "show", "staging/ranker:99999999999"], 2, "at most 2147483647"),
+        (["model", "show", "/ranker"], 2, "reference '/ranker': environment '' is not a valid"),
+        (["promotion", "show", "99999999999"], 2, "promotion id 99999999999"),
         (["verify", "staging/ranker:9"], 4, "no version 9"),
         (["rollback", "ranker", "--env", "staging", "--alias", "champion"], 4, "has no alias 'champion'"),
     ],

@@ -196,8 +196,11 @@ def make_app(kind: str) -> typer.Typer:
 
 def _env_of(ref: str, env: str | None) -> str:
     """The environment a reference is read in: its own ENV/ prefix, else --env."""
-    if "/" in ref:
-        return ref.split("/", 1)[0]
+    from stageward.registry.names import parse_reference
+
+    named = parse_reference(ref).env  # a malformed reference is bad input before any lookup
+    if named is not None:
+        return named
     if env is None:
         from stageward.errors import BadInput
 

@@ -13,6 +13,10 @@ ALIAS_NAME = re.compile(r"^[a-z0-9-]{1,63}$")
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
+_DIGITS = re.compile(r"^[0-9]+$")  # ASCII only: str.isdigit() also takes '²', which int() refuses
+# Versions and promotion ids are 32-bit integer columns (PostgreSQL `integer`); a larger number
+# names nothing, and would fail in the driver rather than as bad input.
+MAX_ID = 2**31 - 1
 
 
 def check_kind(kind: str) -> str:
@@ -37,13 +41,16 @@ def check_alias(alias: str) -> str:
 
 
 def check_version(version: object) -> int:
-    if isinstance(version, bool):
-        raise BadInput(f"version {version!r}: expected a positive whole number")
-    if isinstance(version, str) and version.isdigit():
-        version = int(version)
-    if not isinstance(version, int) or version < 1:
-        raise BadInput(f"version {version!r}: expected a positive whole number")
-    return version
+    return check_id("version", version)
+
+
+def check_id(what: str, value: object) -> int:
+    """A version or promotion id: a whole number from 1 to MAX_ID (text of ASCII digits is read)."""
+    if isinstance(value, str) and _DIGITS.match(value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise BadInput(f"{what} {value!r}: expected a positive whole number (at most {MAX_ID})")
+    return value
 
 
 def check_run_id(run: str) -> str:
@@ -95,7 +102,7 @@ def parse_reference(text: str) -> Reference:
         return Reference(check_asset_name(name), env, alias=check_alias(alias))
     if ":" in rest:
         name, version = rest.split(":", 1)
-        if not version.isdigit():
+        if not _DIGITS.match(version):
             raise BadInput(f"reference {text!r}: version {version!r} is not a positive whole number")
-        return Reference(check_asset_name(name), env, version=check_version(int(version)))
+        return Reference(check_asset_name(name), env, version=check_version(version))
     return Reference(check_asset_name(rest), env)

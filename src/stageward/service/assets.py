@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -129,14 +129,13 @@ def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None)
         found = _hash_file(real, reporter)
         entries.append((ManifestEntry(name, found.size, found.sha256), real))
     reporter.finish()
-    missing = [(entry, real) for entry, real in entries if not store.exists(entry.sha256)]
+    # The same content twice in one folder is stored, and counted, once.
+    unique = {entry.sha256: (entry, real) for entry, real in reversed(entries)}
+    missing = [(entry, real) for entry, real in unique.values() if not store.exists(entry.sha256)]
     sent = sum(entry.size for entry, _ in missing)
     reporter.start(f"uploading to {store.url}", sent)
-    done: set[str] = set()
     for entry, real in missing:
-        if entry.sha256 not in done:  # the same content twice in one folder is stored once
-            _put_file(store, real, entry.sha256, reporter)
-            done.add(entry.sha256)
+        _put_file(store, real, entry.sha256, reporter)
     reporter.finish()
     return {
         "env": env,
@@ -285,15 +284,23 @@ def download(
     """Write the version's files under DEST (absent or empty), each checked against its sha256."""
     reporter = progress or NoProgress()
     _, record = resolve(unit, parse_reference(ref), env, kind)
-    target = Path(dest).expanduser()
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise Conflict(f"{dest}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()):
-        raise Conflict(f"{dest}: the folder is not empty; download into a new or empty folder")
-    parent = target.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
+    if not isinstance(dest, str) or not dest.strip():
+        raise BadInput("DEST: expected the path of a new or empty folder, got nothing")
+    # Lexically normal and absolute: `new/..` names the folder it lands in, not a sibling of it.
+    target = Path(os.path.abspath(Path(dest).expanduser()))
+    try:
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            raise Conflict(f"DEST {dest}: exists and is not a folder")
+        if target.is_dir() and any(target.iterdir()):
+            raise Conflict(f"DEST {dest}: the folder is not empty; download into a new or empty folder")
+        parent = target.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        # A plain mkdir (not mkdtemp's 0700) so the folder gets the mode the user's umask gives.
+        staging = parent / f".{target.name}.partial-{secrets.token_hex(6)}"
+        staging.mkdir()
+    except OSError as exc:
+        raise BadInput(f"DEST {dest}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
     store = unit.ctx.blob_store(record["env"])
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
     try:
         reporter.start(f"downloading {record['ref']}", record["size"])
         for entry in record["files"]:
@@ -314,6 +321,9 @@ def download(
         if target.is_dir():
             target.rmdir()
         os.replace(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BadInput(f"DEST {dest}: cannot write the files ({exc.strerror or type(exc).__name__})") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from stageward.errors import BadInput
@@ -14,8 +15,13 @@ DEFAULT_GRACE_SECONDS = 3600.0
 @verb("gc.run", write=True, http=("POST", "/gc"))
 def run(unit: Unit, *, older_than: float = DEFAULT_GRACE_SECONDS, dry_run: bool = False) -> dict[str, Any]:
     """Remove temporary blobs older than OLDER_THAN seconds from the stores you may register in."""
-    if isinstance(older_than, bool) or not isinstance(older_than, int | float) or older_than < 0:
-        raise BadInput(f"--older-than {older_than!r}: expected a number of seconds, 0 or more")
+    if (
+        isinstance(older_than, bool)
+        or not isinstance(older_than, int | float)
+        or not math.isfinite(older_than)
+        or older_than < 0
+    ):
+        raise BadInput(f"--older-than {older_than!r}: expected a finite number of seconds, 0 or more")
     environments = unit.require_somewhere("assets.register")
     stores: dict[str, Any] = {}
     for env in environments:

@@ -17,7 +17,7 @@ from stageward.project.model import Environment
 from stageward.promotion import gates as gate_rules
 from stageward.promotion.edges import choose_mode, edge_problem, unavailable_reason
 from stageward.registry.files import ManifestEntry
-from stageward.registry.names import check_alias, check_asset_name, check_version
+from stageward.registry.names import check_alias, check_asset_name, check_id, check_version
 from stageward.registry.progress import NoProgress, Progress
 from stageward.service import assets
 from stageward.service.catalogue import verb
@@ -50,6 +50,14 @@ def _holder(
     record = registry_repo.get_version(unit.conn, asset, version, with_files=False)
     assert record is not None
     return record["ref"], record["metrics"], version
+
+
+def _kind_clash(unit: Unit, env: str, name: str, kind: str) -> str | None:
+    """Why the target cannot take a KIND named NAME (it holds another kind by that name), or None."""
+    asset = registry_repo.get_asset(unit.conn, env, name)
+    if asset is not None and asset["kind"] != kind:
+        return f"{env}/{name} is a {asset['kind']}; cannot promote a {kind} onto it"
+    return None
 
 
 def _gates(unit: Unit, env: str, record: dict[str, Any], alias: str) -> list[gate_rules.GateResult]:
@@ -97,8 +105,7 @@ def _describe(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load(unit: Unit, promotion_id: int) -> dict[str, Any]:
-    if isinstance(promotion_id, bool) or not isinstance(promotion_id, int):
-        raise BadInput(f"promotion id {promotion_id!r}: expected a whole number")
+    check_id("promotion id", promotion_id)
     row = promotion_repo.get_promotion(unit.conn, promotion_id)
     if row is None:
         raise NotFound(f"no promotion {promotion_id}")
@@ -152,8 +159,8 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
             unit.conn, env, row["name"], row["kind"], at=unit.now(), by=unit.principal
         )
         asset = {"id": asset_id, "environment": env, "name": row["name"], "kind": row["kind"]}
-    elif asset["kind"] != row["kind"]:
-        raise Conflict(f"{env}/{row['name']} is a {asset['kind']}; cannot promote a {row['kind']} onto it")
+    elif (clash := _kind_clash(unit, env, row["name"], row["kind"])) is not None:
+        raise Conflict(clash)
     version = registry_repo.next_version(unit.conn, asset["id"])
     registry_repo.insert_version(
         unit.conn,
@@ -221,6 +228,14 @@ def _advance(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     return _describe(unit, fresh)
 
 
+MAX_TEXT = 2000
+
+
+def _check_text(option: str, value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+        raise BadInput(f"{option}: expected text of at most {MAX_TEXT} characters")
+
+
 def _arguments(name: str, version: int, alias: str) -> tuple[str, int, str]:
     return check_asset_name(name), check_version(version), check_alias(alias)
 
@@ -260,8 +275,11 @@ def plan(
         )
     approvals = _target(unit, env).required_approvals
     failed = gate_rules.failures(results)
-    if blocked:
-        outcome = f"promote would be refused: {blocked}"
+    clash = _kind_clash(unit, env, name, record["kind"])
+    if not unit.can("promotions.request", env):
+        outcome = f"promote would be denied: {unit.principal} lacks promotions.request in {env}"
+    elif blocked or clash:
+        outcome = f"promote would be refused: {blocked or clash}"
     elif failed:
         outcome = "promote would be rejected: " + "; ".join(r.reason for r in failed)
     elif approvals:
@@ -273,8 +291,8 @@ def plan(
         "target_env": env,
         "mode": chosen,
         "mode_reason": why,
-        "executable": blocked is None,
-        "unavailable": blocked,
+        "executable": blocked is None and clash is None,
+        "unavailable": blocked or clash,
         "gates": [r.to_dict() for r in results],
         "gates_pass": not failed,
         "approvals_required": approvals,
@@ -304,14 +322,17 @@ def request(
 ) -> dict[str, Any]:
     """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved."""
     name, version, alias = _arguments(name, version, alias)
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
-        raise BadInput("--reason: expected text of at most 2000 characters")
+    _check_text("--reason", reason)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
     chosen, why = choose_mode(unit.ctx.project.spec, env, mode)
     blocked = unavailable_reason(chosen)
     if blocked is not None:
         raise BadInput(f"promotion mode {chosen} ({why}): {blocked}", hint="promote with --mode copy")
+    clash = _kind_clash(unit, env, name, record["kind"])
+    if clash is not None:
+        # Checked at once (SPEC §6), not after the approvals were gathered.
+        raise Conflict(f"promotion refused: {clash}")
     results = _gates(unit, env, record, alias)
     failed = gate_rules.failures(results)
     approvals = _target(unit, env).required_approvals
@@ -360,6 +381,7 @@ def request(
 @verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"))
 def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
     """Approve a pending promotion; the last required approval executes it."""
+    _check_text("--comment", comment)
     row = _load(unit, id)
     unit.require("promotions.approve", row["target_env"])
     if row["requested_by"] == unit.principal:
@@ -386,12 +408,15 @@ def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any
 
 @verb("promotion.reject", write=True, http=("POST", "/promotions/{id}/reject"))
 def reject(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
-    """Reject a pending or approved promotion; it will not execute."""
+    """Reject a pending or approved promotion, even one you approved; it will not execute."""
+    _check_text("--comment", comment)
     row = _load(unit, id)
     unit.require("promotions.approve", row["target_env"])
     if row["state"] not in ("pending", "approved"):
         raise Conflict(f"promotion {id} is {row['state']}; it can no longer be rejected")
-    promotion_repo.add_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now())
+    # An approver who approved may still veto before it executes: their approval becomes a rejection.
+    if not promotion_repo.change_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now()):
+        promotion_repo.add_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now())
     note = f"rejected by {unit.principal}" + (f": {comment}" if comment else "")
     promotion_repo.set_state(unit.conn, id, expected=row["state"], state="rejected", at=unit.now(), note=note)
     unit.audit(

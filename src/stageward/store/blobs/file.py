@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from stageward.errors import CheckFailed, NotFound
+from stageward.errors import CheckFailed, NotFound, StoreError
 from stageward.store.blobs.base import BlobInfo, check_digest
 
 _COPY_CHUNK = 64 * 1024 * 1024
@@ -79,7 +79,13 @@ class FileBlobStore:
         self.root = root
         self.url = f"file://{root}"
         self.temporary_dir = root / "tmp"
-        self.temporary_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.temporary_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"blob store {self.url}: cannot use {self.temporary_dir} as a folder "
+                f"({exc.strerror or type(exc).__name__})"
+            ) from None
 
     @classmethod
     def from_url(cls, url: str, *, base: Path | None = None) -> FileBlobStore:

@@ -13,17 +13,49 @@ AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, instance roles...).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, ParamSpec, TypeVar, cast
 
-from stageward.errors import BadInput, CheckFailed, NotFound
+from stageward.errors import BadInput, CheckFailed, NotFound, StoreError
 from stageward.store.blobs.base import BlobInfo, check_digest
 
 PART_SIZE = 16 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts to stay under 10,000
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _store_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """An S3 failure (no such bucket, no access, endpoint unreachable) as one line naming the store.
+
+    Only the service's error code or the client's error class is shown, never its message: a
+    signature error may echo request details.
+    """
+
+    @functools.wraps(method)
+    def translated(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return method(*args, **kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code") or "an error"
+            raise StoreError(f"blob store {_url_of(args[0])}: S3 answered {code}") from None
+        except BotoCoreError as exc:
+            raise StoreError(f"blob store {_url_of(args[0])}: S3 request failed ({type(exc).__name__})") from None
+
+    return translated
+
+
+def _url_of(owner: object) -> str:
+    store = getattr(owner, "_store", owner)
+    return str(getattr(store, "url", "s3://?"))
 
 
 def _b64_sha256(data: bytes | bytearray | memoryview) -> str:
@@ -57,6 +89,7 @@ class S3BlobWriter:
             del self._buffer[:size]
         return len(data)
 
+    @_store_errors
     def _upload_part(self, data: memoryview | bytearray) -> None:
         client = self._store.client
         if self._upload_id is None:
@@ -76,6 +109,7 @@ class S3BlobWriter:
         )
         self._parts.append({"ETag": answer["ETag"], "PartNumber": number, "ChecksumSHA256": checksum})
 
+    @_store_errors
     def commit(self) -> BlobInfo:
         info = BlobInfo(self._hash.hexdigest(), self._size)
         client = self._store.client
@@ -115,6 +149,7 @@ class S3BlobWriter:
         self._done = True
         return info
 
+    @_store_errors
     def abort(self) -> None:
         if self._done:
             return
@@ -157,6 +192,7 @@ class S3BlobStore:
     def open_write(self, expected_sha256: str | None = None) -> S3BlobWriter:
         return S3BlobWriter(self, expected_sha256)
 
+    @_store_errors
     def open_read(self, digest: str) -> BinaryIO:
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self.key_of(digest))
@@ -164,6 +200,7 @@ class S3BlobStore:
             raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
         return cast(BinaryIO, answer["Body"])
 
+    @_store_errors
     def _head(self, digest: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 
@@ -183,8 +220,13 @@ class S3BlobStore:
             raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}")
         return int(head["ContentLength"])
 
+    @_store_errors
     def temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
         """Incomplete multipart uploads and leftover tmp/ objects older than the cutoff."""
+        # Listed whole here, so a failure of the listing is translated where it happens.
+        return iter(list(self._temporary_objects(older_than_seconds)))
+
+    def _temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
         cutoff = datetime.fromtimestamp(time.time() - older_than_seconds, tz=UTC)
         paginator = self.client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
@@ -197,6 +239,7 @@ class S3BlobStore:
                 if item["LastModified"] < cutoff:
                     yield f"object:{item['Key']}"
 
+    @_store_errors
     def remove_temporary(self, name: str) -> None:
         kind, _, rest = name.partition(":")
         if kind == "multipart":

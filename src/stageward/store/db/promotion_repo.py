@@ -61,6 +61,21 @@ def add_decision(
     )
 
 
+def change_decision(
+    conn: Connection, promotion_id: int, principal: str, decision: str, comment: str | None, *, at: str
+) -> bool:
+    """Replace PRINCIPAL's earlier decision on the promotion; False when they had none."""
+    result = conn.execute(
+        update(promotion_decisions)
+        .where(
+            promotion_decisions.c.promotion_id == promotion_id,
+            promotion_decisions.c.principal == principal,
+        )
+        .values(decision=decision, comment=comment, at=at)
+    )
+    return (result.rowcount or 0) == 1
+
+
 def set_state(
     conn: Connection,
     promotion_id: int,

@@ -46,13 +46,6 @@ _HELD_BY = (
     .correlate(assets, asset_versions)
     .scalar_subquery()
 )
-# The aliases that hold the version, as one comma-joined string (group_concat / string_agg).
-_HELD_BY = (
-    select(func.aggregate_strings(aliases.c.alias, ","))
-    .where(aliases.c.asset_id == assets.c.id, aliases.c.version == asset_versions.c.version)
-    .correlate(assets, asset_versions)
-    .scalar_subquery()
-)
 _BY_ALIAS = (
     select(
         assets.c.environment,
@@ -134,15 +127,6 @@ def lookup(
     record = _record(row, asset, files_of(conn, row["id"]))
     record["aliases"] = sorted(row["held_by"].split(",")) if row["held_by"] else []
     return asset, record, int(row["latest"])
-
-
-_MOVE_ALIAS = (
-    update(aliases)
-    .where(aliases.c.asset_id == bindparam("asset_id"), aliases.c.alias == bindparam("alias"))
-    .values(
-        version=bindparam("version"), updated_at=bindparam("updated_at"), updated_by=bindparam("updated_by")
-    )
-)
 
 
 def get_asset(conn: Connection, environment: str, name: str) -> dict[str, Any] | None:
