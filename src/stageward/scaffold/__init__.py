@@ -144,10 +144,10 @@ jobs:
 
 
 def check_project_name(project: str, team: str | None, team_prefix: str | None = None) -> None:
-    if not _NAME.match(project):
+    if not _NAME.fullmatch(project):
         raise BadInput(f"--project {project!r}: expected a name matching {NAME_PATTERN}")
     if team is not None:
-        if not _NAME.match(team):
+        if not _NAME.fullmatch(team):
             raise BadInput(f"--team {team!r}: expected a name matching {NAME_PATTERN}")
         prefix = team_prefix or f"{team}-"
         if not project.startswith(prefix):

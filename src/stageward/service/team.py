@@ -18,10 +18,10 @@ _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 @verb("team.create", write=True, http=("POST", "/teams"))
 def create(unit: Unit, *, name: str, prefix: str | None = None) -> dict[str, Any]:
     """Create team NAME whose projects carry PREFIX (default NAME-)."""
-    if not _TEAM.match(name):
+    if not _TEAM.fullmatch(name):
         raise BadInput(f"team name {name!r} must match [a-z][a-z0-9-]*")
     prefix = prefix if prefix is not None else f"{name}-"
-    if not _PREFIX.match(prefix):
+    if not _PREFIX.fullmatch(prefix):
         raise BadInput(f"--prefix {prefix!r} must match [a-z][a-z0-9-]* (for example {name}-)")
     unit.require_everywhere("access.manage")
     if access_repo.get_team(unit.conn, name) is not None:
