@@ -88,7 +88,14 @@ def open_database(url: str) -> Database:
 def _sqlite_engine(url: str) -> Engine:
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = "a file is in the way" if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror
+            raise StoreError(
+                f"cannot create the store {path}: its folder {path.parent} cannot be made ({reason})",
+                hint="point STAGEWARD_STORE at sqlite:///PATH in a folder you can write",
+            ) from None
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
