@@ -23,6 +23,14 @@ def create(unit: Unit, *, name: str, prefix: str | None = None) -> dict[str, Any
     prefix = prefix if prefix is not None else f"{name}-"
     if not _PREFIX.fullmatch(prefix):
         raise BadInput(f"--prefix {prefix!r} must match [a-z][a-z0-9-]* (for example {name}-)")
+    project = unit.project
+    if name == project.team and not project.project.startswith(prefix):
+        # The project rule (SPEC §10) would then refuse every command in this very project, this one's undo included.
+        raise BadInput(
+            f"--prefix {prefix!r}: this project {project.project!r} belongs to team {name!r} and does not carry "
+            "that prefix; every command here would be refused",
+            hint=f"use a prefix {project.project!r} starts with, such as {name}-",
+        )
     unit.require_everywhere("access.manage")
     if access_repo.get_team(unit.conn, name) is not None:
         raise Conflict(f"team {name!r} already exists")
