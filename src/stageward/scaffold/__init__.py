@@ -139,7 +139,11 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - run: pip install stageward
-      - run: stageward promote model latest --from staging --to production --alias champion --reason "${{ github.sha }}"
+      # promote takes a version number: the one that holds @champion in staging.
+      - run: |
+          version=$(stageward model show staging/model@champion --json | jq -r .version)
+          stageward promote model "$version" --from staging --to production --alias champion \\
+            --reason "${{ github.sha }}"
 """
 
 
