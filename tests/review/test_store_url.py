@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,24 @@ def test_a_store_under_a_file_is_refused_naming_the_folder(tmp_path: Path):
         f"cannot create the store {blocker}/x.db: its folder {blocker} cannot be made (a file is in the way)"
     )
     assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("url", "scheme"),
+    [
+        ("postgres://u@127.0.0.1:1/x", "postgres"),
+        ("postgresql+nodriver://u:pw@127.0.0.1:1/x", "postgresql+nodriver"),
+        ("sqlitex:///tmp/x.db", "sqlitex"),
+    ],
+)
+def test_a_url_with_no_driver_is_a_store_error(url: str, scheme: str):
+    with pytest.raises(StoreError, match=re.escape(f"STAGEWARD_STORE: no database driver for {scheme}://")) as caught:
+        open_database(url)
+    assert "pw" not in caught.value.format_message()
+
+
+def test_an_unencoded_at_in_the_password_is_refused_before_the_driver_can_echo_part_of_it():
+    with pytest.raises(StoreError) as caught:
+        open_database("postgresql://u:top@secret@127.0.0.1:1/x")
+    assert caught.value.message == "STAGEWARD_STORE: more than one '@' before the host in postgresql://u:***@127.0.0.1:1/x"
+    assert "secret" not in caught.value.format_message() and "top" not in caught.value.format_message()

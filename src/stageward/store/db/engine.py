@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from stageward.errors import Conflict, StoreError
 from stageward.store.db.migrations import known_revisions
@@ -67,15 +74,23 @@ def sqlite_path(url: str) -> Path | None:
 
 def open_database(url: str) -> Database:
     """Open (creating if needed) the store at URL and bring its schema to head."""
-    if url.startswith("sqlite"):
-        engine = _sqlite_engine(url)
-    elif url.startswith(("postgresql", "postgres")):
-        engine = create_engine(url, pool_pre_ping=False, pool_size=2, max_overflow=4)
-    else:
+    _check_credentials(url)
+    try:
+        if url.startswith("sqlite"):
+            engine = _sqlite_engine(url)
+        elif url.startswith(("postgresql", "postgres")):
+            engine = create_engine(url, pool_pre_ping=False, pool_size=2, max_overflow=4)
+        else:
+            raise StoreError(
+                f"STAGEWARD_STORE: unsupported URL scheme in {_redact(url)}",
+                hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+            )
+    except (NoSuchModuleError, ArgumentError):
+        # postgres://, sqlitex://, postgresql+nodriver://: SQLAlchemy knows no such dialect or driver.
         raise StoreError(
-            f"STAGEWARD_STORE: unsupported URL scheme in {_redact(url)}",
+            f"STAGEWARD_STORE: no database driver for {_redact(url).split('://', 1)[0]}:// in {_redact(url)}",
             hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
-        )
+        ) from None
     database = Database(engine, url)
     try:
         ensure_schema(database)
@@ -116,13 +131,26 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _check_credentials(url: str) -> None:
+    """A second '@' before the host means an unencoded '@' in the password: the driver would then take part
+    of the password for the host name and print it in its error. Refuse first, echoing nothing of it."""
+    if "://" not in url:
+        return
+    authority = url.split("://", 1)[1].split("/", 1)[0]
+    if authority.count("@") > 1:
+        raise StoreError(
+            f"STAGEWARD_STORE: more than one '@' before the host in {_redact(url)}",
+            hint="percent-encode an '@' in the user or password as %40",
+        )
+
+
 def _redact(url: str) -> str:
     # Never echo a password from a connection URL.
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
+        user, has_password, _ = credentials.partition(":")
+        return f"{scheme}://{user}{':***' if has_password else ''}@{host}"
     return url
 
 
