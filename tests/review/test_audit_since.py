@@ -23,3 +23,11 @@ def test_since_with_an_offset_is_compared_as_the_instant_it_names(client_for, cl
 def test_since_that_is_no_time_is_bad_input(client_for, since: str):
     with pytest.raises(BadInput, match=f"--since {since!r}: expected an ISO date or time"):
         client_for("alice").call("audit.list", since=since)
+
+
+def test_only_star_is_a_wildcard_in_action(client_for):
+    alice = client_for("alice")
+    alice.call("access.grant", principal="bob", role="viewer", env="staging")
+    assert [e["action"] for e in alice.call("audit.list", action="access.*")] == ["access.grant"]
+    assert alice.call("audit.list", action="access_grant*") == []  # '_' is not "any character"
+    assert alice.call("audit.list", action="%*") == []  # nor is '%'
