@@ -41,3 +41,19 @@ def test_an_unencoded_at_in_the_password_is_refused_before_the_driver_can_echo_p
         open_database("postgresql://u:top@secret@127.0.0.1:1/x")
     assert caught.value.message == "STAGEWARD_STORE: more than one '@' before the host in postgresql://u:***@127.0.0.1:1/x"
     assert "secret" not in caught.value.format_message() and "top" not in caught.value.format_message()
+
+
+@pytest.mark.parametrize("folder", ["a#b", "a?b", "50%25"])
+def test_the_quick_reader_opens_a_store_whose_path_holds_uri_characters(tmp_path: Path, folder: str):
+    from stageward.store.db import access_repo
+    from stageward.store.db.migrations import head_revision
+    from stageward.store.db.quick_sqlite import QuickSqliteReader
+
+    path = tmp_path / folder / "stageward.db"
+    database = open_database(f"sqlite:///{path}")
+    with database.transaction(write=True) as conn:
+        access_repo.set_meta(conn, "created_by", "alice")
+    database.dispose()
+    reader = QuickSqliteReader.open(path, head_revision())
+    assert reader is not None
+    reader.close()

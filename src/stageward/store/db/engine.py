@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import (
     ArgumentError,
     DatabaseError,
@@ -111,7 +111,9 @@ def _sqlite_engine(url: str) -> Engine:
                 f"cannot create the store {path}: its folder {path.parent} cannot be made ({reason})",
                 hint="point STAGEWARD_STORE at sqlite:///PATH in a folder you can write",
             ) from None
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # The path as written, not re-parsed as a URL: a '?' or '%' in a folder name is part of the path.
+    target = URL.create("sqlite", database=str(path)) if path is not None else url
+    engine = create_engine(target, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
