@@ -39,7 +39,9 @@ def test_a_url_with_no_driver_is_a_store_error(url: str, scheme: str):
 def test_an_unencoded_at_in_the_password_is_refused_before_the_driver_can_echo_part_of_it():
     with pytest.raises(StoreError) as caught:
         open_database("postgresql://u:top@secret@127.0.0.1:1/x")
-    assert caught.value.message == "STAGEWARD_STORE: more than one '@' before the host in postgresql://u:***@127.0.0.1:1/x"
+    assert (
+        caught.value.message == "STAGEWARD_STORE: more than one '@' before the host in postgresql://u:***@127.0.0.1:1/x"
+    )
     assert "secret" not in caught.value.format_message() and "top" not in caught.value.format_message()
 
 
@@ -57,3 +59,11 @@ def test_the_quick_reader_opens_a_store_whose_path_holds_uri_characters(tmp_path
     reader = QuickSqliteReader.open(path, head_revision())
     assert reader is not None
     reader.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://", "sqlite:///file:x?mode=memory&uri=true"]
+)
+def test_an_in_memory_store_is_refused(url: str):
+    with pytest.raises(StoreError, match="is an in-memory SQLite database, which keeps nothing"):
+        open_database(url)

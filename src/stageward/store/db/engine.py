@@ -75,6 +75,13 @@ def sqlite_path(url: str) -> Path | None:
 def open_database(url: str) -> Database:
     """Open (creating if needed) the store at URL and bring its schema to head."""
     _check_credentials(url)
+    if url.startswith("sqlite") and (url.split("?", 1)[0].endswith((":///:memory:", "://")) or "mode=memory" in url):
+        # Each connection would get its own empty database, and all of it vanishes when the command ends:
+        # a grant or a secret would be reported done and be gone.
+        raise StoreError(
+            f"STAGEWARD_STORE: {url} is an in-memory SQLite database, which keeps nothing",
+            hint="use sqlite:///PATH, or unset STAGEWARD_STORE for the project's own store",
+        )
     try:
         if url.startswith("sqlite"):
             engine = _sqlite_engine(url)
