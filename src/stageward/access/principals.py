@@ -15,11 +15,11 @@ _SUFFIX = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 def principal_kind(name: str) -> PrincipalKind:
     """The kind of a principal name; a malformed name is bad input."""
-    if name.startswith("spn:") and _SUFFIX.match(name[4:]):
+    if name.startswith("spn:") and _SUFFIX.fullmatch(name[4:]):
         return "service"
-    if name.startswith("team:") and _SUFFIX.match(name[5:]):
+    if name.startswith("team:") and _SUFFIX.fullmatch(name[5:]):
         return "team"
-    if _USER.match(name):
+    if _USER.fullmatch(name):
         return "user"
     raise BadInput(
         f"principal {name!r} is not a valid name",

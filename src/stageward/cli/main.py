@@ -88,7 +88,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("aborted\n")
         code = 1
     except typer.TyperException as error:  # usage errors: missing or malformed arguments
-        error.show()  # type: ignore[attr-defined]
+        # One line saying what is wrong and one saying where to look (SPEC §11), not click's Usage/Try/Error block.
+        format_message = getattr(error, "format_message", None)
+        message = format_message() if callable(format_message) else str(error)
+        sys.stderr.write(f"error: {message}\n")
+        context = getattr(error, "ctx", None)
+        if context is not None:
+            sys.stderr.write(f"  hint: {context.command_path} --help\n")
         code = 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

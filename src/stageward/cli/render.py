@@ -30,15 +30,17 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: bo
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    grid = Table(title=title, show_lines=False, header_style="bold")
+    grid = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
     for column in columns:
         grid.add_column(column.replace("_", " "))
     for row in rows:
-        grid.add_row(*(_cell(row.get(column)) for column in columns))
+        # Text, not str: a value such as "[/x]" or ":smile:" is data, never Rich markup or an emoji code.
+        grid.add_row(*(Text(_cell(row.get(column))) for column in columns))
     console = Console()
     if not rows:
-        console.print(f"[dim]{title + ': ' if title else ''}nothing to show[/dim]")
+        console.print(Text(f"{title + ': ' if title else ''}nothing to show", style="dim"))
         return
     console.print(grid)
 
@@ -50,12 +52,13 @@ def record(data: dict[str, Any], *, as_json: bool, title: str | None = None) -> 
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    grid = Table(title=title, show_header=False, box=None, pad_edge=False)
+    grid = Table(title=Text(title) if title else None, show_header=False, box=None, pad_edge=False)
     grid.add_column(style="bold")
     grid.add_column()
     for key, value in data.items():
-        grid.add_row(key.replace("_", " "), _cell(value))
+        grid.add_row(Text(key.replace("_", " ")), Text(_cell(value)))
     Console().print(grid)
 
 

@@ -11,6 +11,7 @@ from stageward.config.interpolate import SECRET_REFERENCE, EnvRefs, Resolver
 from stageward.config.layers import BASE, env_layer, file_layer, load_file, merge, set_layer, yaml_files
 from stageward.config.model import Layer, Origin, Path_, dotted, is_secret_like
 from stageward.config.secrets import SecretSource
+from stageward.errors import NotFound
 
 MASK = "***"
 
@@ -94,11 +95,24 @@ class Resolved:
 
     def revealed(self, source: SecretSource) -> dict[str, Any]:
         """The values with each referenced secret revealed, asking SOURCE once for them all."""
-        values = source.reveal_many(sorted(self.secrets())) if self.secrets() else {}
+        try:
+            values = source.reveal_many(sorted(self.secrets())) if self.secrets() else {}
+        except NotFound as missing:
+            raise self._located(missing) from None
         # A name not referenced came from `$${secret:...}`, a literal: it stays as written.
         return _replace_secrets(  # type: ignore[no-any-return]
             self.values, lambda name: values.get(name, f"${{secret:{name}}}")
         )
+
+    def _located(self, missing: NotFound) -> NotFound:
+        """A missing secret's error, led by the file:line and key of its first reference."""
+        for path, refs in self.refs.items():
+            for ref in sorted(refs):
+                if ref.startswith("secret:") and missing.message == f"no secret {ref[7:]} in {self.environment}":
+                    return NotFound(
+                        f"{self.where(path)} {dotted(path)}: ${{{ref}}}: {missing.message}", hint=missing.hint
+                    )
+        return missing
 
 
 def _leaves(value: Any, path: Path_, found: list[tuple[Path_, Any]]) -> None:

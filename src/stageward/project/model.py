@@ -139,7 +139,7 @@ class Project(_Strict):
     @classmethod
     def _environment_names(cls, value: dict[str, Environment]) -> dict[str, Environment]:
         for name in value:
-            if not _NAME.match(name):
+            if not _NAME.fullmatch(name):
                 raise ValueError(f"environment name {name!r} must match {NAME_PATTERN}")
         return value
 

@@ -139,15 +139,19 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - run: pip install stageward
-      - run: stageward promote model latest --from staging --to production --alias champion --reason "${{ github.sha }}"
+      # promote takes a version number: the one that holds @champion in staging.
+      - run: |
+          version=$(stageward model show staging/model@champion --json | jq -r .version)
+          stageward promote model "$version" --from staging --to production --alias champion \\
+            --reason "${{ github.sha }}"
 """
 
 
 def check_project_name(project: str, team: str | None, team_prefix: str | None = None) -> None:
-    if not _NAME.match(project):
+    if not _NAME.fullmatch(project):
         raise BadInput(f"--project {project!r}: expected a name matching {NAME_PATTERN}")
     if team is not None:
-        if not _NAME.match(team):
+        if not _NAME.fullmatch(team):
             raise BadInput(f"--team {team!r}: expected a name matching {NAME_PATTERN}")
         prefix = team_prefix or f"{team}-"
         if not project.startswith(prefix):
@@ -163,28 +167,35 @@ def init_project(root: Path, *, project: str, team: str | None = None) -> Scaffo
     if root.exists() and not root.is_dir():
         raise BadInput(f"{root} exists and is not a folder")
     files: dict[str, str] = {
-        PROJECT_FILE: project_yaml(project, team),
         "conf/base/main.yaml": BASE_CONFIG,
         ".github/workflows/stageward.yml": WORKFLOW,
     }
     for tier in TIERS:
         files[f"conf/{tier}/main.yaml"] = ENV_CONFIG[tier]
+    files[PROJECT_FILE] = project_yaml(project, team)  # last: a folder without it is no project yet
     written: list[str] = []
-    for relative, content in files.items():
-        target = root / relative
-        if target.exists():
-            continue  # never clobber a user's file; the project file was checked above
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
-        written.append(relative)
-    gitignore = root / ".gitignore"
-    present = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
-    missing = [line for line in GITIGNORE_LINES if line not in present]
-    if missing:
-        with gitignore.open("a", encoding="utf-8") as handle:
-            if present and present[-1] != "":
-                handle.write("\n")
-            handle.write("\n".join(missing) + "\n")
-        written.append(".gitignore")
+    try:
+        for relative, content in files.items():
+            target = root / relative
+            if target.exists():
+                continue  # never clobber a user's file; the project file was checked above
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+            written.append(relative)
+        gitignore = root / ".gitignore"
+        present = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+        missing = [line for line in GITIGNORE_LINES if line not in present]
+        if missing:
+            with gitignore.open("a", encoding="utf-8") as handle:
+                if present and present[-1] != "":
+                    handle.write("\n")
+                handle.write("\n".join(missing) + "\n")
+            written.append(".gitignore")
+    except OSError as exc:
+        for relative in written:  # nothing half-written: take back what this call wrote
+            if relative != ".gitignore":
+                (root / relative).unlink(missing_ok=True)
+        where = exc.filename or root
+        raise BadInput(f"cannot write the project into {root}: {where}: {exc.strerror}") from None
     load_project(root / PROJECT_FILE)  # what we write must load
     return Scaffolded(root, written)

@@ -25,5 +25,5 @@ def key_prefix(key: str) -> str:
 
 def split_key(key: str) -> tuple[str, str] | None:
     """(environment, random part) of a well-formed key, else None."""
-    found = _KEY.match(key)
+    found = _KEY.fullmatch(key)
     return (found.group(1), found.group(2)) if found else None

@@ -17,8 +17,10 @@ MAX_SECONDS = 10 * 366 * 86_400
 def parse_duration(text: str, *, option: str = "duration") -> timedelta:
     """`30d` -> 30 days. Units s, m, h, d, w; parts may be combined (`1d12h`). Zero is refused."""
     cleaned = text.strip().lower()
-    if not _WHOLE.match(cleaned):
-        raise BadInput(f"{option} {text!r}: expected a number and a unit (s, m, h, d or w), for example 30d or 12h")
+    # Bounded before int(): a number of thousands of digits is no duration, and int() would refuse it.
+    if len(cleaned) > 32 or not _WHOLE.fullmatch(cleaned):
+        shown = text if len(text) <= 32 else text[:32] + "..."
+        raise BadInput(f"{option} {shown!r}: expected a number and a unit (s, m, h, d or w), for example 30d or 12h")
     seconds = sum(int(number) * _UNITS[unit] for number, unit in _PART.findall(cleaned))
     if seconds <= 0:
         raise BadInput(f"{option} {text!r}: expected a duration greater than zero")

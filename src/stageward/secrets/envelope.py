@@ -75,6 +75,8 @@ def read_key_file(path: Path) -> bytes:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         raise MasterKeyError(f"master key file {path} does not exist") from None
+    if path.is_dir():
+        raise MasterKeyError(f"master key file {path} is a folder: expected the file holding the key")
     if mode & 0o077:
         raise MasterKeyError(
             f"master key file {path} has mode {mode:04o}: expected 0600 (readable by its owner only)",
@@ -93,9 +95,16 @@ def create_key_file(path: Path) -> bytes:
     The key is written to a private temporary file and hard-linked into place, so a
     reader never sees a half-written key and two first uses never make two keys.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{random_source.token_hex(4)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        reason = "a file is in the way" if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror
+        raise MasterKeyError(
+            f"cannot create the master key file {path} ({reason})",
+            hint="point STAGEWARD_MASTER_KEY_FILE at a file in a folder you can write",
+        ) from None
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:
             handle.write(generate_master_key() + "\n")

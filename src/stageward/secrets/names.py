@@ -23,7 +23,7 @@ def _describe(char: str) -> str:
 
 def check_name(name: str) -> str:
     """NAME unchanged, or BadInput saying which character or rule it breaks."""
-    if _NAME.match(name):
+    if _NAME.fullmatch(name):
         return name
     expected = "letters, digits, '_', '-' or '.', starting with a letter or '_', at most 128 characters"
     if not name:

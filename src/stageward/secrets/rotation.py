@@ -13,7 +13,7 @@ from stageward.errors import BadInput, CheckFailed
 from stageward.secrets.names import check_value, strip_one_newline
 
 ALPHABET = string.ascii_letters + string.digits  # safe in URLs, shells, YAML and connection strings
-_RANDOM = re.compile(r"^random:(\d+)$")
+_RANDOM = re.compile(r"^random:(\d{1,9})$")
 MIN_RANDOM, MAX_RANDOM = 16, 4096
 COMMAND_TIMEOUT_SECONDS = 20.0
 
@@ -48,7 +48,8 @@ def parse_generator(text: str) -> Generator:
             )
         return Generator("random", length=length)
     if spec.startswith("random:") or spec == "random":
-        raise BadInput(f"--rotate-with {spec!r}: expected random:N, N a whole number of characters (random:32)")
+        shown = spec if len(spec) <= 32 else spec[:32] + "..."
+        raise BadInput(f"--rotate-with {shown!r}: expected random:N, N a whole number of characters (random:32)")
     try:
         argv = tuple(shlex.split(spec))
     except ValueError as exc:

@@ -66,5 +66,7 @@ def list_bindings(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]
         readable = {env}
     else:
         readable = {e for e in unit.ctx.project.spec.environments if unit.can("env.read", e)}
+    if not readable:
+        return []  # deny by default: no binding, no sight of anyone's bindings, "*" ones included
     rows = access_repo.binding_rows(unit.conn, env)
     return [r for r in rows if r["environment"] == "*" or r["environment"] in readable]

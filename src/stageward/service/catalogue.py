@@ -16,7 +16,7 @@ import functools
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from stageward.errors import BadInput, Denied, NotFound, StagewardError
@@ -37,6 +37,7 @@ class VerbSpec:
     http: tuple[HttpMethod, str] | None
     summary: str
     parameters: tuple[str, ...]
+    annotations: dict[str, str] = field(default_factory=dict)
 
     def run(self, ctx: Context, arguments: dict[str, Any]) -> Any:
         return _run(self, ctx, arguments)
@@ -63,6 +64,9 @@ def verb(
             http=http,
             summary=(inspect.getdoc(function) or "").split("\n", 1)[0],
             parameters=parameters,
+            annotations={
+                p.name: str(p.annotation) for p in signature.parameters.values() if p.name != "unit"
+            },
         )
         if name in CATALOGUE:
             raise RuntimeError(f"verb {name} declared twice")
@@ -110,12 +114,47 @@ def _default_target(arguments: dict[str, Any]) -> str | None:
     return None
 
 
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "list[str]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+    "dict[str, Any]": lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
+    "list[dict[str, Any]]": lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v),
+}
+
+
+def _checked(spec: VerbSpec, arguments: dict[str, Any]) -> dict[str, Any]:
+    """ARGUMENTS against the verb's annotations: a wrong type is bad input here, not a crash inside the verb.
+
+    An int may come as text of ASCII digits (REST paths and query strings are text); it is read as the int.
+    Annotations other than plain JSON types (a progress reporter) are the caller's business.
+    """
+    checked = dict(arguments)
+    for name, value in arguments.items():
+        annotation = spec.annotations.get(name, "")
+        if value is None and annotation.endswith(" | None"):
+            continue
+        expected = annotation.removesuffix(" | None")
+        accepts = _JSON_TYPES.get(expected)
+        if accepts is None or accepts(value):
+            continue
+        if expected == "int" and isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+            checked[name] = int(value)
+            continue
+        # The type only, never the value: it may be a secret's (secrets.set value=b"...").
+        raise BadInput(f"{spec.name}: argument {name} expected {expected}, got {type(value).__name__}")
+    return checked
+
+
 def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
     from stageward.service.unit import Unit, record_denial
 
     unknown = set(arguments) - set(spec.parameters)
     if unknown:
         raise BadInput(f"{spec.name}: unexpected argument(s) {', '.join(sorted(unknown))}")
+    arguments = _checked(spec, arguments)
     environment = arguments.get("env")
     if environment is not None:
         ctx.environment(environment)  # NotFound for an environment stageward.yaml does not declare

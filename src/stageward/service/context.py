@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stageward.errors import NotFound, ProjectFileError
+from stageward.errors import BadInput, NotFound, ProjectFileError
 from stageward.project.loader import ProjectFile, find_project_file, load_project
 from stageward.service.clock import Clock, SystemClock
 
@@ -21,8 +21,22 @@ if TYPE_CHECKING:
 
 
 def local_principal(environ: Mapping[str, str]) -> str:
-    """Local mode trusts the machine: STAGEWARD_USER, else the OS user."""
-    return environ.get("STAGEWARD_USER") or getpass.getuser()
+    """Local mode trusts the machine: STAGEWARD_USER, else the OS user; either must be a user or spn: name."""
+    from stageward.access.principals import principal_kind
+
+    chosen = environ.get("STAGEWARD_USER")
+    source = "STAGEWARD_USER" if chosen else "the OS user"
+    name = chosen or getpass.getuser()
+    try:
+        kind = principal_kind(name)
+    except BadInput:
+        kind = None
+    if kind not in ("user", "service"):
+        raise BadInput(
+            f"{source} {name!r} is not a principal that can act: expected a user name (alice) or spn:NAME",
+            hint="set STAGEWARD_USER to your user name, in lower case",
+        )
+    return name
 
 
 def default_store_url(project: ProjectFile) -> str:

@@ -389,6 +389,9 @@ def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> d
     check_name(name)
     secrets_here = _Environment(unit, env)
     row = secrets_here.resolve(name, team)
+    if row["team"] is not None and not unit.project.project.startswith(secrets_here.prefix(row["team"])):
+        # Another team's secret, asked for by its exact scope: only an admin of ENV reads it, deliberately (SPEC §3).
+        unit.require("access.manage", env)
     _refuse_expired(unit, row)
     value = secrets_here.decrypt(row)
     unit.audit(

@@ -18,11 +18,19 @@ _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 @verb("team.create", write=True, http=("POST", "/teams"))
 def create(unit: Unit, *, name: str, prefix: str | None = None) -> dict[str, Any]:
     """Create team NAME whose projects carry PREFIX (default NAME-)."""
-    if not _TEAM.match(name):
+    if not _TEAM.fullmatch(name):
         raise BadInput(f"team name {name!r} must match [a-z][a-z0-9-]*")
     prefix = prefix if prefix is not None else f"{name}-"
-    if not _PREFIX.match(prefix):
+    if not _PREFIX.fullmatch(prefix):
         raise BadInput(f"--prefix {prefix!r} must match [a-z][a-z0-9-]* (for example {name}-)")
+    project = unit.project
+    if name == project.team and not project.project.startswith(prefix):
+        # The project rule (SPEC §10) would then refuse every command in this very project, this one's undo included.
+        raise BadInput(
+            f"--prefix {prefix!r}: this project {project.project!r} belongs to team {name!r} and does not carry "
+            "that prefix; every command here would be refused",
+            hint=f"use a prefix {project.project!r} starts with, such as {name}-",
+        )
     unit.require_everywhere("access.manage")
     if access_repo.get_team(unit.conn, name) is not None:
         raise Conflict(f"team {name!r} already exists")

@@ -116,8 +116,10 @@ def query(
     if principal is not None:
         stmt = stmt.where(audit_log.c.principal == principal)
     if action is not None:
+        # Only '*' is a wildcard: '_' and '%' in what the user typed are themselves (escaped for LIKE).
+        pattern = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
         stmt = stmt.where(
-            audit_log.c.action.like(action.replace("*", "%")) if "*" in action else audit_log.c.action == action
+            audit_log.c.action.like(pattern, escape="\\") if "*" in action else audit_log.c.action == action
         )
     if since is not None:
         stmt = stmt.where(audit_log.c.time >= since)

@@ -15,8 +15,15 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+)
 
 from stageward.errors import Conflict, StoreError
 from stageward.store.db.migrations import known_revisions
@@ -67,15 +74,30 @@ def sqlite_path(url: str) -> Path | None:
 
 def open_database(url: str) -> Database:
     """Open (creating if needed) the store at URL and bring its schema to head."""
-    if url.startswith("sqlite"):
-        engine = _sqlite_engine(url)
-    elif url.startswith(("postgresql", "postgres")):
-        engine = create_engine(url, pool_pre_ping=False, pool_size=2, max_overflow=4)
-    else:
+    _check_credentials(url)
+    if url.startswith("sqlite") and (url.split("?", 1)[0].endswith((":///:memory:", "://")) or "mode=memory" in url):
+        # Each connection would get its own empty database, and all of it vanishes when the command ends:
+        # a grant or a secret would be reported done and be gone.
         raise StoreError(
-            f"STAGEWARD_STORE: unsupported URL scheme in {_redact(url)}",
-            hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+            f"STAGEWARD_STORE: {url} is an in-memory SQLite database, which keeps nothing",
+            hint="use sqlite:///PATH, or unset STAGEWARD_STORE for the project's own store",
         )
+    try:
+        if url.startswith("sqlite"):
+            engine = _sqlite_engine(url)
+        elif url.startswith(("postgresql", "postgres")):
+            engine = create_engine(url, pool_pre_ping=False, pool_size=2, max_overflow=4)
+        else:
+            raise StoreError(
+                f"STAGEWARD_STORE: unsupported URL scheme in {_redact(url)}",
+                hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+            )
+    except (NoSuchModuleError, ArgumentError):
+        # postgres://, sqlitex://, postgresql+nodriver://: SQLAlchemy knows no such dialect or driver.
+        raise StoreError(
+            f"STAGEWARD_STORE: no database driver for {_redact(url).split('://', 1)[0]}:// in {_redact(url)}",
+            hint="use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+        ) from None
     database = Database(engine, url)
     try:
         ensure_schema(database)
@@ -88,8 +110,17 @@ def open_database(url: str) -> Database:
 def _sqlite_engine(url: str) -> Engine:
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = "a file is in the way" if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror
+            raise StoreError(
+                f"cannot create the store {path}: its folder {path.parent} cannot be made ({reason})",
+                hint="point STAGEWARD_STORE at sqlite:///PATH in a folder you can write",
+            ) from None
+    # The path as written, not re-parsed as a URL: a '?' or '%' in a folder name is part of the path.
+    target = URL.create("sqlite", database=str(path)) if path is not None else url
+    engine = create_engine(target, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -109,13 +140,26 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _check_credentials(url: str) -> None:
+    """A second '@' before the host means an unencoded '@' in the password: the driver would then take part
+    of the password for the host name and print it in its error. Refuse first, echoing nothing of it."""
+    if "://" not in url:
+        return
+    authority = url.split("://", 1)[1].split("/", 1)[0]
+    if authority.count("@") > 1:
+        raise StoreError(
+            f"STAGEWARD_STORE: more than one '@' before the host in {_redact(url)}",
+            hint="percent-encode an '@' in the user or password as %40",
+        )
+
+
 def _redact(url: str) -> str:
     # Never echo a password from a connection URL.
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
+        user, has_password, _ = credentials.partition(":")
+        return f"{scheme}://{user}{':***' if has_password else ''}@{host}"
     return url
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 from stageward.access.decide import Binding
 
@@ -27,7 +28,8 @@ class QuickSqliteReader:
         if not path.is_file():
             return None
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            # Quoted: a '#', '?' or '%' in the path would otherwise end or change it inside the URI.
+            conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=30)
         except sqlite3.Error:
             return None
         try:
