@@ -119,3 +119,10 @@ def test_found_by_walking_up(tmp_path: Path):
 def test_outside_a_project(tmp_path: Path):
     with pytest.raises(ProjectFileError, match="no stageward.yaml in .* or any folder above it"):
         find_project_file(tmp_path)
+
+
+@pytest.mark.parametrize("bound", [".nan", ".inf", "-.inf"])
+def test_gate_bounds_must_be_finite(tmp_path: Path, bound: str):
+    text = EXAMPLE_PROJECT.replace("{metric: auc, min: 0.80}", f"{{metric: auc, min: {bound}}}")
+    message = _error(tmp_path, text)
+    assert "environments.production.promotion.gates.0.min: expected a finite number" in message

@@ -13,7 +13,7 @@ from typing import Any
 
 
 class RichProgress:
-    def __init__(self) -> None:
+    def __init__(self, console: Any = None) -> None:
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -24,11 +24,12 @@ class RichProgress:
         )
 
         self._bar = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # labels carry file names, not markup
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
+            console=console,
             transient=True,
         )
         self._task: Any = None

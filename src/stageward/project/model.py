@@ -35,9 +35,10 @@ class DataStore(_Strict):
 
 class Gate(_Strict):
     metric: str = Field(min_length=1)
-    min: float | None = None
-    max: float | None = None
-    max_drop: float | None = Field(default=None, ge=0)
+    # A NaN bound would fail (or pass) every comparison silently: bounds must be finite numbers.
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
+    max_drop: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _one_bound(self) -> Gate:
@@ -65,11 +66,11 @@ class VulnerabilityScan(_Strict):
 
 class Quotas(_Strict):
     max_concurrent_runs: int | None = Field(default=None, ge=1)
-    monthly_budget: float | None = Field(default=None, ge=0)
+    monthly_budget: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class Cost(_Strict):
-    per_cpu_hour: float = Field(default=0.0, ge=0)
+    per_cpu_hour: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     tags: dict[str, str] = Field(default_factory=dict)
 
 

@@ -57,7 +57,7 @@ def check_manifest(entries: Iterable[object]) -> list[ManifestEntry]:
         size, sha = raw.get("size"), raw.get("sha256")
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise BadInput(f"manifest entry {path}: size {size!r} is not a byte count")
-        if not isinstance(sha, str) or not digest.match(sha):
+        if not isinstance(sha, str) or not digest.fullmatch(sha):
             raise BadInput(f"manifest entry {path}: {sha!r} is not a sha256 digest")
         if path in checked:
             raise BadInput(f"manifest entry {path}: listed twice")

@@ -27,7 +27,7 @@ def _resolve(git: Path) -> str | None:
         head = (git / "HEAD").read_text(encoding="utf-8").strip()
     except OSError:
         return None
-    if _SHA.match(head):
+    if _SHA.fullmatch(head):
         return head
     if not head.startswith("ref: "):
         return None
@@ -40,11 +40,11 @@ def _resolve(git: Path) -> str | None:
         candidate = base / ref
         if candidate.is_file():
             value = candidate.read_text(encoding="utf-8").strip()
-            return value if _SHA.match(value) else None
+            return value if _SHA.fullmatch(value) else None
     packed = common / "packed-refs"
     if packed.is_file():
         for line in packed.read_text(encoding="utf-8").splitlines():
             parts = line.split()
-            if len(parts) == 2 and parts[1] == ref and _SHA.match(parts[0]):
+            if len(parts) == 2 and parts[1] == ref and _SHA.fullmatch(parts[0]):
                 return parts[0]
     return None

@@ -26,7 +26,7 @@ def check_kind(kind: str) -> str:
 
 
 def check_asset_name(name: str) -> str:
-    if not isinstance(name, str) or not ASSET_NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not ASSET_NAME.fullmatch(name) or ".." in name:
         raise BadInput(
             f"asset name {name!r}: expected lower-case letters, digits, '.', '_' or '-' "
             "(starting with a letter or digit, no '/' and no '..')"
@@ -35,7 +35,7 @@ def check_asset_name(name: str) -> str:
 
 
 def check_alias(alias: str) -> str:
-    if not isinstance(alias, str) or not ALIAS_NAME.match(alias):
+    if not isinstance(alias, str) or not ALIAS_NAME.fullmatch(alias):
         raise BadInput(f"alias {alias!r}: expected [a-z0-9-]+ (at most 63 characters)")
     return alias
 
@@ -46,7 +46,7 @@ def check_version(version: object) -> int:
 
 def check_id(what: str, value: object) -> int:
     """A version or promotion id: a whole number from 1 to MAX_ID (text of ASCII digits is read)."""
-    if isinstance(value, str) and _DIGITS.match(value):
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
         raise BadInput(f"{what} {value!r}: expected a positive whole number (at most {MAX_ID})")
@@ -54,13 +54,13 @@ def check_id(what: str, value: object) -> int:
 
 
 def check_run_id(run: str) -> str:
-    if not isinstance(run, str) or not RUN_ID.match(run):
+    if not isinstance(run, str) or not RUN_ID.fullmatch(run):
         raise BadInput(f"--run {run!r}: expected a run id of letters, digits, '.', '_' or '-'")
     return run
 
 
 def check_commit(commit: str) -> str:
-    if not isinstance(commit, str) or not _COMMIT.match(commit):
+    if not isinstance(commit, str) or not _COMMIT.fullmatch(commit):
         raise BadInput(f"git commit {commit!r}: expected a hexadecimal commit id")
     return commit
 
@@ -91,7 +91,7 @@ def parse_reference(text: str) -> Reference:
     rest = text
     if "/" in rest:
         env, rest = rest.split("/", 1)
-        if not ENV_NAME.match(env):
+        if not ENV_NAME.fullmatch(env):
             raise BadInput(f"reference {text!r}: environment {env!r} is not a valid environment name")
         if "/" in rest:
             raise BadInput(f"reference {text!r}: expected ENV/NAME@ALIAS, found more than one '/'")
@@ -102,7 +102,7 @@ def parse_reference(text: str) -> Reference:
         return Reference(check_asset_name(name), env, alias=check_alias(alias))
     if ":" in rest:
         name, version = rest.split(":", 1)
-        if not _DIGITS.match(version):
+        if not _DIGITS.fullmatch(version):
             raise BadInput(f"reference {text!r}: version {version!r} is not a positive whole number")
         return Reference(check_asset_name(name), env, version=check_version(version))
     return Reference(check_asset_name(rest), env)

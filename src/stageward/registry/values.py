@@ -14,7 +14,7 @@ MAX_VALUE = 4096
 
 
 def _check_key(what: str, key: object) -> str:
-    if not isinstance(key, str) or not KEY.match(key) or ".." in key:
+    if not isinstance(key, str) or not KEY.fullmatch(key) or ".." in key:
         raise BadInput(
             f"{what} name {key!r}: expected letters, digits, '_', '.', '-' or '/' (starting with a letter)"
         )

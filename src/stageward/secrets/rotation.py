@@ -39,7 +39,7 @@ class Generator:
 def parse_generator(text: str) -> Generator:
     """`random:32` or a command line (split as a shell would, run without a shell)."""
     spec = text.strip()
-    found = _RANDOM.match(spec)
+    found = _RANDOM.fullmatch(spec)
     if found:
         length = int(found.group(1))
         if not MIN_RANDOM <= length <= MAX_RANDOM:

@@ -177,7 +177,7 @@ def register(
         from stageward.service.config import digest_for
 
         config_digest = digest_for(unit, env)
-    elif not _CONFIG_DIGEST.match(config_digest):
+    elif not _CONFIG_DIGEST.fullmatch(config_digest):
         raise BadInput(f"config digest {config_digest!r}: expected sha256:<64 hex digits>")
     store = unit.ctx.blob_store(env)
     for entry in entries:

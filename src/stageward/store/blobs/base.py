@@ -15,7 +15,7 @@ _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
 def check_digest(digest: str) -> str:
-    if not _DIGEST.match(digest):
+    if not _DIGEST.fullmatch(digest):
         raise BadInput(f"{digest!r} is not a sha256 digest")
     return digest
 
