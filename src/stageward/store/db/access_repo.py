@@ -27,10 +27,6 @@ def add_principal(conn: Connection, name: str, kind: str, *, at: str, by: str) -
     conn.execute(insert(principals).values(name=name, kind=kind, created_at=at, created_by=by))
 
 
-def list_principals(conn: Connection) -> list[dict[str, str]]:
-    rows = conn.execute(select(principals).order_by(principals.c.name)).mappings()
-    return [dict(row) for row in rows]
-
 
 def bindings(conn: Connection, environment: str | None = None) -> list[Binding]:
     query = select(role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment)

@@ -63,40 +63,31 @@ _BY_ALIAS = (
     )
     .where(assets.c.environment == bindparam("env"), assets.c.name == bindparam("name"))
 )
-_BY_VERSION = (
-    select(
-        assets.c.environment,
-        assets.c.name,
-        assets.c.kind,
-        asset_versions,
-        _LATEST_OF_ASSET.label("latest"),
-        _HELD_BY.label("held_by"),
+
+
+def _version_of_asset(which_version: Any) -> Any:
+    """One version of one asset with its latest number and the aliases that hold it."""
+    return (
+        select(
+            assets.c.environment,
+            assets.c.name,
+            assets.c.kind,
+            asset_versions,
+            _LATEST_OF_ASSET.label("latest"),
+            _HELD_BY.label("held_by"),
+        )
+        .select_from(assets)
+        .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
+        .where(
+            assets.c.environment == bindparam("env"),
+            assets.c.name == bindparam("name"),
+            asset_versions.c.version == which_version,
+        )
     )
-    .select_from(assets)
-    .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
-    .where(
-        assets.c.environment == bindparam("env"),
-        assets.c.name == bindparam("name"),
-        asset_versions.c.version == bindparam("version"),
-    )
-)
-_BY_LATEST = (
-    select(
-        assets.c.environment,
-        assets.c.name,
-        assets.c.kind,
-        asset_versions,
-        _LATEST_OF_ASSET.label("latest"),
-        _HELD_BY.label("held_by"),
-    )
-    .select_from(assets)
-    .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
-    .where(
-        assets.c.environment == bindparam("env"),
-        assets.c.name == bindparam("name"),
-        asset_versions.c.version == _LATEST_OF_ASSET,
-    )
-)
+
+
+_BY_VERSION = _version_of_asset(bindparam("version"))
+_BY_LATEST = _version_of_asset(_LATEST_OF_ASSET)
 
 
 def lookup(
@@ -249,13 +240,6 @@ def files_of(conn: Connection, version_id: int) -> list[ManifestEntry]:
     return [ManifestEntry(*row) for row in conn.execute(_FILES, {"version_id": version_id})]
 
 
-def list_versions(conn: Connection, asset: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(asset_versions)
-        .where(asset_versions.c.asset_id == asset["id"])
-        .order_by(asset_versions.c.version)
-    ).mappings()
-    return [_record(row, asset, None) for row in rows]
 
 
 def list_assets(conn: Connection, environments: Iterable[str], kind: str | None) -> list[dict[str, Any]]:
@@ -348,15 +332,3 @@ def history(conn: Connection, asset_id: int, alias: str | None = None) -> list[d
     rows = conn.execute(query.order_by(alias_history.c.id)).mappings()
     return [{k: v for k, v in dict(row).items() if k != "asset_id"} for row in rows]
 
-
-def referenced_digests(conn: Connection) -> dict[str, set[str]]:
-    """Every blob digest any version references, by the blob store URL it was recorded in."""
-    rows = conn.execute(
-        select(asset_versions.c.blob_store, version_files.c.sha256).join(
-            version_files, version_files.c.version_id == asset_versions.c.id
-        )
-    )
-    found: dict[str, set[str]] = {}
-    for store, digest in rows:
-        found.setdefault(store, set()).add(digest)
-    return found
