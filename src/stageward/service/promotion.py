@@ -392,16 +392,18 @@ def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any
         )
     if row["state"] != "pending":
         raise Conflict(f"promotion {id} is {row['state']}; only a pending promotion takes approvals")
-    if any(d["principal"] == unit.principal for d in promotion_repo.decisions(unit.conn, id)):
+    decided = promotion_repo.decisions(unit.conn, id)
+    if any(d["principal"] == unit.principal for d in decided):
         raise Conflict(f"{unit.principal} has already decided on promotion {id}")
     promotion_repo.add_decision(unit.conn, id, unit.principal, "approve", comment, at=unit.now())
-    approvals = [d for d in promotion_repo.decisions(unit.conn, id) if d["decision"] == "approve"]
+    # Under the writer lock nobody else decides meanwhile: the count is the earlier approvals and this one.
+    approvals = 1 + sum(d["decision"] == "approve" for d in decided)
     unit.audit(
         environment=row["target_env"],
         target=f"{row['name']}@{row['alias']}",
-        details={"promotion": id, "approvals": len(approvals), "required": row["required_approvals"]},
+        details={"promotion": id, "approvals": approvals, "required": row["required_approvals"]},
     )
-    if len(approvals) >= row["required_approvals"]:
+    if approvals >= row["required_approvals"]:
         return _advance(unit, row)
     return _describe(unit, row)
 
