@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,11 +25,14 @@ def postgres() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[object]:
     """A real S3 protocol server (moto's server mode) on a free loopback port, one per test process."""
-    from tests.registry.support import acquire_shared_server, release_shared_server
+    from tests.registry.support import MotoServer
 
-    server = acquire_shared_server()
+    server = MotoServer().start()
+    os.environ.update(server.environ)  # boto3 here and in CLI subprocesses finds the server
     yield server
-    release_shared_server()
+    for key in server.environ:
+        os.environ.pop(key, None)
+    server.stop()
 
 
 @pytest.fixture

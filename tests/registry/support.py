@@ -132,27 +132,3 @@ class MotoServer:
     def bucket(self, name: str) -> str:
         self.client().create_bucket(Bucket=name)
         return name
-
-
-_shared: MotoServer | None = None
-_users = 0
-
-
-def acquire_shared_server() -> MotoServer:
-    """One moto server per test process, whichever test folder asks first; its variables in os.environ."""
-    global _shared, _users
-    if _shared is None:
-        _shared = MotoServer().start()
-        os.environ.update(_shared.environ)  # boto3 here and in CLI subprocesses finds the server
-    _users += 1
-    return _shared
-
-
-def release_shared_server() -> None:
-    global _shared, _users
-    _users -= 1
-    if _users == 0 and _shared is not None:
-        for key in _shared.environ:
-            os.environ.pop(key, None)
-        _shared.stop()
-        _shared = None
