@@ -90,7 +90,8 @@ def test_unknown_environment_exit_4(project: Path):
     result = run("env", "show", "prod", cwd=project)
     assert result.returncode == 4
     assert _error_lines(result) == [
-        "error: no environment 'prod' in stageward.yaml (known: sandbox, development, staging, production)"
+        "error: no environment 'prod' in the policy applied for lp-crosssell "
+        "(known: sandbox, development, staging, production)"
     ]
 
 
@@ -138,11 +139,13 @@ def test_debug_shows_the_traceback(project: Path):
 
 
 def test_audit_verify_and_export(project: Path):
+    before = len(run("audit", "export", cwd=project).stdout.strip().splitlines())
     assert run("access", "grant", "bob", "viewer", "--env", "staging", cwd=project).returncode == 0
     verified = run("audit", "verify", cwd=project)
-    assert verified.returncode == 0 and "audit chain intact: 2 entries" in verified.stdout
+    assert verified.returncode == 0 and f"audit chain intact: {before + 1} entries" in verified.stdout
     lines = run("audit", "export", cwd=project).stdout.strip().splitlines()
-    assert [json.loads(line)["sequence"] for line in lines] == [1, 2]
+    assert [json.loads(line)["sequence"] for line in lines] == list(range(1, before + 2))
+    assert json.loads(lines[-1])["action"] == "access.grant"
 
 
 def test_team_commands(project: Path):
@@ -150,6 +153,8 @@ def test_team_commands(project: Path):
     assert run("team", "add-member", "lp", "bob", cwd=project).returncode == 0
     teams = json.loads(run("team", "list", "--json", cwd=project).stdout)
     assert teams[0]["members"] == ["bob"]
+    again = run("team", "create", "lp", "--prefix", "lp-", cwd=project)
+    assert again.returncode == 5 and _error_lines(again) == ["error: team 'lp' already exists"]
 
 
 def test_remote_url_without_a_remote_client_is_refused(project: Path):
@@ -182,4 +187,5 @@ def test_the_same_commands_on_postgresql(tmp_path: Path, postgres):
     assert not (tmp_path / ".stageward").exists()
     denied = run("audit", "list", cwd=tmp_path, user="bob", STAGEWARD_STORE=url)
     assert denied.returncode == 3 and "bob lacks audit.read" in denied.stderr
-    assert "audit chain intact: 3 entries" in run("audit", "verify", cwd=tmp_path, STAGEWARD_STORE=url).stdout
+    # store.create, the first policy.apply, the grant, and bob's denial
+    assert "audit chain intact: 4 entries" in run("audit", "verify", cwd=tmp_path, STAGEWARD_STORE=url).stdout

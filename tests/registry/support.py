@@ -19,6 +19,11 @@ def project_with_production_blobs(url: str) -> str:
     return EXAMPLE_PROJECT.replace(PRODUCTION, f"{PRODUCTION}    blobs: {url}\n")
 
 
+def project_with_unprotected_champion(text: str = EXAMPLE_PROJECT) -> str:
+    """Production's @champion declared movable by hand (it is protected by default in the production tier)."""
+    return text.replace(PRODUCTION, f"{PRODUCTION}    aliases: {{champion: {{protected: false}}}}\n")
+
+
 def project_without_approvals(text: str = EXAMPLE_PROJECT) -> str:
     return text.replace("approvals: 2", "approvals: 0")
 

@@ -7,7 +7,7 @@ import pytest
 
 from stageward.store.blobs import open_blob_store
 from stageward.testing import write_project
-from tests.registry.support import project_with_production_blobs, run_cli
+from tests.registry.support import project_with_production_blobs, project_with_unprotected_champion, run_cli
 
 
 @pytest.mark.s3
@@ -73,7 +73,7 @@ def test_an_unusable_s3_store_is_one_line_naming_it(tmp_path, s3_bucket):
 @pytest.mark.s3
 def test_register_download_verify_on_s3(tmp_path, s3_bucket, store_url):
     root = tmp_path / "project"
-    write_project(root, project_with_production_blobs(f"s3://{s3_bucket}/prod"))
+    write_project(root, project_with_unprotected_champion(project_with_production_blobs(f"s3://{s3_bucket}/prod")))
     model = tmp_path / "model.bin"
     model.write_bytes(os.urandom(50_000))
     ok = run_cli(
@@ -91,9 +91,10 @@ def test_register_download_verify_on_s3(tmp_path, s3_bucket, store_url):
     )
     assert ok.returncode == 0, ok.stderr
     assert "registered production/ranker:1" in ok.stdout
-    run_cli(
+    moved = run_cli(
         root, store_url, "alice", "model", "alias", "set", "ranker", "1", "champion", "--env", "production"
     )
+    assert moved.returncode == 0, moved.stderr
     verified = run_cli(root, store_url, "alice", "verify", "production/ranker@champion")
     assert verified.returncode == 0 and "50000 bytes rehashed" in verified.stdout
     out = tmp_path / "out"

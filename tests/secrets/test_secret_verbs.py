@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def test_set_get_list_history_delete(sw):
     assert first == {
         "environment": "production",
         "name": "DB_PASSWORD",
-        "scope": "environment",
+        "scope": "project:lp-crosssell",
         "version": 1,
         "expires_at": "2026-12-25T12:00:00.000000Z",
         "rotate_with": None,
@@ -33,7 +34,7 @@ def test_set_get_list_history_delete(sw):
     assert got["expires_at"] == "2026-12-25T12:00:00.000000Z"  # the 30d policy carried over to version 2
     listed = alice.call("secrets.list", env="production")
     assert [(r["name"], r["version"], r["scope"], r["updated_by"]) for r in listed] == [
-        ("DB_PASSWORD", 2, "environment", "alice")
+        ("DB_PASSWORD", 2, "project:lp-crosssell", "alice")
     ]
     history = alice.call("secrets.history", env="production", name="DB_PASSWORD")
     assert [(h["version"], h["current"], h["origin"]) for h in history] == [(1, False, "set"), (2, True, "set")]
@@ -62,22 +63,22 @@ def test_get_needs_read_value_and_the_denial_is_audited(sw):
     ]
 
 
-def test_team_scope_follows_the_project_name_prefix(sw):
-    alice = sw("alice")
-    alice.call("team.create", name="lp")  # prefix lp-: the project lp-crosssell carries it
+def test_a_project_sees_its_own_secrets_then_its_registered_teams(sw):
+    alice = sw("alice")  # lp-crosssell was registered to team lp by its first apply
+    alice.call("team.create", name="lp")
     alice.call("team.create", name="ml")
-    alice.call("secrets.set", env="staging", name="SHARED", value="whole-environment")
     alice.call("secrets.set", env="staging", name="SHARED", value="lp-only", team="lp")
+    assert alice.call("secrets.get", env="staging", name="SHARED")["value"] == "lp-only"  # the team's reaches it
+    alice.call("secrets.set", env="staging", name="SHARED", value="project-own")
+    assert alice.call("secrets.get", env="staging", name="SHARED")["value"] == "project-own"  # its own wins
     alice.call("secrets.set", env="staging", name="ML_KEY", value="ml-only", team="ml")
-    assert alice.call("secrets.get", env="staging", name="SHARED")["value"] == "lp-only"  # the team's wins
     with pytest.raises(NotFound) as caught:
         alice.call("secrets.get", env="staging", name="ML_KEY")
     assert caught.value.message == "no secret ML_KEY in staging"
-    assert "only for team(s) ml, whose prefix project 'lp-crosssell' does not carry" in str(caught.value.hint)
     # Asked for by its exact scope, an admin can still read another team's secret.
     assert alice.call("secrets.get", env="staging", name="ML_KEY", team="ml")["value"] == "ml-only"
     rows = {(r["name"], r["scope"]): r["applies_here"] for r in alice.call("secrets.list", env="staging")}
-    assert rows == {("ML_KEY", "team:ml"): False, ("SHARED", "environment"): True, ("SHARED", "team:lp"): True}
+    assert rows == {("SHARED", "project:lp-crosssell"): True, ("SHARED", "team:lp"): True}  # ml's is not listed
     with pytest.raises(NotFound, match="no team 'nope'"):
         alice.call("secrets.set", env="staging", name="X", value="v", team="nope")
 
@@ -88,7 +89,9 @@ def test_expired_secrets_are_not_handed_out(sw, clock):
     clock.advance(hours=2)
     with pytest.raises(SecretExpired) as caught:
         alice.call("secrets.get", env="development", name="SHORT")
-    assert caught.value.message == ("secret SHORT in development (environment) expired at 2026-11-25T13:00:00.000000Z")
+    assert caught.value.message == (
+        "secret SHORT in development (project:lp-crosssell) expired at 2026-11-25T13:00:00.000000Z"
+    )
     assert caught.value.exit_code == 1 and CANARY not in caught.value.format_message()
     assert alice.call("secrets.list", env="development")[0]["expired"] is True
 
@@ -121,7 +124,15 @@ def test_large_and_unicode_values_round_trip(sw):
         alice.call("secrets.set", env="sandbox", name="BIG", value=big + "ü")
 
 
-def test_rotate_generates_lists_by_hand_and_reports_failures(sw, clock):
+def add_generators(project_root: Path, **commands: list[str]) -> None:
+    """Declare rotation generators in the working copy; alice's next context applies them (she is admin)."""
+    path = project_root / "stageward.yaml"
+    lines = "".join(f"  {name}: {json.dumps(command)}\n" for name, command in commands.items())
+    path.write_text(path.read_text() + "generators:\n" + lines)
+
+
+def test_rotate_generates_lists_by_hand_and_reports_failures(sw, clock, project_root):
+    add_generators(project_root, broken=[sys.executable, "-c", "import sys; sys.exit(4)"])
     alice = sw("alice")
     alice.call("secrets.set", env="production", name="AUTO", rotate_with="random:24", generate=True, expires_in="5d")
     first = alice.call("secrets.get", env="production", name="AUTO")["value"]
@@ -133,7 +144,7 @@ def test_rotate_generates_lists_by_hand_and_reports_failures(sw, clock):
         name="BROKEN",
         value=CANARY,
         expires_in="1d",
-        rotate_with=f"{sys.executable} -c 'import sys; sys.exit(4)'",
+        rotate_with="generator:broken",
     )
     key = alice.call("keys.create", principal="spn:ci", env="production", ttl="2d")
     with pytest.raises(CheckFailed, match=r"1 rotation\(s\) failed: staging/BROKEN: rotation command .* exited 4"):

@@ -37,7 +37,7 @@ def test_unknown_role_is_bad_input_and_nothing_is_written(client_for):
 
 
 def test_unknown_environment_is_not_found(client_for):
-    with pytest.raises(NotFound, match="no environment 'prod' in stageward.yaml"):
+    with pytest.raises(NotFound, match="no environment 'prod' in the policy applied for lp-crosssell"):
         client_for("alice").call("access.grant", principal="bob", role="viewer", env="prod")
 
 

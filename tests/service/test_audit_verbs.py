@@ -11,8 +11,9 @@ def test_every_change_is_appended_in_order(client_for):
     alice.call("access.grant", principal="bob", role="viewer", env="staging")
     alice.call("access.revoke", principal="bob", role="viewer", env="staging")
     actions = [e["action"] for e in alice.call("audit.list")]
-    assert actions == ["store.create", "access.grant", "access.revoke"]
-    assert alice.call("audit.verify") == {"ok": True, "entries": 3, "head": alice.call("audit.list")[-1]["hash"]}
+    # The store's creation, then the project's first policy applied with it, then the two changes.
+    assert actions == ["store.create", "policy.apply", "access.grant", "access.revoke"]
+    assert alice.call("audit.verify") == {"ok": True, "entries": 4, "head": alice.call("audit.list")[-1]["hash"]}
 
 
 def test_edit_in_the_database_is_caught_naming_the_entry(client_for, context_for):
@@ -31,8 +32,8 @@ def test_deleting_the_last_entries_is_caught(client_for, context_for):
     alice.call("access.grant", principal="bob", role="viewer", env="staging")
     alice.call("access.grant", principal="bob", role="viewer", env="production")
     with context_for("alice").database.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_log WHERE sequence = 3"))
-    with pytest.raises(CheckFailed, match="audit chain broken at entry 3: .*entries removed"):
+        conn.execute(text("DELETE FROM audit_log WHERE sequence = 4"))
+    with pytest.raises(CheckFailed, match="audit chain broken at entry 4: .*entries removed"):
         alice.call("audit.verify")
 
 
@@ -44,7 +45,7 @@ def test_filters(client_for):
     assert [e["outcome"] for e in alice.call("audit.list", principal="bob")] == ["denied"]
     assert [e["target"] for e in alice.call("audit.list", action="access.*")] == ["bob"]
     assert alice.call("audit.list", env="sandbox") == []
-    assert len(alice.call("audit.list", since="2000-01-01")) == 3
+    assert len(alice.call("audit.list", since="2000-01-01")) == 4
     assert alice.call("audit.list", since="2999-01-01") == []
 
 
@@ -64,8 +65,8 @@ def test_export_is_the_whole_chain_with_hashes(client_for):
     alice = client_for("alice")
     alice.call("access.grant", principal="bob", role="viewer", env="staging")
     exported = alice.call("audit.export")
-    assert [e["sequence"] for e in exported] == [1, 2]
-    assert exported[1]["previous_hash"] == exported[0]["hash"]
+    assert [e["sequence"] for e in exported] == [1, 2, 3]
+    assert exported[2]["previous_hash"] == exported[1]["hash"]
 
 
 def test_limit_counts_only_what_the_reader_may_see(client_for):

@@ -19,6 +19,7 @@ from stageward.cli import (
     init_cmd,
     keys_cmd,
     model_cmd,
+    policy_cmd,
     promote_cmd,
     promotion_cmd,
     rollback_cmd,
@@ -67,6 +68,17 @@ app.add_typer(promotion_cmd.app, name="promotion")
 app.command("rollback")(rollback_cmd.rollback)
 app.command("verify")(verify_cmd.verify)
 app.command("gc")(gc_cmd.gc)
+app.add_typer(policy_cmd.app, name="policy")
+
+
+def _print_notices() -> None:
+    """What the store did on the caller's behalf (a policy applied on the fly), once, on stderr."""
+    from stageward.cli import state
+
+    notices = state.take_notices()
+    if notices:
+        sys.stdout.flush()
+        sys.stderr.write("".join(f"{notice}\n" for notice in notices))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     except StagewardError as error:
         if debug:
             raise
+        _print_notices()
         sys.stderr.write(f"error: {error.format_message()}\n")
         code = error.exit_code
     except typer.Exit as exit_:
@@ -106,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"internal error ({type(error).__name__}); set STAGEWARD_DEBUG=1 for a traceback\n")
         code = 1
     finally:
+        _print_notices()
         state.close()
     sys.exit(code if isinstance(code, int) else 0)
 

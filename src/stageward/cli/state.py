@@ -28,3 +28,14 @@ def close() -> None:
     if _client is not None:
         _client.close()
         _client = None
+
+
+def take_notices() -> list[str]:
+    """One-line notices of the store for the person at the terminal (a policy applied on the fly), once."""
+    if _client is None:
+        return []
+    context = getattr(_client.transport, "_context", None)
+    notices: list[str] = getattr(context, "notices", None) or []
+    taken = list(notices)
+    notices.clear()
+    return taken

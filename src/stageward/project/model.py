@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from stageward.project.tiers import (
+    DEFAULT_ALIASES_PROTECTED,
     DEFAULT_APPROVALS,
     DEFAULT_CLEAN_TREE,
     DEFAULT_REFS,
@@ -80,6 +81,11 @@ class Schedule(_Strict):
     pipeline: str = Field(min_length=1)
 
 
+class AliasPolicy(_Strict):
+    # A protected alias moves only by an executed promotion or an admin's rollback (SPEC §12).
+    protected: bool = True
+
+
 class Environment(_Strict):
     tier: Annotated[Tier, BeforeValidator(canonical_tier)]
     promote_from: list[str] = Field(default_factory=list)
@@ -93,6 +99,15 @@ class Environment(_Strict):
     blobs: str | None = None
     data: dict[str, DataStore] = Field(default_factory=dict)
     schedules: list[Schedule] = Field(default_factory=list)
+    aliases: dict[str, AliasPolicy] = Field(default_factory=dict)
+
+    @field_validator("aliases")
+    @classmethod
+    def _alias_names(cls, value: dict[str, AliasPolicy]) -> dict[str, AliasPolicy]:
+        for name in value:
+            if not re.fullmatch(r"[a-z0-9-]{1,63}", name):
+                raise ValueError(f"alias name {name!r} must match [a-z0-9-]+")
+        return value
 
     @field_validator("data")
     @classmethod
@@ -120,6 +135,18 @@ class Environment(_Strict):
             return self.require_clean_tree
         return DEFAULT_CLEAN_TREE.get(self.tier, False)
 
+    def alias_protected(self, alias: str) -> bool:
+        """Declared aliases say for themselves; any other alias is protected in the production tier only."""
+        declared = self.aliases.get(alias)
+        if declared is not None:
+            return declared.protected
+        return self.others_protected
+
+    @property
+    def others_protected(self) -> bool:
+        """Whether aliases this environment does not declare are protected: in the production tier they are."""
+        return DEFAULT_ALIASES_PROTECTED.get(self.tier, False)
+
 
 class ConfigSection(_Strict):
     dir: str = "conf"
@@ -128,13 +155,56 @@ class ConfigSection(_Strict):
     intentional_differences: list[str] = Field(default_factory=list)
 
 
+_SHELL_SYNTAX = re.compile(r"[$`|;&<>*?(){}\\\s]")
+
+
+class Generator(_Strict):
+    """A named rotation command, run as argv (no shell) by whoever runs `secrets rotate`; its stdout is the value."""
+
+    command: list[str] = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_or_mapping(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"command": value}
+        if isinstance(value, str):
+            raise ValueError(
+                "expected a list of arguments such as [python, scripts/new_password.py]; a generator runs "
+                "without a shell (write [sh, -c, '...'] to use one deliberately)"
+            )
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _argv(cls, value: list[str]) -> list[str]:
+        for argument in value:
+            if not argument or len(argument) > 4096 or "\x00" in argument:
+                raise ValueError("each argument must be 1 to 4096 characters, without NUL")
+        if _SHELL_SYNTAX.search(value[0]):
+            raise ValueError(
+                f"the program {value[0]!r} holds shell syntax; a generator runs without a shell: "
+                "write [sh, -c, 'your pipeline'] to use one deliberately"
+            )
+        return value
+
+
 class Project(_Strict):
     project: str = Field(pattern=NAME_PATTERN)
     team: str | None = Field(default=None, pattern=NAME_PATTERN)
     config: ConfigSection = Field(default_factory=ConfigSection)
     model_paths: list[str] = Field(default_factory=list)
     pipelines: dict[str, str] = Field(default_factory=dict)
+    generators: dict[str, Generator] = Field(default_factory=dict)
     environments: dict[str, Environment] = Field(min_length=1)
+
+    @field_validator("generators")
+    @classmethod
+    def _generator_names(cls, value: dict[str, Generator]) -> dict[str, Generator]:
+        for name in value:
+            if not _NAME.fullmatch(name):
+                raise ValueError(f"generator name {name!r} must match {NAME_PATTERN}")
+        return value
 
     @field_validator("environments")
     @classmethod

@@ -14,6 +14,8 @@ _RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 DEFAULT_APPROVALS: dict[Tier, int] = {"production": 1}
 DEFAULT_REFS: dict[Tier, list[str]] = {"production": ["refs/heads/main", "refs/tags/*"]}
 DEFAULT_CLEAN_TREE: dict[Tier, bool] = {"staging": True, "production": True}
+# In production an alias moves only by an executed promotion or an admin's rollback unless declared otherwise.
+DEFAULT_ALIASES_PROTECTED: dict[Tier, bool] = {"production": True}
 
 
 def tier_rank(tier: Tier) -> int:

@@ -65,17 +65,24 @@ def check_commit(commit: str) -> str:
     return commit
 
 
+PROJECT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+
+
 @dataclass(frozen=True)
 class Reference:
-    """A version named one of four ways; `env` is None when the caller's --env applies."""
+    """A version named one of four ways; `env` is None when the caller's --env applies, `project` None for
+    the caller's own project (SPEC §12: `lp-crosssell:production/ranker@champion`)."""
 
     name: str
     env: str | None = None
     version: int | None = None
     alias: str | None = None
+    project: str | None = None
 
     def __str__(self) -> str:
         head = f"{self.env}/{self.name}" if self.env else self.name
+        if self.project:
+            head = f"{self.project}:{head}"
         if self.version is not None:
             return f"{head}:{self.version}"
         if self.alias is not None:
@@ -84,13 +91,18 @@ class Reference:
 
 
 def parse_reference(text: str) -> Reference:
-    """NAME (latest), NAME:VERSION, NAME@ALIAS, and any of them prefixed by ENV/."""
+    """NAME (latest), NAME:VERSION, NAME@ALIAS, any of them prefixed by ENV/, and that by PROJECT:."""
     if not isinstance(text, str) or not text:
         raise BadInput("reference: expected NAME, NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS, got nothing")
     env: str | None = None
+    project: str | None = None
     rest = text
     if "/" in rest:
         env, rest = rest.split("/", 1)
+        if ":" in env:
+            project, env = env.split(":", 1)
+            if not PROJECT_NAME.fullmatch(project):
+                raise BadInput(f"reference {text!r}: project {project!r} is not a valid project name")
         if not ENV_NAME.fullmatch(env):
             raise BadInput(f"reference {text!r}: environment {env!r} is not a valid environment name")
         if "/" in rest:
@@ -99,10 +111,10 @@ def parse_reference(text: str) -> Reference:
         raise BadInput(f"reference {text!r}: name a version (:N) or an alias (@A), not both")
     if "@" in rest:
         name, alias = rest.split("@", 1)
-        return Reference(check_asset_name(name), env, alias=check_alias(alias))
+        return Reference(check_asset_name(name), env, alias=check_alias(alias), project=project)
     if ":" in rest:
         name, version = rest.split(":", 1)
         if not _DIGITS.fullmatch(version):
             raise BadInput(f"reference {text!r}: version {version!r} is not a positive whole number")
-        return Reference(check_asset_name(name), env, version=check_version(version))
-    return Reference(check_asset_name(rest), env)
+        return Reference(check_asset_name(name), env, version=check_version(version), project=project)
+    return Reference(check_asset_name(rest), env, project=project)

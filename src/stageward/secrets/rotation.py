@@ -1,12 +1,17 @@
-"""Rotation generators: `random:N` (N characters drawn from the OS's CSPRNG) or a command whose stdout is the value."""
+"""Rotation generators: `random:N` (N characters drawn from the OS's CSPRNG) or `generator:NAME`, a command
+declared by name in stageward.yaml and read from the applied policy when it runs (SPEC §3, §12).
+
+A secret stores only the generator's name, never a command: whoever sets a secret cannot make
+the admin who later runs `secrets rotate` execute something of theirs.
+"""
 
 from __future__ import annotations
 
 import re
 import secrets as random_source
-import shlex
 import string
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from stageward.errors import BadInput, CheckFailed
@@ -14,6 +19,7 @@ from stageward.secrets.names import check_value, strip_one_newline
 
 ALPHABET = string.ascii_letters + string.digits  # safe in URLs, shells, YAML and connection strings
 _RANDOM = re.compile(r"^random:(\d{1,9})$")
+_NAMED = re.compile(r"^generator:([a-z][a-z0-9-]{0,62})$")
 MIN_RANDOM, MAX_RANDOM = 16, 4096
 COMMAND_TIMEOUT_SECONDS = 20.0
 
@@ -22,22 +28,28 @@ COMMAND_TIMEOUT_SECONDS = 20.0
 class Generator:
     """How a secret makes its next value."""
 
-    kind: str  # "random" | "command"
+    kind: str  # "random" | "generator"
     length: int = 0
-    command: tuple[str, ...] = ()
+    name: str = ""
 
     @property
     def spec(self) -> str:
-        return f"random:{self.length}" if self.kind == "random" else shlex.join(self.command)
+        return f"random:{self.length}" if self.kind == "random" else f"generator:{self.name}"
 
-    def generate(self) -> str:
+    def generate(self, commands: Mapping[str, Sequence[str]]) -> str:
+        """The next value; a named generator runs the command COMMANDS (the applied policy) declares for it."""
         if self.kind == "random":
             return "".join(random_source.choice(ALPHABET) for _ in range(self.length))
-        return _run_command(self.command)
+        command = commands.get(self.name)
+        if command is None:
+            raise CheckFailed(f"generator {self.name!r} is not in the applied policy (generators: in stageward.yaml)")
+        return _run_command(tuple(command))
 
 
-def parse_generator(text: str) -> Generator:
-    """`random:32` or a command line (split as a shell would, run without a shell)."""
+def parse_generator(text: str, *, declared: Mapping[str, Sequence[str]] | None = None) -> Generator:
+    """`random:32` or `generator:NAME`; with DECLARED, NAME must be one of them. A command is never accepted."""
+    if not isinstance(text, str):
+        raise BadInput("--rotate-with: expected random:N or generator:NAME")
     spec = text.strip()
     found = _RANDOM.fullmatch(spec)
     if found:
@@ -50,13 +62,21 @@ def parse_generator(text: str) -> Generator:
     if spec.startswith("random:") or spec == "random":
         shown = spec if len(spec) <= 32 else spec[:32] + "..."
         raise BadInput(f"--rotate-with {shown!r}: expected random:N, N a whole number of characters (random:32)")
-    try:
-        argv = tuple(shlex.split(spec))
-    except ValueError as exc:
-        raise BadInput(f"--rotate-with: cannot split the command ({exc})") from None
-    if not argv:
-        raise BadInput("--rotate-with is empty: expected random:N or a command that prints the new value")
-    return Generator("command", command=argv)
+    named = _NAMED.fullmatch(spec)
+    if named:
+        name = named.group(1)
+        if declared is not None and name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise BadInput(
+                f"--rotate-with generator:{name}: no such generator in the applied policy (declared: {known})",
+                hint="declare it under generators: in stageward.yaml and apply: stageward policy apply",
+            )
+        return Generator("generator", name=name)
+    shown = spec if len(spec) <= 32 else spec[:32] + "..."
+    raise BadInput(
+        f"--rotate-with {shown!r}: expected random:N or generator:NAME; a command is never stored with a secret",
+        hint="declare the command by name under generators: in stageward.yaml (reviewed and applied as policy)",
+    )
 
 
 def _run_command(argv: tuple[str, ...]) -> str:

@@ -15,7 +15,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from stageward.errors import BadInput, CheckFailed, Conflict, NotFound
+from stageward.access.decide import Target
+from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
 from stageward.registry import aliases as alias_stack
 from stageward.registry.files import (
     ManifestEntry,
@@ -50,7 +51,8 @@ READ_CHUNK = 4 * CHUNK
 
 
 def find_asset(unit: Unit, env: str, name: str, kind: str | None) -> dict[str, Any]:
-    asset = registry_repo.get_asset(unit.conn, env, name)
+    """NAME in ENV of this project."""
+    asset = registry_repo.get_asset(unit.conn, unit.ctx.project.spec.project, env, name)
     if asset is None:
         raise NotFound(f"no {kind or 'model or dataset'} named {name!r} in {env}")
     if kind is not None and asset["kind"] != kind:
@@ -60,17 +62,36 @@ def find_asset(unit: Unit, env: str, name: str, kind: str | None) -> dict[str, A
     return asset
 
 
+def project_target(unit: Unit, project: str) -> Target | str:
+    """What an act on PROJECT's resources is checked against: this project, or another registered one."""
+    if project == unit.ctx.project.spec.project:
+        return "project"
+    from stageward.store.db import policy_repo
+
+    registered = policy_repo.get_project(unit.conn, project)
+    if registered is None:
+        raise NotFound(f"no project {project!r} in this store")
+    return Target(project, registered["team"])
+
+
 def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(asset, version record with files) named by REF, read in ENV unless REF names its own."""
+    """(asset, version record with files) named by REF, read in ENV unless REF names its own (and its project)."""
     where = ref.env or env
-    unit.ctx.environment(where)
-    unit.require("env.read", where)
-    found = registry_repo.lookup(unit.conn, where, ref.name, version=ref.version, alias=ref.alias)
+    project = ref.project or unit.ctx.project.spec.project
+    target = project_target(unit, project)
+    if target == "project":
+        unit.ctx.environment(where)
+    unit.require("env.read", where, target)
+    found = registry_repo.lookup(unit.conn, project, where, ref.name, version=ref.version, alias=ref.alias)
     if found is not None and (kind is None or found[0]["kind"] == kind):
         asset, record, latest = found
         record["latest"] = latest
+        if project != unit.ctx.project.spec.project:
+            record["ref"] = f"{project}:{record['ref']}"
         return asset, record
     # Something is missing: find out what, to say so.
+    if project != unit.ctx.project.spec.project:
+        raise NotFound(f"no {kind or 'model or dataset'} {ref} in project {project}")
     asset = find_asset(unit, where, ref.name, kind)
     if ref.alias is not None:
         held = ", ".join(registry_repo.aliases_of(unit.conn, asset["id"])) or "none"
@@ -186,10 +207,11 @@ def register(
                 f"{entry.path}: blob sha256:{entry.sha256[:12]} is not in {store.url}",
                 hint=f"upload the files first: stageward {kind} register NAME PATH does both",
             )
-    asset = registry_repo.get_asset(unit.conn, env, name)
+    project = unit.ctx.project.spec.project
+    asset = registry_repo.get_asset(unit.conn, project, env, name)
     if asset is None:
-        asset_id = registry_repo.create_asset(unit.conn, env, name, kind, at=unit.now(), by=unit.principal)
-        asset = {"id": asset_id, "environment": env, "name": name, "kind": kind}
+        asset_id = registry_repo.create_asset(unit.conn, project, env, name, kind, at=unit.now(), by=unit.principal)
+        asset = {"id": asset_id, "project": project, "environment": env, "name": name, "kind": kind}
     elif asset["kind"] != kind:
         raise Conflict(f"{env}/{name} is already a {asset['kind']}; a {kind} needs another name")
     version = registry_repo.next_version(unit.conn, asset["id"])
@@ -235,21 +257,21 @@ def readable(unit: Unit, env: str | None) -> list[str]:
     if env is not None:
         unit.require("env.read", env)
         return [env]
-    return [e for e in unit.ctx.project.spec.environments if unit.can("env.read", e)]
+    return [e for e in unit.ctx.environments if unit.can("env.read", e)]
 
 
 def list_assets(unit: Unit, kind: str, *, env: str | None) -> list[dict[str, Any]]:
-    return registry_repo.list_assets(unit.conn, readable(unit, env), kind)
+    return registry_repo.list_assets(unit.conn, unit.ctx.project.spec.project, readable(unit, env), kind)
 
 
 def lineage(unit: Unit, record: dict[str, Any]) -> list[dict[str, Any]]:
     from stageward.registry.lineage import VersionKey, walk
 
     def fetch(key: VersionKey) -> dict[str, Any] | None:
-        if key.env not in unit.ctx.project.spec.environments:
+        if key.env not in unit.ctx.environments:
             return None
         unit.require("env.read", key.env)
-        asset = registry_repo.get_asset(unit.conn, key.env, key.name)
+        asset = registry_repo.get_asset(unit.conn, unit.ctx.project.spec.project, key.env, key.name)
         return registry_repo.get_version(unit.conn, asset, key.version) if asset else None
 
     return walk(VersionKey(record["env"], record["name"], record["version"]), fetch)
@@ -336,6 +358,14 @@ def download(
 def alias_set(unit: Unit, kind: str, *, env: str, name: str, version: int, alias: str) -> dict[str, Any]:
     check_alias(alias)
     version = check_version(version)
+    if unit.ctx.environment(env).alias_protected(alias):
+        raise Denied(
+            f"denied: alias {alias} is protected in {env}: "
+            "it moves only by an executed promotion or an admin's rollback",
+            permission="assets.alias",
+            environment=env,
+            hint=f"promote into it: stageward promote NAME VERSION --from SOURCE --to {env} --alias {alias}",
+        )
     asset = find_asset(unit, env, check_asset_name(name), kind)
     if registry_repo.get_version(unit.conn, asset, version, with_files=False) is None:
         latest = registry_repo.latest_version(unit.conn, asset["id"])
@@ -363,6 +393,9 @@ def alias_set(unit: Unit, kind: str, *, env: str, name: str, version: int, alias
 
 def rollback(unit: Unit, kind: str, *, env: str, name: str, alias: str) -> dict[str, Any]:
     check_alias(alias)
+    if unit.ctx.environment(env).alias_protected(alias):
+        # A protected alias returns to its previous holder only by an admin's hand (SPEC §12).
+        unit.require("access.manage", env)
     asset = find_asset(unit, env, check_asset_name(name), kind)
     current = registry_repo.get_alias(unit.conn, asset["id"], alias)
     if current is None:

@@ -44,7 +44,8 @@ def open_project_store(ctx: Context) -> Database:
             created_by = access_repo.get_meta(conn, "created_by")
             team = access_repo.get_team(conn, ctx.project.spec.team) if ctx.project.spec.team else None
         if created_by is None:
-            _bootstrap(ctx, database)
+            # The store's creator is told nothing about the policy applied with it: it is what they wrote.
+            ctx.quiet_first_apply = _bootstrap(ctx, database)
         check_team_prefix(ctx, team["prefix"] if team else None)
     except BaseException:
         database.dispose()
@@ -52,12 +53,13 @@ def open_project_store(ctx: Context) -> Database:
     return database
 
 
-def _bootstrap(ctx: Context, database: Database) -> None:
+def _bootstrap(ctx: Context, database: Database) -> bool:
+    """Make the store's creator its admin; False when another process created it first."""
     from stageward.store.db import access_repo, audit_repo
 
     with database.transaction(write=True) as conn:
         if access_repo.get_meta(conn, "created_by") is not None:
-            return  # another process won the race under the writer lock
+            return False  # another process won the race under the writer lock
         now = timestamp(ctx.clock.now())
         principal = ctx.principal
         access_repo.set_meta(conn, "created_by", principal)
@@ -75,6 +77,7 @@ def _bootstrap(ctx: Context, database: Database) -> None:
             outcome="ok",
             details={"admin": principal, "environments": EVERY_ENVIRONMENT},
         )
+    return True
 
 
 def check_team_prefix(ctx: Context, registered_prefix: str | None) -> None:

@@ -167,7 +167,9 @@ def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
 
             unit = Unit(ctx, spec, open_connection)
             if spec.write:
-                unit.conn  # noqa: B018 - a write unit holds the writer lock from its first check to its commit
+                # A write unit holds the writer lock from its first check to its commit, and enforces the
+                # policy applied at that moment, whatever this context read when it opened.
+                ctx.refresh_policy(unit.conn)
             unit.target = _default_target(arguments)
             if spec.permission is not None and environment is not None:
                 unit.require(spec.permission, environment)

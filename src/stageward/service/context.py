@@ -15,6 +15,10 @@ from stageward.project.loader import ProjectFile, find_project_file, load_projec
 from stageward.service.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from stageward.access.decide import Target
+    from stageward.policy.document import PolicyDocument
     from stageward.project.model import Environment
     from stageward.store.blobs import BlobStore
     from stageward.store.db.engine import Database
@@ -58,6 +62,15 @@ class Context:
     _quick: Any = field(default=None, repr=False)
     _quick_checked: bool = field(default=False, repr=False)
     _blob_stores: dict[str, BlobStore] = field(default_factory=dict, repr=False)
+    # One line each for the person at the terminal: a policy applied on the fly, a working copy that differs.
+    notices: list[str] = field(default_factory=list)
+    quiet_first_apply: bool = False  # set when this context created the store: its first apply is no news
+    # The policy applied to the store for this project (None: not registered yet), and the project's team there.
+    _policy: PolicyDocument | None = field(default=None, repr=False)
+    _policy_digest: str | None = field(default=None, repr=False)
+    _policy_loaded: bool = field(default=False, repr=False)
+    _project_team: str | None = field(default=None, repr=False)
+    _other_policies: dict[str, tuple[str, PolicyDocument]] = field(default_factory=dict, repr=False)
 
     @property
     def database(self) -> Database:
@@ -65,7 +78,83 @@ class Context:
             from stageward.service.bootstrap import open_project_store
 
             self._database = open_project_store(self)
+            if not self._policy_loaded:
+                from stageward.service.policy_sync import sync_working_copy
+
+                sync_working_copy(self)
         return self._database
+
+    # -- the applied policy ---------------------------------------------------------------------------
+
+    @property
+    def policy(self) -> PolicyDocument | None:
+        """The policy the store enforces for this project; the working copy is only a proposal (SPEC §12)."""
+        if not self._policy_loaded:
+            self._load_policy()
+        return self._policy
+
+    def _load_policy(self) -> None:
+        from stageward.policy.document import document_of
+
+        working = document_of(self.project.spec)
+        quick = self.quick_reader()
+        if quick is not None:
+            registered = quick.project(self.project.spec.project)
+            if registered is not None and quick.policy_digest(self.project.spec.project) == working.digest():
+                self.use_policy(working, working.digest(), team=registered[0])
+                return
+        self.database  # noqa: B018 - opening the store syncs the working copy with the applied policy
+
+    def use_policy(self, document: PolicyDocument | None, digest: str | None, *, team: str | None) -> None:
+        self._policy, self._policy_digest, self._project_team = document, digest, team
+        self._policy_loaded = True
+
+    def refresh_policy(self, conn: Connection) -> None:
+        """Inside a write transaction: enforce the policy applied now, not the one read when this context opened."""
+        from stageward.store.db import policy_repo
+
+        found = policy_repo.current_digest(conn, self.project.spec.project)
+        if found is None or found[1] == self._policy_digest:
+            return
+        row = policy_repo.current(conn, self.project.spec.project)
+        project = policy_repo.get_project(conn, self.project.spec.project)
+        assert row is not None
+        from stageward.policy.document import parse_document
+
+        document = parse_document(row["document"], where=f"policy v{row['version']} of {self.project.spec.project}")
+        self.use_policy(document, row["digest"], team=project["team"] if project else None)
+
+    def policy_of(self, project: str, conn: Connection) -> PolicyDocument | None:
+        """The applied policy of PROJECT (this one or another of the store), None when it has none."""
+        if project == self.project.spec.project:
+            return self.policy
+        from stageward.policy.document import parse_document
+        from stageward.store.db import policy_repo
+
+        found = policy_repo.current_digest(conn, project)
+        if found is None:
+            return None
+        cached = self._other_policies.get(project)
+        if cached is None or cached[0] != found[1]:
+            row = policy_repo.current(conn, project)
+            assert row is not None
+            cached = (row["digest"], parse_document(row["document"], where=f"policy v{row['version']} of {project}"))
+            self._other_policies[project] = cached
+        return cached[1]
+
+    @property
+    def environments(self) -> dict[str, Environment]:
+        """The environments of the applied policy; empty before the project's first apply."""
+        policy = self.policy
+        return dict(policy.environments) if policy is not None else {}
+
+    def target(self) -> Target:
+        """This project and the team the store has it registered to: what narrowed bindings are matched against."""
+        from stageward.access.decide import Target
+
+        if not self._policy_loaded:
+            self._load_policy()
+        return Target(self.project.spec.project, self._project_team)
 
     def quick_reader(self) -> Any:
         """A stdlib reader of bindings for a ready SQLite store (see store/db/quick_sqlite.py), else None."""
@@ -78,11 +167,24 @@ class Context:
         return self._quick
 
     def environment(self, name: str) -> Environment:
-        try:
-            return self.project.spec.environments[name]
-        except KeyError:
-            known = ", ".join(self.project.spec.environments)
-            raise NotFound(f"no environment {name!r} in {self.project.path.name} (known: {known})") from None
+        """NAME as the applied policy declares it: enforcement never reads the working copy."""
+        policy = self.policy
+        if policy is None:
+            raise NotFound(
+                f"project {self.project.spec.project!r} has no policy applied to this store yet",
+                hint="someone with access.manage in its environments applies it: stageward policy apply",
+            )
+        found = policy.environment(name)
+        if found is None:
+            known = ", ".join(policy.environments)
+            in_file = name in self.project.spec.environments
+            raise NotFound(
+                f"no environment {name!r} in the policy applied for {self.project.spec.project} (known: {known})",
+                hint="stageward.yaml declares it, but that change is not applied: stageward policy plan"
+                if in_file
+                else None,
+            )
+        return found
 
     def blob_store(self, environment: str | None = None) -> BlobStore:
         """The environment's own blob store (`blobs:` in stageward.yaml), else STAGEWARD_BLOBS, else the default."""

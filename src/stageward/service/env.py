@@ -12,8 +12,15 @@ from stageward.service.unit import Unit
 
 def _roles_held(unit: Unit, environment: str) -> list[str]:
     holders = {unit.principal, *unit.teams()}
+    target = unit.ctx.target()
     return sorted(
-        {b.role for b in unit.bindings() if b.principal in holders and b.environment in (environment, "*")}
+        {
+            b.role
+            for b in unit.bindings()
+            if b.principal in holders
+            and b.environment in (environment, "*")
+            and (not b.scope or target.covered_by(b.scope))
+        }
         & set(ROLES)
     )
 
@@ -21,11 +28,13 @@ def _roles_held(unit: Unit, environment: str) -> list[str]:
 @verb("env.list", http=("GET", "/envs"))
 def list_environments(unit: Unit) -> list[dict[str, Any]]:
     """The environments the caller can see, in tier order."""
-    spec = unit.ctx.project.spec
-    visible = visible_environments(unit.principal, spec.environments, unit.bindings(), unit.teams())
+    environments = unit.ctx.environments
+    visible = visible_environments(
+        unit.principal, environments, unit.bindings(), unit.teams(), unit.ctx.target()
+    )
     rows = []
     for name in visible:
-        env = spec.environments[name]
+        env = environments[name]
         rows.append(
             {
                 "name": name,
@@ -42,7 +51,7 @@ def list_environments(unit: Unit) -> list[dict[str, Any]]:
 
 @verb("env.show", permission="env.read", http=("GET", "/envs/{env}"))
 def show(unit: Unit, *, env: str) -> dict[str, Any]:
-    """One environment with the controls in force there, tier defaults applied."""
+    """One environment with the controls the store enforces there (the applied policy, tier defaults applied)."""
     declared = unit.ctx.environment(env)
     return {
         "name": env,
@@ -62,5 +71,10 @@ def show(unit: Unit, *, env: str) -> dict[str, Any]:
         "blobs": declared.blobs,
         "data": {name: store.model_dump() for name, store in declared.data.items()},
         "schedules": [s.model_dump() for s in declared.schedules],
+        "aliases": {
+            "protected": sorted(a for a in declared.aliases if declared.alias_protected(a)),
+            "unprotected": sorted(a for a in declared.aliases if not declared.alias_protected(a)),
+            "others_protected": declared.others_protected,
+        },
         "roles": _roles_held(unit, env),
     }

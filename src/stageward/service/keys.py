@@ -109,7 +109,7 @@ def create_key(unit: Unit, *, env: str, principal: str, ttl: str = DEFAULT_TTL) 
 @verb("keys.list", http=("GET", "/keys"))
 def list_keys(unit: Unit, *, env: str | None = None, principal: str | None = None) -> list[dict[str, Any]]:
     """Keys by prefix, principal, expiry and last use: all keys where you manage access, your own anywhere."""
-    environments = [env] if env is not None else [*unit.ctx.project.spec.environments]
+    environments = [env] if env is not None else [*unit.ctx.environments]
     if env is not None:
         unit.require("env.read", env)
     now = unit.now()

@@ -28,12 +28,18 @@ STATES = ("pending", "approved", "executed", "rejected")
 
 
 def _target(unit: Unit, env: str) -> Environment:
+    """ENV as the applied policy declares it: approvals, gates and mode come from the store, not a working copy."""
     return unit.ctx.environment(env)
+
+
+def _project(unit: Unit) -> str:
+    return str(unit.ctx.project.spec.project)
 
 
 def _check_edge(unit: Unit, source: str, env: str) -> None:
     unit.ctx.environment(source)
-    problem = edge_problem(unit.ctx.project.spec, source, env)
+    unit.ctx.environment(env)
+    problem = edge_problem(unit.ctx.policy, source, env)
     if problem is not None:
         raise Denied(f"promotion refused: {problem}", environment=env)
 
@@ -41,7 +47,7 @@ def _check_edge(unit: Unit, source: str, env: str) -> None:
 def _holder(
     unit: Unit, env: str, name: str, alias: str
 ) -> tuple[str | None, dict[str, float] | None, int | None]:
-    asset = registry_repo.get_asset(unit.conn, env, name)
+    asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
     if asset is None:
         return None, None, None
     version = registry_repo.get_alias(unit.conn, asset["id"], alias)
@@ -54,7 +60,7 @@ def _holder(
 
 def _kind_clash(unit: Unit, env: str, name: str, kind: str) -> str | None:
     """Why the target cannot take a KIND named NAME (it holds another kind by that name), or None."""
-    asset = registry_repo.get_asset(unit.conn, env, name)
+    asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
     if asset is not None and asset["kind"] != kind:
         return f"{env}/{name} is a {asset['kind']}; cannot promote a {kind} onto it"
     return None
@@ -80,7 +86,7 @@ def _source_record(unit: Unit, source: str, name: str, version: int, *, check: b
     """The version to promote; CHECK is off once a request stands (the requester was checked then)."""
     if check:
         unit.require("env.read", source)
-    asset = registry_repo.get_asset(unit.conn, source, name)
+    asset = registry_repo.get_asset(unit.conn, _project(unit), source, name)
     if asset is None:
         raise NotFound(f"no model or dataset named {name!r} in {source}")
     record = registry_repo.get_version(unit.conn, asset, version)
@@ -107,8 +113,9 @@ def _describe(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
 def _load(unit: Unit, promotion_id: int) -> dict[str, Any]:
     check_id("promotion id", promotion_id)
     row = promotion_repo.get_promotion(unit.conn, promotion_id)
-    if row is None:
-        raise NotFound(f"no promotion {promotion_id}")
+    if row is None or row["project"] != _project(unit):
+        # Another project's promotion is decided from that project, under its policy; here it does not exist.
+        raise NotFound(f"no promotion {promotion_id} in project {_project(unit)}")
     unit.require("env.read", row["target_env"])
     return row
 
@@ -153,12 +160,13 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
             hint=f"copy them first: stageward promotion execute {row['id']} (it transfers, then executes)",
         )
     env = row["target_env"]
-    asset = registry_repo.get_asset(unit.conn, env, row["name"])
+    asset = registry_repo.get_asset(unit.conn, row["project"], env, row["name"])
     if asset is None:
         asset_id = registry_repo.create_asset(
-            unit.conn, env, row["name"], row["kind"], at=unit.now(), by=unit.principal
+            unit.conn, row["project"], env, row["name"], row["kind"], at=unit.now(), by=unit.principal
         )
-        asset = {"id": asset_id, "environment": env, "name": row["name"], "kind": row["kind"]}
+        asset = {"id": asset_id, "project": row["project"], "environment": env, "name": row["name"]}
+        asset["kind"] = row["kind"]
     elif (clash := _kind_clash(unit, env, row["name"], row["kind"])) is not None:
         raise Conflict(clash)
     version = registry_repo.next_version(unit.conn, asset["id"])
@@ -255,11 +263,11 @@ def plan(
     name, version, alias = _arguments(name, version, alias)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
-    chosen, why = choose_mode(unit.ctx.project.spec, env, mode)
+    chosen, why = choose_mode(unit.ctx.policy, env, mode)
     blocked = unavailable_reason(chosen)
     results = _gates(unit, env, record, alias)
     holder_ref, _, holder_version = _holder(unit, env, name, alias)
-    target_asset = registry_repo.get_asset(unit.conn, env, name)
+    target_asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
     next_version = registry_repo.next_version(unit.conn, target_asset["id"]) if target_asset else 1
     same = _same_store(unit, source, env)
     target_store = unit.ctx.blob_store(env).url
@@ -325,7 +333,7 @@ def request(
     _check_text("--reason", reason)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
-    chosen, why = choose_mode(unit.ctx.project.spec, env, mode)
+    chosen, why = choose_mode(unit.ctx.policy, env, mode)
     blocked = unavailable_reason(chosen)
     if blocked is not None:
         raise BadInput(f"promotion mode {chosen} ({why}): {blocked}", hint="promote with --mode copy")
@@ -337,6 +345,7 @@ def request(
     failed = gate_rules.failures(results)
     approvals = _target(unit, env).required_approvals
     row = {
+        "project": _project(unit),
         "name": name,
         "kind": record["kind"],
         "source_env": source,
@@ -520,7 +529,7 @@ def list_promotions(
     """Promotions into ENV (or every environment you can read), newest first."""
     if state is not None and state not in STATES:
         raise BadInput(f"--state {state!r}: expected one of {', '.join(STATES)}")
-    rows = promotion_repo.list_promotions(unit.conn, assets.readable(unit, env), state)
+    rows = promotion_repo.list_promotions(unit.conn, _project(unit), assets.readable(unit, env), state)
     return [_describe(unit, row) for row in rows]
 
 

@@ -13,7 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stageward.errors import BadInput, CheckFailed, NotFound
+from stageward.access.decide import Target
+from stageward.errors import BadInput, CheckFailed, Denied, NotFound
 from stageward.secrets.durations import format_duration, parse_duration
 from stageward.secrets.envelope import (
     Keyring,
@@ -126,17 +127,21 @@ def _data_key(unit: Unit, keyring: Keyring, environment: str, *, create: bool) -
 # Scope and lookups --------------------------------------------------------------------------------
 
 
-def _scope(team: str | None) -> str:
-    return f"team:{team}" if team else "environment"
+def _scope(team: str | None, project: str | None = None) -> str:
+    return f"team:{team}" if team else f"project:{project}" if project else "project"
 
 
-def _team_prefix(unit: Unit, team: str) -> str:
-    row = access_repo.get_team(unit.conn, team)
-    return row["prefix"] if row else f"{team}-"
+def _row_scope(row: dict[str, Any]) -> str:
+    return _scope(row["team"], row["project"])
+
+
+def _team_target(unit: Unit, team: str) -> Target:
+    """A team-scoped secret is checked against the team alone: a binding narrowed to one project never reaches it."""
+    return Target("", team)
 
 
 def _applies_here(unit: Unit, row: dict[str, Any]) -> bool:
-    return row["team"] is None or unit.project.project.startswith(_team_prefix(unit, row["team"]))
+    return row["team"] is None or row["team"] == unit.ctx.target().team
 
 
 def _expired(unit: Unit, row: dict[str, Any]) -> bool:
@@ -144,19 +149,22 @@ def _expired(unit: Unit, row: dict[str, Any]) -> bool:
 
 
 class _Environment:
-    """One environment's secrets as this unit sees them, read once: rows, team prefixes, the data key."""
+    """One environment's secrets as this project sees them, read once: its own and its registered team's."""
 
     def __init__(self, unit: Unit, environment: str) -> None:
         self.unit = unit
         self.environment = environment
         self._rows: dict[str, list[dict[str, Any]]] | None = None
-        self._prefixes: dict[str, str] = {}
         self._data_key: bytes | None = None
 
     def rows(self, name: str) -> list[dict[str, Any]]:
         if self._rows is None:
             self._rows = {}
-            for row in secrets_repo.find_secrets(self.unit.conn, self.environment, with_ciphertext=True):
+            target = self.unit.ctx.target()
+            found = secrets_repo.find_secrets(
+                self.unit.conn, self.environment, project=target.project, team=target.team, with_ciphertext=True
+            )
+            for row in found:
                 self._rows.setdefault(row["name"], []).append(row)
         return self._rows.get(name, [])
 
@@ -165,52 +173,34 @@ class _Environment:
         assert self._rows is not None
         return sorted(self._rows)
 
-    def prefix(self, team: str) -> str:
-        if team not in self._prefixes:
-            self._prefixes[team] = _team_prefix(self.unit, team)
-        return self._prefixes[team]
-
     def visible(self, name: str) -> dict[str, Any] | None:
-        """The scope of NAME this project resolves: its team's secret before the environment's.
-
-        When several teams' prefixes match the project name, the longest prefix (the narrowest team) wins.
-        """
-        best: dict[str, Any] | None = None
-        best_length = -1
-        for row in self.rows(name):
-            if row["team"] is None:
-                length = 0
-            else:
-                prefix = self.prefix(row["team"])
-                if not self.unit.project.project.startswith(prefix):
-                    continue
-                length = len(prefix)
-            if length > best_length:
-                best, best_length = row, length
-        return best
+        """The scope of NAME this project resolves: its own secret before its team's."""
+        rows = self.rows(name)
+        own = [r for r in rows if r["team"] is None]
+        chosen = own or rows
+        return chosen[0] if chosen else None
 
     def exact(self, name: str, team: str | None) -> dict[str, Any]:
-        for row in self.rows(name):
-            if row["team"] == team:
-                return row
-        where = f" for team {team}" if team else ""
-        raise NotFound(f"no secret {name} in {self.environment}{where}")
+        """NAME in exactly one scope: TEAM's (any team, checked by the caller) or this project's own."""
+        row = secrets_repo.get_secret(
+            self.unit.conn, self.environment, team, name, project=self.unit.ctx.project.spec.project,
+            with_ciphertext=True,
+        )
+        if row is None:
+            where = f" for team {team}" if team else f" for project {self.unit.ctx.project.spec.project}"
+            raise NotFound(f"no secret {name} in {self.environment}{where}")
+        return row
 
     def resolve(self, name: str, team: str | None = None) -> dict[str, Any]:
-        """The row NAME resolves to (exactly TEAM's when given); NotFound saying why when none."""
+        """The row NAME resolves to (exactly TEAM's when given); NotFound when none."""
         if team is not None:
             return self.exact(name, team)
         row = self.visible(name)
         if row is None:
-            others = self.rows(name)
-            hint = None
-            if others:
-                hint = (
-                    f"{name} exists in {self.environment} only for team(s) "
-                    f"{', '.join(str(r['team']) for r in others)}, whose prefix project "
-                    f"{self.unit.project.project!r} does not carry"
-                )
-            raise NotFound(f"no secret {name} in {self.environment}", hint=hint)
+            raise NotFound(
+                f"no secret {name} in {self.environment}",
+                hint=f"project {self.unit.ctx.project.spec.project} sees its own secrets and its team's",
+            )
         return row
 
     def decrypt(self, row: dict[str, Any]) -> str:
@@ -232,7 +222,7 @@ class _Environment:
 def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
     if _expired(unit, row):
         raise SecretExpired(
-            f"secret {row['name']} in {row['environment']} ({_scope(row['team'])}) expired at {row['expires_at']}",
+            f"secret {row['name']} in {row['environment']} ({_row_scope(row)}) expired at {row['expires_at']}",
             hint=f"set a new value: stageward secrets set {row['name']} --env {row['environment']}"
             + (" (or: stageward secrets rotate)" if row["rotate_with"] else ""),
         )
@@ -243,7 +233,7 @@ def _public(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "environment": row["environment"],
         "name": row["name"],
-        "scope": _scope(row["team"]),
+        "scope": _row_scope(row),
         "version": row["current_version"],
         "expires_at": row["expires_at"],
         "expired": _expired(unit, row),
@@ -255,9 +245,27 @@ def _public(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check_team(unit: Unit, team: str | None) -> None:
-    if team is not None and access_repo.get_team(unit.conn, team) is None:
+def _check_team(unit: Unit, team: str | None, env: str, permission: str) -> None:
+    """A team's secrets are written by its members (holding PERMISSION for the team) or by an admin there."""
+    if team is None:
+        return
+    if access_repo.get_team(unit.conn, team) is None:
         raise NotFound(f"no team {team!r}", hint="create it: stageward team create NAME")
+    target = _team_target(unit, team)
+    unit.require(permission, env, target)
+    if not access_repo.is_member(unit.conn, team, unit.principal) and not unit.can("access.manage", env, target):
+        raise Denied(
+            f"denied: {unit.principal} is not a member of team {team}; only its members or an admin of {env} "
+            f"write its secrets",
+            permission=permission,
+            environment=env,
+        )
+
+
+def _commands(unit: Unit) -> dict[str, list[str]]:
+    """The rotation commands of the applied policy, by generator name: the only commands rotation ever runs."""
+    policy = unit.ctx.policy
+    return {name: list(g.command) for name, g in policy.generators.items()} if policy is not None else {}
 
 
 def _write_version(
@@ -280,6 +288,7 @@ def _write_version(
             unit.conn,
             environment=environment,
             team=team,
+            project=None if team else unit.ctx.project.spec.project,
             name=name,
             ttl_seconds=int(ttl.total_seconds()) if ttl else None,
             rotate_with=rotate_with,
@@ -329,22 +338,26 @@ def set_secret(
 ) -> dict[str, Any]:
     """Store a new version of secret NAME in ENV (the value comes from stdin, never an argument)."""
     check_name(name)
-    _check_team(unit, team)
-    existing = secrets_repo.get_secret(unit.conn, env, team, name)
+    _check_team(unit, team, env, "secrets.write")
+    existing = secrets_repo.get_secret(unit.conn, env, team, name, project=unit.ctx.project.spec.project)
     ttl = parse_duration(expires_in, option="--expires-in") if expires_in else None
-    generator: Generator | None = parse_generator(rotate_with) if rotate_with else None
+    commands = _commands(unit)
+    generator: Generator | None = parse_generator(rotate_with, declared=commands) if rotate_with else None
     if existing is not None:
         # Options left out keep the secret's policy: a manual update must not drop its rotation or expiry.
         if ttl is None and existing["ttl_seconds"]:
             ttl = timedelta(seconds=existing["ttl_seconds"])
         if generator is None and existing["rotate_with"]:
-            generator = parse_generator(existing["rotate_with"])
+            try:
+                generator = parse_generator(existing["rotate_with"])
+            except BadInput:
+                generator = None  # a command stored before generators were named: never kept, never run
     if generate:
         if generator is None:
-            raise BadInput("--generate needs --rotate-with (random:N or a command) to make the value")
+            raise BadInput("--generate needs --rotate-with (random:N or generator:NAME) to make the value")
         if value is not None:
             raise BadInput("--generate makes the value: give no value on stdin with it")
-        text = generator.generate()
+        text = generator.generate(commands)
     else:
         if value is None:
             raise BadInput("no value given: pipe it on stdin (or use --generate with --rotate-with)")
@@ -367,16 +380,16 @@ def set_secret(
         environment=env,
         target=name,
         details={
-            "scope": _scope(team),
+            "scope": _scope(team, unit.ctx.project.spec.project),
             "version": version,
             "expires_at": expires_at,
-            "rotate_with": generator.kind if generator else None,
+            "rotate_with": generator.spec if generator else None,
         },
     )
     return {
         "environment": env,
         "name": name,
-        "scope": _scope(team),
+        "scope": _scope(team, unit.ctx.project.spec.project),
         "version": version,
         "expires_at": expires_at,
         "rotate_with": generator.spec if generator else None,
@@ -389,20 +402,21 @@ def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> d
     check_name(name)
     secrets_here = _Environment(unit, env)
     row = secrets_here.resolve(name, team)
-    if row["team"] is not None and not unit.project.project.startswith(secrets_here.prefix(row["team"])):
-        # Another team's secret, asked for by its exact scope: only an admin of ENV reads it, deliberately (SPEC §3).
-        unit.require("access.manage", env)
+    if row["team"] is not None and row["team"] != unit.ctx.target().team:
+        # Another team's secret, asked for by its exact scope: only an admin of ENV for that team reads it,
+        # deliberately (SPEC §3); a project named with the team's prefix but not registered to it gets nothing.
+        unit.require("access.manage", env, _team_target(unit, row["team"]))
     _refuse_expired(unit, row)
     value = secrets_here.decrypt(row)
     unit.audit(
         environment=env,
         target=name,
-        details={"scope": _scope(row["team"]), "version": row["current_version"]},
+        details={"scope": _row_scope(row), "version": row["current_version"]},
     )
     return {
         "environment": env,
         "name": name,
-        "scope": _scope(row["team"]),
+        "scope": _row_scope(row),
         "version": row["current_version"],
         "expires_at": row["expires_at"],
         "value": value,
@@ -417,7 +431,9 @@ def list_secrets(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
         environments = [env]
     else:
         environments = unit.require_somewhere("config.read")
-    return [_public(unit, row) for row in secrets_repo.all_secrets(unit.conn, environments)]
+    target = unit.ctx.target()
+    rows = secrets_repo.all_secrets(unit.conn, environments, project=target.project, team=target.team)
+    return [_public(unit, row) for row in rows]
 
 
 @verb("secrets.history", permission="config.read", http=("GET", "/envs/{env}/secrets/{name}/versions"))
@@ -435,7 +451,7 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
                 {
                     "environment": env,
                     "name": name,
-                    "scope": _scope(row["team"]),
+                    "scope": _row_scope(row),
                     "version": version["version"],
                     "current": version["version"] == row["current_version"],
                     "origin": version["origin"],
@@ -451,10 +467,11 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
 def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
     """Delete NAME from ENV (one scope), every version with it."""
     check_name(name)
+    _check_team(unit, team, env, "secrets.write")
     row = _Environment(unit, env).exact(name, team)
     versions = secrets_repo.delete_secret(unit.conn, row["id"])
-    unit.audit(environment=env, target=name, details={"scope": _scope(team), "versions": versions})
-    return {"environment": env, "name": name, "scope": _scope(team), "versions_deleted": versions}
+    unit.audit(environment=env, target=name, details={"scope": _row_scope(row), "versions": versions})
+    return {"environment": env, "name": name, "scope": _row_scope(row), "versions_deleted": versions}
 
 
 @verb("secrets.rotate", write=True, http=("POST", "/secrets/rotate"))
@@ -473,22 +490,30 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     keyring: Keyring | None = None
-    for row in secrets_repo.all_secrets(unit.conn, environments):
+    target = unit.ctx.target()
+    commands = _commands(unit)
+    for row in secrets_repo.all_secrets(unit.conn, environments, project=target.project, team=target.team):
         if row["expires_at"] is None or row["expires_at"] > horizon:
             continue
         entry = {
             "kind": "secret",
             "environment": row["environment"],
             "name": row["name"],
-            "scope": _scope(row["team"]),
+            "scope": _row_scope(row),
             "expires_at": row["expires_at"],
         }
         if not row["rotate_with"]:
             results.append({**entry, "outcome": "rotate by hand", "detail": "no --rotate-with generator"})
             continue
         try:
-            generator = parse_generator(row["rotate_with"])
-            value = generator.generate()
+            try:
+                generator = parse_generator(row["rotate_with"], declared=commands)
+            except BadInput:
+                raise CheckFailed(
+                    "its stored --rotate-with is not random:N or a generator of the applied policy; "
+                    "set it again with --rotate-with generator:NAME"
+                ) from None
+            value = generator.generate(commands)
             if keyring is None:
                 keyring = load_keyring(unit.ctx, unit.conn, create=True)
             assert keyring is not None
@@ -512,14 +537,14 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
                 environment=row["environment"],
                 target=row["name"],
                 outcome="failed",
-                details={"scope": _scope(row["team"]), "reason": exc.message},
+                details={"scope": _row_scope(row), "reason": exc.message},
             )
             continue
         results.append({**entry, "outcome": "rotated", "detail": f"version {version}, expires {expires_at or 'never'}"})
         unit.audit(
             environment=row["environment"],
             target=row["name"],
-            details={"scope": _scope(row["team"]), "version": version, "generator": generator.kind},
+            details={"scope": _row_scope(row), "version": version, "generator": generator.spec},
         )
     for key in secrets_repo.list_api_keys(unit.conn, environments):
         if key["revoked_at"] or key["replaced_by"] or key["expires_at"] > horizon:
@@ -598,7 +623,7 @@ class SecretStoreSource:
                 action="secrets.reveal",
                 details={
                     "secrets": [
-                        {"name": r["name"], "scope": _scope(r["team"]), "version": r["current_version"]} for r in rows
+                        {"name": r["name"], "scope": _row_scope(r), "version": r["current_version"]} for r in rows
                     ],
                     "via": self.unit.spec.name,
                 },

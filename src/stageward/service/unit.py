@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from stageward.access.decide import Binding, decide
+from stageward.access.decide import Binding, Target, decide
 from stageward.errors import Denied, StagewardError
 from stageward.service.clock import timestamp
 
@@ -74,7 +74,9 @@ class Unit:
         bound = self.ctx.bound_environment
         if bound is not None:
             # An API key's roles reach its own environment only: "*" narrows to it, others drop.
-            bindings = [Binding(b.principal, b.role, bound) for b in bindings if b.environment in (bound, "*")]
+            bindings = [
+                Binding(b.principal, b.role, bound, b.scope) for b in bindings if b.environment in (bound, "*")
+            ]
         self._teams, self._bindings = teams, bindings
 
     def _quick_reader(self) -> Any:
@@ -83,15 +85,20 @@ class Unit:
             return None
         return self.ctx.quick_reader()
 
-    def can(self, permission: str, environment: str) -> bool:
+    def can(self, permission: str, environment: str, target: Target | str | None = "project") -> bool:
+        """Whether the caller holds PERMISSION in ENVIRONMENT for TARGET: this project by default, another
+        project's Target, or None for a store-wide act (then only bindings narrowed to nothing count)."""
         if self.ctx.bound_environment is not None and environment != self.ctx.bound_environment:
             return False
-        return decide(self.principal, permission, environment, self.bindings(), self.teams())
+        over = self.ctx.target() if target == "project" else target
+        assert not isinstance(over, str)
+        return decide(self.principal, permission, environment, self.bindings(), self.teams(), over)
 
-    def require(self, permission: str, environment: str) -> None:
-        if not self.can(permission, environment):
+    def require(self, permission: str, environment: str, target: Target | str | None = "project") -> None:
+        if not self.can(permission, environment, target):
             raise Denied(
-                f"denied: {self.principal} lacks {permission} in {environment}",
+                f"denied: {self.principal} lacks {permission} in {environment}"
+                + (" store-wide (a binding narrowed to a team or project does not count)" if target is None else ""),
                 permission=permission,
                 environment=environment,
                 hint=(
@@ -102,8 +109,8 @@ class Unit:
             )
 
     def require_somewhere(self, permission: str) -> list[str]:
-        """The environments where the caller holds PERMISSION; denied when there are none."""
-        where = [env for env in self.ctx.project.spec.environments if self.can(permission, env)]
+        """The environments of the applied policy where the caller holds PERMISSION; denied when there are none."""
+        where = [env for env in self.ctx.environments if self.can(permission, env)]
         if not where:
             raise Denied(
                 f"denied: {self.principal} lacks {permission} in every environment",
@@ -111,10 +118,21 @@ class Unit:
             )
         return where
 
-    def require_everywhere(self, permission: str) -> None:
-        """Organisation-wide acts (teams) need PERMISSION in every environment of the project."""
-        for environment in self.ctx.project.spec.environments:
-            self.require(permission, environment)
+    def store_environments(self) -> dict[str, str]:
+        """Every environment of the store with its tier, read from the store, never from a working copy."""
+        from stageward.store.db import policy_repo
+
+        return policy_repo.registered_environments(self.conn)
+
+    def require_everywhere(self, permission: str, also: tuple[str, ...] = ()) -> None:
+        """Store-wide acts (teams, environments) need PERMISSION, not narrowed, in every environment of the
+        store (and in ALSO, environments about to join it): a project file cannot shorten the list."""
+        from stageward.project.tiers import tier_rank
+
+        known = self.store_environments()
+        in_order = sorted(known, key=lambda name: (tier_rank(known[name]), name))  # type: ignore[arg-type]
+        for environment in [*in_order, *also] or ["*"]:
+            self.require(permission, environment, None)
 
     def audit(
         self,
@@ -137,6 +155,10 @@ class Unit:
             outcome=outcome,
             details=details or {},
         )
+        self.audited = True
+
+    def unchanged(self) -> None:
+        """Say deliberately that this write verb found nothing to change, so it appends no audit entry."""
         self.audited = True
 
     def fail_after_commit(self, error: StagewardError) -> None:

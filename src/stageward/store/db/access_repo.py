@@ -29,7 +29,9 @@ def add_principal(conn: Connection, name: str, kind: str, *, at: str, by: str) -
 
 
 def bindings(conn: Connection, environment: str | None = None) -> list[Binding]:
-    query = select(role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment)
+    query = select(
+        role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment, role_bindings.c.scope
+    )
     if environment is not None:
         query = query.where(role_bindings.c.environment.in_((environment, "*")))
     return [Binding(*row) for row in conn.execute(query.order_by(role_bindings.c.id))]
@@ -40,9 +42,13 @@ def _access_statement() -> Any:
     team_principal = literal("team:") + team_members.c.team
     memberships = select(team_principal).where(team_members.c.member == principal)
     held = select(
-        literal("binding"), role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment
+        literal("binding"),
+        role_bindings.c.principal,
+        role_bindings.c.role,
+        role_bindings.c.environment,
+        role_bindings.c.scope,
     ).where(or_(role_bindings.c.principal == principal, role_bindings.c.principal.in_(memberships)))
-    teams = select(literal("team"), team_principal, null(), null()).where(team_members.c.member == principal)
+    teams = select(literal("team"), team_principal, null(), null(), null()).where(team_members.c.member == principal)
     return union_all(held, teams)
 
 
@@ -55,7 +61,7 @@ def access_of(conn: Connection, principal: str) -> tuple[list[str], list[Binding
     rows = conn.execute(_ACCESS_OF, {"principal": principal}).all()
     return (
         [row[1] for row in rows if row[0] == "team"],
-        [Binding(row[1], row[2], row[3]) for row in rows if row[0] == "binding"],
+        [Binding(row[1], row[2], row[3], row[4]) for row in rows if row[0] == "binding"],
     )
 
 
@@ -64,37 +70,42 @@ def binding_rows(conn: Connection, environment: str | None = None) -> list[dict[
         role_bindings.c.principal,
         role_bindings.c.role,
         role_bindings.c.environment,
+        role_bindings.c.scope,
         role_bindings.c.granted_by,
         role_bindings.c.granted_at,
-    ).order_by(role_bindings.c.environment, role_bindings.c.principal, role_bindings.c.role)
+    ).order_by(role_bindings.c.environment, role_bindings.c.principal, role_bindings.c.role, role_bindings.c.scope)
     if environment is not None:
         query = query.where(role_bindings.c.environment.in_((environment, "*")))
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def has_binding(conn: Connection, principal: str, role: str, environment: str) -> bool:
+def has_binding(conn: Connection, principal: str, role: str, environment: str, scope: str = "") -> bool:
     query = select(role_bindings.c.id).where(
         role_bindings.c.principal == principal,
         role_bindings.c.role == role,
         role_bindings.c.environment == environment,
+        role_bindings.c.scope == scope,
     )
     return conn.execute(query).first() is not None
 
 
-def add_binding(conn: Connection, principal: str, role: str, environment: str, *, at: str, by: str) -> None:
+def add_binding(
+    conn: Connection, principal: str, role: str, environment: str, *, at: str, by: str, scope: str = ""
+) -> None:
     conn.execute(
         insert(role_bindings).values(
-            principal=principal, role=role, environment=environment, granted_at=at, granted_by=by
+            principal=principal, role=role, environment=environment, scope=scope, granted_at=at, granted_by=by
         )
     )
 
 
-def remove_binding(conn: Connection, principal: str, role: str, environment: str) -> int:
+def remove_binding(conn: Connection, principal: str, role: str, environment: str, scope: str = "") -> int:
     result = conn.execute(
         delete(role_bindings).where(
             role_bindings.c.principal == principal,
             role_bindings.c.role == role,
             role_bindings.c.environment == environment,
+            role_bindings.c.scope == scope,
         )
     )
     return result.rowcount or 0

@@ -28,9 +28,9 @@ def get_promotion(conn: Connection, promotion_id: int) -> dict[str, Any] | None:
 
 
 def list_promotions(
-    conn: Connection, environments: list[str], state: str | None = None, limit: int = 200
+    conn: Connection, project: str, environments: list[str], state: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    query = select(promotions).where(promotions.c.target_env.in_(environments))
+    query = select(promotions).where(promotions.c.project == project, promotions.c.target_env.in_(environments))
     if state is not None:
         query = query.where(promotions.c.state == state)
     rows = conn.execute(query.order_by(promotions.c.id.desc()).limit(limit)).mappings()

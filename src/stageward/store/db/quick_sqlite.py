@@ -49,15 +49,27 @@ class QuickSqliteReader:
 
     def access_of(self, principal: str) -> tuple[list[str], list[Binding]]:
         rows = self._conn.execute(
-            "SELECT 'binding', principal, role, environment FROM role_bindings"
+            "SELECT 'binding', principal, role, environment, scope FROM role_bindings"
             " WHERE principal = ?1 OR principal IN (SELECT 'team:' || team FROM team_members WHERE member = ?1)"
-            " UNION ALL SELECT 'team', 'team:' || team, NULL, NULL FROM team_members WHERE member = ?1",
+            " UNION ALL SELECT 'team', 'team:' || team, NULL, NULL, NULL FROM team_members WHERE member = ?1",
             (principal,),
         ).fetchall()
         return (
             [row[1] for row in rows if row[0] == "team"],
-            [Binding(row[1], row[2], row[3]) for row in rows if row[0] == "binding"],
+            [Binding(row[1], row[2], row[3], row[4]) for row in rows if row[0] == "binding"],
         )
+
+    def project(self, name: str) -> tuple[str | None] | None:
+        """(team,) of the registered project NAME, or None when it is not registered."""
+        row = self._conn.execute("SELECT team FROM projects WHERE name = ?", (name,)).fetchone()
+        return (row[0],) if row else None
+
+    def policy_digest(self, project: str) -> str | None:
+        """The digest of PROJECT's applied policy, or None before its first apply."""
+        row = self._conn.execute(
+            "SELECT digest FROM policy_versions WHERE project = ? ORDER BY version DESC LIMIT 1", (project,)
+        ).fetchone()
+        return row[0] if row else None
 
     def close(self) -> None:
         self._conn.close()

@@ -13,7 +13,11 @@ from stageward.store.db.schema_registry import alias_history, aliases, asset_ver
 
 # The hot lookups are built once: SQLAlchemy then reuses their compiled form, and a resolve costs
 # the round trips to the database, not the building of expressions.
-_ASSET = select(assets).where(assets.c.environment == bindparam("env"), assets.c.name == bindparam("name"))
+_ASSET = select(assets).where(
+    assets.c.project == bindparam("project"),
+    assets.c.environment == bindparam("env"),
+    assets.c.name == bindparam("name"),
+)
 _LATEST = select(func.max(asset_versions.c.version)).where(asset_versions.c.asset_id == bindparam("asset_id"))
 _VERSION = select(asset_versions).where(
     asset_versions.c.asset_id == bindparam("asset_id"), asset_versions.c.version == bindparam("version")
@@ -61,7 +65,11 @@ _BY_ALIAS = (
         asset_versions,
         (asset_versions.c.asset_id == assets.c.id) & (asset_versions.c.version == aliases.c.version),
     )
-    .where(assets.c.environment == bindparam("env"), assets.c.name == bindparam("name"))
+    .where(
+        assets.c.project == bindparam("project"),
+        assets.c.environment == bindparam("env"),
+        assets.c.name == bindparam("name"),
+    )
 )
 
 
@@ -79,6 +87,7 @@ def _version_of_asset(which_version: Any) -> Any:
         .select_from(assets)
         .join(asset_versions, asset_versions.c.asset_id == assets.c.id)
         .where(
+            assets.c.project == bindparam("project"),
             assets.c.environment == bindparam("env"),
             assets.c.name == bindparam("name"),
             asset_versions.c.version == which_version,
@@ -91,26 +100,30 @@ _BY_LATEST = _version_of_asset(_LATEST_OF_ASSET)
 
 
 def lookup(
-    conn: Connection, environment: str, name: str, *, version: int | None = None, alias: str | None = None
+    conn: Connection,
+    project: str,
+    environment: str,
+    name: str,
+    *,
+    version: int | None = None,
+    alias: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], int] | None:
     """(asset, version record with files and aliases, latest version) in two queries, or None if missing.
 
     The hot path of resolving a reference; the caller finds out what is missing, slowly, only on None.
     """
+    where: dict[str, Any] = {"project": project, "env": environment, "name": name}
     if alias is not None:
-        row = conn.execute(_BY_ALIAS, {"env": environment, "name": name, "alias": alias}).mappings().first()
+        row = conn.execute(_BY_ALIAS, {**where, "alias": alias}).mappings().first()
     elif version is not None:
-        row = (
-            conn.execute(_BY_VERSION, {"env": environment, "name": name, "version": version})
-            .mappings()
-            .first()
-        )
+        row = conn.execute(_BY_VERSION, {**where, "version": version}).mappings().first()
     else:
-        row = conn.execute(_BY_LATEST, {"env": environment, "name": name}).mappings().first()
+        row = conn.execute(_BY_LATEST, {"project": project, "env": environment, "name": name}).mappings().first()
     if row is None:
         return None
     asset = {
         "id": row["asset_id"],
+        "project": project,
         "environment": row["environment"],
         "name": row["name"],
         "kind": row["kind"],
@@ -120,14 +133,18 @@ def lookup(
     return asset, record, int(row["latest"])
 
 
-def get_asset(conn: Connection, environment: str, name: str) -> dict[str, Any] | None:
-    row = conn.execute(_ASSET, {"env": environment, "name": name}).mappings().first()
+def get_asset(conn: Connection, project: str, environment: str, name: str) -> dict[str, Any] | None:
+    row = conn.execute(_ASSET, {"project": project, "env": environment, "name": name}).mappings().first()
     return dict(row) if row else None
 
 
-def create_asset(conn: Connection, environment: str, name: str, kind: str, *, at: str, by: str) -> int:
+def create_asset(
+    conn: Connection, project: str, environment: str, name: str, kind: str, *, at: str, by: str
+) -> int:
     result = conn.execute(
-        insert(assets).values(environment=environment, name=name, kind=kind, created_at=at, created_by=by)
+        insert(assets).values(
+            project=project, environment=environment, name=name, kind=kind, created_at=at, created_by=by
+        )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
@@ -242,8 +259,10 @@ def files_of(conn: Connection, version_id: int) -> list[ManifestEntry]:
 
 
 
-def list_assets(conn: Connection, environments: Iterable[str], kind: str | None) -> list[dict[str, Any]]:
-    query = select(assets).where(assets.c.environment.in_(list(environments)))
+def list_assets(
+    conn: Connection, project: str, environments: Iterable[str], kind: str | None
+) -> list[dict[str, Any]]:
+    query = select(assets).where(assets.c.project == project, assets.c.environment.in_(list(environments)))
     if kind is not None:
         query = query.where(assets.c.kind == kind)
     rows = [dict(r) for r in conn.execute(query.order_by(assets.c.environment, assets.c.name)).mappings()]

@@ -51,7 +51,9 @@ role_bindings = Table(
     Column("environment", String(64), nullable=False),
     Column("granted_at", String(32), nullable=False),
     Column("granted_by", String(128), nullable=False),
-    UniqueConstraint("principal", "role", "environment", name="uq_binding"),
+    # "" for the whole environment, "team:NAME" or "project:NAME" for a binding narrowed to one (SPEC §2).
+    Column("scope", String(80), nullable=False, server_default=""),
+    UniqueConstraint("principal", "role", "environment", "scope", name="uq_binding"),
 )
 
 audit_log = Table(
@@ -76,4 +78,24 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("sequence", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Environments are the store's, shared by every project; a project's policy may name only these, at their tier.
+environments = Table(
+    "environments",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("tier", String(16), nullable=False),
+    Column("registered_at", String(32), nullable=False),
+    Column("registered_by", String(128), nullable=False),
+)
+
+# A project is registered once and bound to its team; every asset, promotion and project secret names it.
+projects = Table(
+    "projects",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("team", String(64), nullable=True),
+    Column("registered_at", String(32), nullable=False),
+    Column("registered_by", String(128), nullable=False),
 )

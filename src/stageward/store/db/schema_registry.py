@@ -15,7 +15,8 @@ assets = Table(
     Column("kind", String(16), nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("created_by", String(128), nullable=False),
-    UniqueConstraint("environment", "name", name="uq_asset_name"),
+    Column("project", String(64), nullable=False),
+    UniqueConstraint("project", "environment", "name", name="uq_asset_name"),
 )
 
 asset_versions = Table(
@@ -98,6 +99,7 @@ promotions = Table(
     Column("result_version", Integer, nullable=True),
     Column("updated_at", String(32), nullable=False),
     Column("note", Text, nullable=True),
+    Column("project", String(64), nullable=False),
     Index("ix_promotions_target_state", "target_env", "state"),
 )
 

@@ -27,7 +27,7 @@ secret_data_keys = Table(
     Column("created_by", String(128), nullable=False),
 )
 
-# A secret: a name in an environment, optionally narrowed to a team ("" = the whole environment).
+# A secret: a name in an environment, owned by one project (team "") or shared by a team's projects (project "").
 secrets = Table(
     "secrets",
     metadata,
@@ -40,7 +40,8 @@ secrets = Table(
     Column("rotate_with", Text, nullable=True),
     Column("created_at", String(32), nullable=False),
     Column("created_by", String(128), nullable=False),
-    UniqueConstraint("environment", "team", "name", name="uq_secret"),
+    Column("project", String(64), nullable=False, server_default=""),
+    UniqueConstraint("environment", "team", "project", "name", name="uq_secret"),
 )
 
 secret_versions = Table(

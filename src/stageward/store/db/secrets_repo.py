@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from stageward.store.db.engine import Database
 from stageward.store.db.schema_secrets import api_keys, secret_data_keys, secret_versions, secrets
@@ -36,6 +36,7 @@ _SECRET_COLUMNS = (
     secrets.c.id,
     secrets.c.environment,
     secrets.c.team,
+    secrets.c.project,
     secrets.c.name,
     secrets.c.current_version,
     secrets.c.ttl_seconds,
@@ -58,35 +59,64 @@ def _current_join() -> Any:
 def _row(mapping: Any) -> dict[str, Any]:
     row = dict(mapping)
     row["team"] = row["team"] or None
+    row["project"] = row["project"] or None
     return row
 
 
+def _visible_to(project: str, team: str | None) -> Any:
+    """PROJECT's own secrets, and its registered TEAM's: never another project's, never another team's."""
+    own = secrets.c.project == project
+    if team is None:
+        return own
+    return or_(own, and_(secrets.c.team == team, secrets.c.project == ""))
+
+
 def find_secrets(
-    conn: Connection, environment: str, name: str | None = None, *, with_ciphertext: bool = False
+    conn: Connection,
+    environment: str,
+    name: str | None = None,
+    *,
+    project: str,
+    team: str | None,
+    with_ciphertext: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every scope of NAME (or every secret) in ENVIRONMENT, with its current version's metadata (and ciphertext)."""
+    """Every scope of NAME (or every secret) in ENVIRONMENT that PROJECT (of TEAM) sees, with its current
+    version's metadata (and ciphertext)."""
     columns = (*_SECRET_COLUMNS, secret_versions.c.ciphertext) if with_ciphertext else _SECRET_COLUMNS
-    query = select(*columns).select_from(_current_join()).where(secrets.c.environment == environment)
+    query = (
+        select(*columns)
+        .select_from(_current_join())
+        .where(secrets.c.environment == environment, _visible_to(project, team))
+    )
     if name is not None:
         query = query.where(secrets.c.name == name)
     return [_row(r) for r in conn.execute(query.order_by(secrets.c.name, secrets.c.team)).mappings()]
 
 
-def all_secrets(conn: Connection, environments: list[str]) -> list[dict[str, Any]]:
+def all_secrets(conn: Connection, environments: list[str], *, project: str, team: str | None) -> list[dict[str, Any]]:
     query = (
         select(*_SECRET_COLUMNS)
         .select_from(_current_join())
-        .where(secrets.c.environment.in_(environments))
+        .where(secrets.c.environment.in_(environments), _visible_to(project, team))
         .order_by(secrets.c.environment, secrets.c.name, secrets.c.team)
     )
     return [_row(r) for r in conn.execute(query).mappings()]
 
 
-def get_secret(conn: Connection, environment: str, team: str | None, name: str) -> dict[str, Any] | None:
+def get_secret(
+    conn: Connection, environment: str, team: str | None, name: str, *, project: str, with_ciphertext: bool = False
+) -> dict[str, Any] | None:
+    """NAME in exactly one scope: TEAM's when given, else PROJECT's own."""
+    columns = (*_SECRET_COLUMNS, secret_versions.c.ciphertext) if with_ciphertext else _SECRET_COLUMNS
     query = (
-        select(*_SECRET_COLUMNS)
+        select(*columns)
         .select_from(_current_join())
-        .where(secrets.c.environment == environment, secrets.c.team == (team or ""), secrets.c.name == name)
+        .where(
+            secrets.c.environment == environment,
+            secrets.c.team == (team or ""),
+            secrets.c.project == ("" if team else project),
+            secrets.c.name == name,
+        )
     )
     row = conn.execute(query).mappings().first()
     return _row(row) if row else None
@@ -97,6 +127,7 @@ def add_secret(
     *,
     environment: str,
     team: str | None,
+    project: str | None,
     name: str,
     ttl_seconds: int | None,
     rotate_with: str | None,
@@ -107,6 +138,7 @@ def add_secret(
         insert(secrets).values(
             environment=environment,
             team=team or "",
+            project=project or "",
             name=name,
             current_version=0,
             ttl_seconds=ttl_seconds,
