@@ -56,6 +56,11 @@ class YamlError(BadInput):
 
     code = "yaml"
 
+    def __init__(self, message: str, *, hint: str | None = None, problem: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        # What is wrong, in words that quote nothing of the document (None when the parser's words may).
+        self.problem = problem
+
 
 @dataclass(frozen=True)
 class LoadedYaml:
@@ -135,9 +140,12 @@ class _Builder:
         # One constructor per document: SafeConstructor caches every node it builds.
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def fail(self, node: yaml.Node, message: str, path: Path_ = ()) -> YamlError:
+    def fail(self, node: yaml.Node, message: str, path: Path_ = (), *, quotes_nothing: bool = False) -> YamlError:
         key = " " + ".".join(str(part) for part in path) if path else ""
-        return YamlError(f"{self.source}:{node.start_mark.line + 1}{key}: {message}")
+        return YamlError(
+            f"{self.source}:{node.start_mark.line + 1}{key}: {message}",
+            problem=message if quotes_nothing else None,
+        )
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.visited += 1
@@ -186,17 +194,17 @@ class _Builder:
             # Dates stay text: a config value should round-trip through JSON unchanged.
             return node.value
         if tag == _TAG + "int" and sum(c.isdigit() for c in node.value) > MAX_INT_DIGITS:
-            raise self.fail(node, prefix + _TOO_LONG, path)
+            raise self.fail(node, prefix + _TOO_LONG, path, quotes_nothing=True)
         try:
             value = self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             raise self.fail(node, str(exc.problem)) from None
         except ValueError:  # int() past Python's digit limit, however the integer was written
-            raise self.fail(node, prefix + _TOO_LONG, path) from None
+            raise self.fail(node, prefix + _TOO_LONG, path, quotes_nothing=True) from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(node, prefix + _NOT_FINITE, path)
+            raise self.fail(node, prefix + _NOT_FINITE, path, quotes_nothing=True)
         if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
-            raise self.fail(node, prefix + _TOO_LONG, path)
+            raise self.fail(node, prefix + _TOO_LONG, path, quotes_nothing=True)
         return value
 
     def mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:

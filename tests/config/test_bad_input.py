@@ -81,7 +81,7 @@ def test_keys_with_odd_unicode_are_refused_and_shown_escaped(conf, cli, key, sho
 
 def test_set_without_equals(conf, cli):
     result = cli("config", "show", "--env", "production", "--set", "training.lr")
-    assert_bad_input(result, "--set 'training.lr': expected KEY=VALUE, for example --set training.lr=0.1")
+    assert_bad_input(result, "--set: expected KEY=VALUE, for example --set training.lr=0.1 (no '=' found)")
 
 
 def test_an_override_variable_that_is_not_yaml_names_the_variable_not_the_value(conf, cli):
