@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 BOMB = """\
@@ -79,7 +81,7 @@ def test_keys_with_odd_unicode_are_refused_and_shown_escaped(conf, cli, key, sho
 
 def test_set_without_equals(conf, cli):
     result = cli("config", "show", "--env", "production", "--set", "training.lr")
-    assert_bad_input(result, "--set 'training.lr': expected KEY=VALUE, for example --set training.lr=0.1")
+    assert_bad_input(result, "--set: expected KEY=VALUE, for example --set training.lr=0.1 (no '=' found)")
 
 
 def test_an_override_variable_that_is_not_yaml_names_the_variable_not_the_value(conf, cli):
@@ -150,3 +152,43 @@ def test_an_unknown_export_format(conf, cli):
 def test_an_unknown_environment_is_not_found(conf, cli):
     result = cli("config", "show", "--env", "prod")
     assert result.code == 4 and "no environment 'prod'" in result.err and "Traceback" not in result.err
+
+
+SCALAR_BOMB = "big: &a " + "x" * (1 << 20) + "\nmany: [" + ", ".join(["*a"] * 20_000) + "]\n"
+
+
+@pytest.mark.parametrize("command", [("config", "show", "--env", "production"), ("config", "check")])
+def test_a_large_scalar_behind_many_aliases_is_refused_in_time(conf, cli, command):
+    conf("production/main.yaml", SCALAR_BOMB)
+    started = time.monotonic()
+    result = cli(*command)
+    assert_bad_input(
+        result,
+        "conf/production/main.yaml: document expands past 16777216 bytes of text (alias expansion); refused",
+    )
+    assert time.monotonic() - started < 20  # a whole CLI process; it used to take 40 s and a MemoryError
+
+
+def test_an_integer_of_10000_digits_names_file_line_and_key(conf, cli):
+    conf("production/main.yaml", "training:\n  epochs: " + "9" * 10_000 + "\n")
+    result = cli("config", "show", "--env", "production")
+    assert_bad_input(
+        result,
+        "conf/production/main.yaml:2 training.epochs: an integer of more than 4000 digits is refused",
+    )
+
+
+def test_an_integer_of_10000_digits_in_stageward_yaml(conf, cli, write, project_root):
+    text = (project_root / "stageward.yaml").read_text().replace("approvals: 2", "approvals: " + "9" * 10_000)
+    write("stageward.yaml", text)
+    result = cli("config", "show", "--env", "production")
+    assert_bad_input(result, "stageward.yaml:")
+    assert "environments.production.promotion.approvals: an integer of more than 4000 digits" in result.err
+
+
+def test_an_overflowing_float_names_file_line_and_key(conf, cli):
+    conf("production/main.yaml", "training:\n  lr: 1.0e+400\n")
+    assert_bad_input(
+        cli("config", "show", "--env", "production", "--json"),
+        "conf/production/main.yaml:2 training.lr: expected a finite number",
+    )

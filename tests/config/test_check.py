@@ -152,7 +152,8 @@ def test_schema_violations_name_the_key_and_where_it_was_set(with_schema, write,
 def test_rollout_flags_are_checked(clean, write, lines):
     write("conf/base/flags.yaml", "flags:\n  ranker: {value: true, rollout: 2}\n")
     assert lines("sandbox") == [
-        "sandbox: conf/base/flags.yaml:2 flags.ranker: rollout must be a number from 0 to 1, got 2"
+        "sandbox: conf/base/flags.yaml:2 flags.ranker: rollout must be a number from 0 to 1, "
+        "got a number outside that range"
     ]
 
 

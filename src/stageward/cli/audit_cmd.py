@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import typer
@@ -43,4 +42,4 @@ def verify(as_json: bool = JSON) -> None:
 def export(env: str | None = ENV_OPTIONAL) -> None:
     """Every entry you may read as JSON lines, hashes included."""
     for entry in call("audit.export", env=env):
-        sys.stdout.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        sys.stdout.write(render.to_json(entry, indent=None, sort_keys=True) + "\n")

@@ -42,11 +42,9 @@ def show(
             rows, ["key", "value", "origin", "via"], as_json=False, title=f"{env} ({result['digest'][:19]})"
         )
     else:
-        import yaml
-
         sys.stdout.write(f"# {env}  {result['digest']}\n")
         if result["config"]:
-            sys.stdout.write(yaml.safe_dump(result["config"], sort_keys=False, allow_unicode=True))
+            sys.stdout.write(render.to_yaml(result["config"]))
 
 
 def _text(value: Any) -> str:
@@ -89,7 +87,7 @@ def check(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
         render.record(result, as_json=True)
     else:
         for finding in findings:
-            sys.stdout.write(finding["line"] + "\n")
+            sys.stdout.write(render.printable(finding["line"]) + "\n")
         if not findings:
             sys.stdout.write(f"config check: no findings in {', '.join(result['environments'])}\n")
     if findings:

@@ -75,15 +75,18 @@ def _print_notices() -> None:
     """What the store did on the caller's behalf (a policy applied on the fly), once, on stderr."""
     from stageward.cli import state
 
+    from stageward.cli.render import printable
+
     notices = state.take_notices()
     if notices:
         sys.stdout.flush()
-        sys.stderr.write("".join(f"{notice}\n" for notice in notices))
+        sys.stderr.write("".join(f"{printable(notice)}\n" for notice in notices))
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; a StagewardError leaves as one or two lines on stderr and its exit code (SPEC §11)."""
     from stageward.cli import state
+    from stageward.cli.render import printable, printable_message
     from stageward.errors import StagewardError
 
     debug = os.environ.get("STAGEWARD_DEBUG") == "1"
@@ -93,7 +96,9 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         _print_notices()
-        sys.stderr.write(f"error: {error.format_message()}\n")
+        # A message may quote a name or a reason someone else typed: its control characters are shown, not played.
+        hint = f"\n  hint: {printable(error.hint)}" if error.hint else ""
+        sys.stderr.write(f"error: {printable_message(error.message)}{hint}\n")
         code = error.exit_code
     except typer.Exit as exit_:
         code = exit_.exit_code
@@ -104,10 +109,10 @@ def main(argv: list[str] | None = None) -> None:
         # One line saying what is wrong and one saying where to look (SPEC §11), not click's Usage/Try/Error block.
         format_message = getattr(error, "format_message", None)
         message = format_message() if callable(format_message) else str(error)
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"error: {printable_message(message)}\n")
         context = getattr(error, "ctx", None)
         if context is not None:
-            sys.stderr.write(f"  hint: {context.command_path} --help\n")
+            sys.stderr.write(f"  hint: {printable(context.command_path)} --help\n")
         code = 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from stageward.config import flags as flag_rules
 from stageward.config.layers import BASE
-from stageward.config.model import Finding, Path_, dotted, is_secret_like
+from stageward.config.model import Finding, Path_, dotted, is_own_credential, is_secret_like
 from stageward.config.resolve import Resolved
 from stageward.config.secrets import SecretSource
 from stageward.project.model import Environment, Project
@@ -279,6 +279,30 @@ def secret_literals(resolved: Resolved) -> list[Finding]:
     return findings
 
 
+def own_credentials(resolved: Resolved) -> list[Finding]:
+    """`${env:NAME}` of one of Stageward's own credentials: refused wherever the config resolves.
+
+    Each is reported once, where it is written: a key that refers to that key carries the
+    reference too, and the innermost reference is resolved, and recorded, first.
+    """
+    findings = []
+    reported: set[str] = set()
+    for path, refs in resolved.refs.items():
+        for ref in sorted(refs):
+            if ref.startswith("env:") and is_own_credential(ref[len("env:") :]) and ref not in reported:
+                reported.add(ref)
+                findings.append(
+                    Finding(
+                        "own-credential",
+                        f"${{{ref}}} reads one of Stageward's own credentials; they are never interpolated",
+                        resolved.environment,
+                        dotted(path),
+                        resolved.where(path),
+                    )
+                )
+    return findings
+
+
 def missing_secrets(resolved: Resolved, source: SecretSource) -> list[Finding]:
     findings = []
     reported: set[str] = set()
@@ -350,6 +374,7 @@ def run_checks(
         if only is not None and env != only:
             continue
         findings += secret_literals(config)
+        findings += own_credentials(config)
         findings += foreign_data(config, project)
         findings += missing_secrets(config, sources[env])
         findings += flag_problems(config)

@@ -40,8 +40,21 @@ def problem(definition: Any) -> str | None:
         return "a rollout flag needs a value"
     rollout = definition["rollout"]
     if isinstance(rollout, bool) or not isinstance(rollout, int | float) or not 0 <= rollout <= 1:
-        return f"rollout must be a number from 0 to 1, got {rollout!r}"
+        # The kind of value, never the value: a flag may be set by --set or a variable.
+        return f"rollout must be a number from 0 to 1, got {_kind(rollout)}"
     return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number outside that range"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "a mapping"
 
 
 def evaluate(flags: Mapping[str, Any], name: str, entity_id: object = None) -> Any:

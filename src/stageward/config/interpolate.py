@@ -7,6 +7,12 @@ string every reference becomes text: numbers as written, booleans as
 `true`/`false`; a null, a list or a mapping there is an error. `$${` writes a
 literal `${`. Secret references are never resolved here: they stay as written,
 so the digest is stable, and are masked or revealed afterwards.
+
+Errors name the key and where it was set, and quote the text as written only
+when it came from a committed file and not under a secret-like key
+(`model.may_quote`): a value from a variable or `--set` may be a credential.
+Stageward's own credentials (`model.is_own_credential`) are never read by
+`${env:}`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stageward.config.model import KEY_PATTERN, ConfigError, Origin, Path_, dotted
+from stageward.config.model import (
+    KEY_PATTERN,
+    ConfigError,
+    Origin,
+    Path_,
+    dotted,
+    is_own_credential,
+    may_quote,
+)
 
 EnvRefs = Literal["resolve", "keep"]
 
@@ -41,8 +55,11 @@ class Reference:
 Segment = str | Reference
 
 
-def parse(text: str, where: Callable[[], str]) -> list[Segment]:
-    """Split TEXT into literal text and references; WHERE names the value for errors."""
+def parse(text: str, where: Callable[[], str], *, quote: bool = True) -> list[Segment]:
+    """Split TEXT into literal text and references; WHERE names the value for errors.
+
+    With QUOTE false an error says what is wrong without a word of TEXT.
+    """
     segments: list[Segment] = []
     position = 0
     literal: list[str] = []
@@ -54,14 +71,16 @@ def parse(text: str, where: Callable[[], str]) -> list[Segment]:
             literal.append("${")
             continue
         if match.group(1) is None:
-            raise ConfigError(f"{where()}: unclosed '${{' in {text!r}")
+            shown = f" in {text!r}" if quote else ""
+            raise ConfigError(f"{where()}: unclosed '${{'{shown} (write $${{ for a literal ${{)")
         body = match.group(1)
         if "${" in body:
-            raise ConfigError(f"{where()}: nested interpolation {token}}} is not supported")
+            shown = f" {token}}}" if quote else ""
+            raise ConfigError(f"{where()}: nested interpolation{shown} is not supported")
         if any(literal):
             segments.append("".join(literal))
         literal = []
-        segments.append(_reference(body.strip(), token, where))
+        segments.append(_reference(body.strip(), token, where, token if quote else "a reference"))
     literal.append(text[position:])
     tail = "".join(literal)
     if tail:
@@ -69,7 +88,8 @@ def parse(text: str, where: Callable[[], str]) -> list[Segment]:
     return segments
 
 
-def _reference(body: str, written: str, where: Callable[[], str]) -> Reference:
+def _reference(body: str, written: str, where: Callable[[], str], shown: str) -> Reference:
+    """The reference WRITTEN, of body BODY; errors show it as SHOWN (as written, or only "a reference")."""
     kind, colon, argument = body.partition(":")
     if colon:
         kind = kind.strip()
@@ -78,16 +98,17 @@ def _reference(body: str, written: str, where: Callable[[], str]) -> Reference:
             name = name.strip()
             if not _ENV_NAME.fullmatch(name):
                 raise ConfigError(
-                    f"{where()}: {written} needs an environment variable name, as ${{env:HOME}}"
+                    f"{where()}: {shown} needs an environment variable name, as ${{env:HOME}}"
                 )
             return Reference("env", written, name=name, default=default.strip() if comma else None)
         if kind == "secret":
             name = argument.strip()
             if not SECRET_NAME.fullmatch(name):
-                raise ConfigError(f"{where()}: {written} needs a secret name, as ${{secret:DB_PASSWORD}}")
+                raise ConfigError(f"{where()}: {shown} needs a secret name, as ${{secret:DB_PASSWORD}}")
             return Reference("secret", written, name=name)
+        quoted = f" {kind + ':'!r} in {written}" if shown == written else ""
         raise ConfigError(
-            f"{where()}: unknown interpolation {kind + ':'!r} in {written}; "
+            f"{where()}: unknown interpolation{quoted}; "
             "expected ${a.b}, ${env:NAME}, ${env:NAME,default} or ${secret:NAME}"
         )
     if not body:
@@ -99,7 +120,7 @@ def _reference(body: str, written: str, where: Callable[[], str]) -> Reference:
         elif _KEY.fullmatch(part):
             path.append(part)
         else:
-            raise ConfigError(f"{where()}: {written} is not a key path such as ${{data.root}}")
+            raise ConfigError(f"{where()}: {shown} is not a key path such as ${{data.root}}")
     return Reference("key", written, path=tuple(path))
 
 
@@ -134,9 +155,19 @@ class Resolver:
             return [self.node((*path, index), item) for index, item in enumerate(value)]
         return value
 
+    def quotes(self, path: Path_) -> bool:
+        return may_quote(self.origin_of(path), path)
+
+    def shown(self, path: Path_, reference: Reference) -> str:
+        return reference.text if self.quotes(path) else "a reference"
+
     def link(self, path: Path_, text: str) -> str:
+        """PATH with where it was set, and TEXT as written when it may be quoted."""
         origin = self.origin_of(path)
-        return f"{origin} {dotted(path)}: {text}" if origin else f"{dotted(path)}: {text}"
+        located = f"{origin.named} {dotted(path)}" if origin else dotted(path)
+        if origin is not None and origin.kind == "set" and origin.source == dotted(path):
+            located = origin.named  # "--set a.b", not "--set a.b a.b"
+        return f"{located}: {text}" if self.quotes(path) else located
 
     def string(self, path: Path_, text: str) -> Any:
         if path in self.done:
@@ -146,7 +177,7 @@ class Resolver:
         if any(active == path for active, _ in self.active):
             chain = [self.link(p, t) for p, t in self.active[self.position(path) :]]
             raise ConfigError("interpolation cycle: " + " -> ".join(chain) + f" -> back to {dotted(path)}")
-        segments = parse(text, lambda: self.link(path, text))
+        segments = parse(text, lambda: self.link(path, text), quote=self.quotes(path))
         self.active.append((path, text))
         self.collecting.append(set())
         try:
@@ -191,18 +222,29 @@ class Resolver:
             return str(value)
         shown = "null" if value is None else ("a list" if isinstance(value, list) else "a mapping")
         raise ConfigError(
-            f"{self.link(path, text)}: {reference.text} is {shown}; only a string, number or boolean "
+            f"{self.link(path, text)}: {self.shown(path, reference)} is {shown}; only a string, number or boolean "
             "can be interpolated inside a longer string (use the reference alone to keep its type)"
         )
 
     def env(self, reference: Reference, *, whole: bool) -> Any:
         self.collecting[-1].add(f"env:{reference.name}")
         if self.env_refs == "keep":
+            # Nothing is read: `config check` reports a reference to an own credential as a finding.
             return reference.text
+        path, written = self.active[-1]
+        if is_own_credential(reference.name):
+            raise ConfigError(
+                f"{self.link(path, written)}: {self.shown(path, reference)} reads one of Stageward's own credentials; "
+                "they are never interpolated (a config is shown, exported and handed to runs)"
+            )
         text = self.environ.get(reference.name)
         if text is None:
             if reference.default is None:
-                path, written = self.active[-1]
+                if not self.quotes(path):
+                    raise ConfigError(
+                        f"{self.link(path, written)}: an environment variable it references is not set "
+                        "and the reference has no default"
+                    )
                 raise ConfigError(
                     f"{self.link(path, written)}: environment variable {reference.name} is not set "
                     f"and {reference.text} has no default (write ${{env:{reference.name},DEFAULT}})"
@@ -226,6 +268,8 @@ class Resolver:
 
     def missing(self, reference: Reference, walked: Path_, part: str | int, node: Any) -> str:
         chain = " -> ".join(self.link(p, t) for p, t in self.active)
+        if not self.quotes(self.active[-1][0]):
+            return f"{chain} -> a reference: no such key"
         wanted = dotted(reference.path)
         hint = ""
         if isinstance(node, dict):
@@ -239,11 +283,12 @@ class Resolver:
 
 def _scalar(text: str) -> Any:
     """An environment value read as a YAML scalar, or kept as text when it is not one."""
+    from stageward.errors import TooLarge
     from stageward.yamlfile import YamlError, load_yaml
 
     try:
         value = load_yaml(text, "environment value").data
-    except YamlError:
+    except (YamlError, TooLarge):
         return text
     if isinstance(value, dict | list):
         return text

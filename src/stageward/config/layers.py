@@ -12,7 +12,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from stageward.config.model import ConfigError, Layer, Origin, Path_, check_key, dotted, is_secret_like
+from stageward.config.model import (
+    ConfigError,
+    Layer,
+    Origin,
+    Path_,
+    check_key,
+    dotted,
+    is_own_credential,
+    is_secret_like,
+)
 from stageward.yamlfile import LoadedYaml, YamlError, load_yaml, load_yaml_file
 
 SUFFIXES = (".yaml", ".yml")
@@ -108,9 +117,10 @@ def parse_value(text: str, source: str) -> Any:
     try:
         loaded = load_yaml(text, source)
     except YamlError as exc:
-        problem = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
-        # The value itself is never repeated: it may be a credential.
-        raise ConfigError(f"{source}: the value is not valid YAML ({problem})") from None
+        # Nothing of the value is repeated, not even the parser's words (they quote it): it may be a credential.
+        if exc.problem is not None:
+            raise ConfigError(f"{source}: {exc.problem}") from None
+        raise ConfigError(f"{source}: the value is not valid YAML (quote it to keep it as text)") from None
     if isinstance(loaded.data, dict):
         raise ConfigError(f"{source}: expected a YAML scalar or list, got a mapping; set each key on its own")
     return loaded.data
@@ -122,8 +132,8 @@ def env_layer(merged: Mapping[str, Any], environ: Mapping[str, str], prefix: str
     if not prefix:
         return layer
     for variable in sorted(environ):
-        if not variable.startswith(prefix) or variable == prefix:
-            continue
+        if not variable.startswith(prefix) or variable == prefix or is_own_credential(variable):
+            continue  # Stageward's own credentials are never config, whatever the prefix
         parts = variable[len(prefix) :].split("__")
         if any(not part for part in parts):
             raise ConfigError(
@@ -142,22 +152,23 @@ def set_layer(merged: Mapping[str, Any], assignments: Sequence[str]) -> Layer:
     for assignment in assignments:
         key, equals, text = assignment.partition("=")
         if not equals:
-            raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE, for example --set training.lr=0.1")
+            # Without '=' the argument might be a value typed in the wrong place: it is not repeated.
+            raise ConfigError("--set: expected KEY=VALUE, for example --set training.lr=0.1 (no '=' found)")
         adding = key.startswith("+")
         key = key.removeprefix("+").strip()
         if not key:
-            raise ConfigError(f"--set {assignment!r}: the key before '=' is empty")
+            raise ConfigError("--set: the key before '=' is empty")
         parts = key.split(".")
         for part in parts:
             reason = check_key(part)
             if reason is not None:
-                raise ConfigError(f"--set {assignment!r}: {reason}")
+                raise ConfigError(f"--set: {reason}")
         source = f"--set {key}"
         path = tuple(parts) if adding else _existing_path(merged, parts, source, case_insensitive=False)
         if adding:
             _check_addable(merged, path, source)
         value = parse_value(text, source)
-        _set(layer, path, value, Origin("set", f"{key}={'***' if _looks_secret(key) else text}"))
+        _set(layer, path, value, Origin("set", key, shown="***" if _looks_secret(key) else text))
     return layer
 
 

@@ -26,6 +26,26 @@ def is_secret_like(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
 
 
+# Stageward's own credentials, which `${env:NAME}` never reads and no override variable
+# sets. A config value is printed by `config show`, exported to a ConfigMap and handed to
+# every run, so a reference to one of these would carry the key that opens every secret
+# (STAGEWARD_MASTER_KEY, or the file holding it), the caller's API key, or the store URL
+# (it may hold the database password) to wherever the config goes. The scaffold's CI
+# secrets (STAGEWARD_<ENV>_KEY) are API keys too: any STAGEWARD_ name ending in _KEY, or
+# secret-like by its last word (_TOKEN, _PASSWORD, ...), counts.
+OWN_CREDENTIALS = frozenset(
+    {"STAGEWARD_MASTER_KEY", "STAGEWARD_MASTER_KEY_FILE", "STAGEWARD_API_KEY", "STAGEWARD_STORE"}
+)
+
+
+def is_own_credential(variable: str) -> bool:
+    """NAME is one of Stageward's own credentials (case-insensitively: Windows' variables are)."""
+    name = variable.upper()
+    if name in OWN_CREDENTIALS:
+        return True
+    return name.startswith("STAGEWARD_") and (name.endswith("_KEY") or is_secret_like(name))
+
+
 class ConfigError(BadInput):
     """A config file, override or reference that cannot be used, located as file:line."""
 
@@ -51,18 +71,43 @@ def check_key(key: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """Where a value was set: a file and line, an environment variable, or a --set argument."""
+    """Where a value was set: a file and line, an environment variable, or a --set argument.
+
+    `str()` is what `--explain` shows (a --set origin with its value, *** under a
+    secret-like key); `named` is what an error shows: never a value.
+    """
 
     kind: Literal["file", "env", "set"]
-    source: str
+    source: str  # the file, the variable's name, or the --set key
     line: int | None = None
+    shown: str | None = None  # --set only: the value as --explain shows it
 
     def __str__(self) -> str:
+        if self.kind == "set" and self.shown is not None:
+            return f"--set {self.source}={self.shown}"
+        return self.named
+
+    @property
+    def named(self) -> str:
         if self.kind == "file":
             return f"{self.source}:{self.line}" if self.line else self.source
         if self.kind == "env":
             return f"environment variable {self.source}"
         return f"--set {self.source}"
+
+
+def may_quote(origin: Origin | None, path: Path_) -> bool:
+    """Whether an error may quote the text written at PATH.
+
+    Text from a committed file may be quoted (a reference as written is what the
+    reader needs to find the mistake), except under a secret-like key; text from
+    an environment variable or --set never is: it may be a credential.
+    """
+    return (
+        origin is not None
+        and origin.kind == "file"
+        and not any(isinstance(part, str) and is_secret_like(part) for part in path)
+    )
 
 
 @dataclass

@@ -109,9 +109,12 @@ class Resolved:
         for path, refs in self.refs.items():
             for ref in sorted(refs):
                 if ref.startswith("secret:") and missing.message == f"no secret {ref[7:]} in {self.environment}":
-                    return NotFound(
-                        f"{self.where(path)} {dotted(path)}: ${{{ref}}}: {missing.message}", hint=missing.hint
-                    )
+                    origin = self.origin(path)
+                    located = f"{origin.named} {dotted(path)}" if origin else dotted(path)
+                    if origin is None or origin.kind != "file":
+                        # The name came from a variable or --set: nothing of those is repeated.
+                        return NotFound(f"{located}: a secret it references does not exist in {self.environment}")
+                    return NotFound(f"{located}: ${{{ref}}}: {missing.message}", hint=missing.hint)
         return missing
 
 

@@ -38,6 +38,7 @@ class VerbSpec:
     summary: str
     parameters: tuple[str, ...]
     annotations: dict[str, str] = field(default_factory=dict)
+    required: tuple[str, ...] = ()  # the parameters without a default
 
     def run(self, ctx: Context, arguments: dict[str, Any]) -> Any:
         return _run(self, ctx, arguments)
@@ -67,6 +68,11 @@ def verb(
             annotations={
                 p.name: str(p.annotation) for p in signature.parameters.values() if p.name != "unit"
             },
+            required=tuple(
+                p.name
+                for p in signature.parameters.values()
+                if p.name != "unit" and p.default is inspect.Parameter.empty
+            ),
         )
         if name in CATALOGUE:
             raise RuntimeError(f"verb {name} declared twice")
@@ -125,14 +131,37 @@ _JSON_TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
+def _encodable(value: Any) -> bool:
+    """VALUE's text, nested in lists and mappings too, can be written as UTF-8 (no lone surrogate)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, list | tuple):
+        return all(_encodable(item) for item in value)
+    if isinstance(value, dict):
+        return all(_encodable(key) and _encodable(item) for key, item in value.items())
+    return True
+
+
 def _checked(spec: VerbSpec, arguments: dict[str, Any]) -> dict[str, Any]:
     """ARGUMENTS against the verb's annotations: a wrong type is bad input here, not a crash inside the verb.
 
     An int may come as text of ASCII digits (REST paths and query strings are text); it is read as the int.
-    Annotations other than plain JSON types (a progress reporter) are the caller's business.
+    Annotations other than plain JSON types (a progress reporter) are the caller's business. Text that
+    UTF-8 cannot hold (a lone surrogate such as '\\udcff', which Python makes of undecodable bytes) is
+    refused here, whatever the annotation: the store, the audit chain and JSON all need UTF-8.
     """
     checked = dict(arguments)
     for name, value in arguments.items():
+        if not _encodable(value):
+            # Never the value: it may be a secret's.
+            raise BadInput(
+                f"{spec.name}: argument {name} is not valid Unicode text (it holds a lone surrogate, "
+                "as undecodable bytes become); pass UTF-8 text"
+            )
         annotation = spec.annotations.get(name, "")
         if value is None and annotation.endswith(" | None"):
             continue
@@ -154,6 +183,9 @@ def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
     unknown = set(arguments) - set(spec.parameters)
     if unknown:
         raise BadInput(f"{spec.name}: unexpected argument(s) {', '.join(sorted(unknown))}")
+    missing = [name for name in spec.required if name not in arguments]
+    if missing:
+        raise BadInput(f"{spec.name}: missing argument(s) {', '.join(missing)}")
     arguments = _checked(spec, arguments)
     environment = arguments.get("env")
     if environment is not None:
