@@ -313,6 +313,7 @@ def test_generate_and_rotate_from_the_cli(project: Path):
 
 
 def test_keys_from_the_cli(project: Path):
+    assert run("access", "grant", "spn:ci", "deployer", "--env", "development", cwd=project).returncode == 0
     created = run("keys", "create", "--principal", "spn:ci", "--env", "development", "--ttl", "30d", cwd=project)
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
