@@ -13,6 +13,28 @@ from stageward.service.context import Context
 from stageward.testing import EXAMPLE_PROJECT, FrozenClock, make_context, write_project
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """No test writes into the real ~/.config: master keys made by default land in a temporary folder,
+    also for CLI subprocesses (they inherit this environment) and fixtures wider than one test."""
+    home = tmp_path_factory.mktemp("xdg-config")
+    before = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = before
+
+
+@pytest.fixture(autouse=True)
+def private_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own configuration folder, so no two tests share a default master key file."""
+    home = tmp_path / "xdg-config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    return home
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[object]:
     from tests.pgserver import PostgresServer

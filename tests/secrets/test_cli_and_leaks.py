@@ -40,6 +40,16 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _key_file(project: Path) -> Path:
+    """Where the CLI keeps the project's master key: the test's own config folder, not beside the database."""
+    from stageward.service.secrets import master_key_file
+    from stageward.testing import make_context
+
+    where = master_key_file(make_context(project))
+    assert not where.is_relative_to(project / ".stageward")
+    return where
+
+
 def _error(result, code: int) -> str:
     assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
@@ -121,7 +131,7 @@ def test_the_canary_never_leaves_except_through_get(project: Path):
     for text in outputs:
         assert CANARY not in text, text
     assert CANARY.encode() not in _store_bytes(project)
-    key_file = project / ".stageward" / "master.key"
+    key_file = _key_file(project)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 
 
@@ -244,7 +254,7 @@ def test_master_key_errors_exit_2_and_corrupt_nothing(project: Path):
     assert malformed.returncode == 0  # listing needs no key: names and versions are not encrypted
     bad = run("secrets", "get", "DB", "--env", "production", cwd=project, STAGEWARD_MASTER_KEY="c2hvcnQ")
     assert _error(bad, 2) == "error: STAGEWARD_MASTER_KEY decodes to 5 bytes: expected 32 (AES-256)"
-    key_file = project / ".stageward" / "master.key"
+    key_file = _key_file(project)
     key_file.rename(project / "backup.key")
     missing = run("secrets", "get", "DB", "--env", "production", cwd=project)
     assert _error(missing, 2).startswith("error: no master key: this store's secrets and API keys were encrypted")
@@ -303,6 +313,7 @@ def test_generate_and_rotate_from_the_cli(project: Path):
 
 
 def test_keys_from_the_cli(project: Path):
+    assert run("access", "grant", "spn:ci", "deployer", "--env", "development", cwd=project).returncode == 0
     created = run("keys", "create", "--principal", "spn:ci", "--env", "development", "--ttl", "30d", cwd=project)
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()

@@ -18,6 +18,12 @@ from stageward.store.db.schema_secrets import api_keys
 KEY = re.compile(r"^sw_development_[A-Za-z0-9]{44}$")
 
 
+@pytest.fixture(autouse=True)
+def ci_deploys_in_development(sw) -> None:
+    """A key is made only for a principal holding a role in the key's environment."""
+    sw("alice").call("access.grant", principal="spn:ci", role="deployer", env="development")
+
+
 def test_create_shows_the_key_once_and_stores_only_a_digest(sw, secret_context_for):
     alice = sw("alice")
     created = alice.call("keys.create", principal="spn:ci", env="development", ttl="30d")
@@ -130,3 +136,63 @@ def test_a_key_never_acts_outside_its_environment(sw, secret_context_for):
     with pytest.raises(Denied, match="alice lacks access.manage in production"):
         keyed.call("access.grant", principal="bob", role="admin", env="production")
     keyed.call("secrets.set", env="development", name="X", value="v")  # at home it acts with alice's roles
+
+
+def _keyed_client(secret_context_for, key: str) -> Client:
+    principal, environment = authenticate(secret_context_for("alice"), key)
+    ctx = secret_context_for(principal)
+    ctx.bound_environment = environment
+    return Client(LocalTransport(context=ctx))
+
+
+def test_a_key_cannot_mint_its_own_successor(sw, secret_context_for):
+    """A caller acting through a key makes no keys: a leaked key would otherwise outlive its revocation."""
+    alice = sw("alice")
+    created = alice.call("keys.create", principal="alice", env="development")
+    keyed = _keyed_client(secret_context_for, created["key"])
+    for verb, arguments in [
+        ("keys.create", {"principal": "alice", "env": "development"}),
+        ("keys.create", {"principal": "spn:ci", "env": "development"}),
+        ("keys.rotate", {"prefix": created["prefix"]}),
+    ]:
+        with pytest.raises(Denied) as caught:
+            keyed.call(verb, **arguments)
+        assert caught.value.exit_code == 3
+        assert caught.value.message == (
+            f"denied: alice acts through an API key, and keys are made by a person, not by a key "
+            f"({verb.replace('.', ' ')} refused)"
+        )
+        assert caught.value.hint == "unset STAGEWARD_API_KEY and run it as yourself"
+    assert [k["prefix"] for k in alice.call("keys.list")] == [created["prefix"]]  # nothing was made
+    denials = [e for e in alice.call("audit.list") if e["outcome"] == "denied"]
+    assert [(e["action"], e["environment"]) for e in denials] == [
+        ("keys.create", "development"),
+        ("keys.create", "development"),
+        ("keys.rotate", "development"),
+    ]
+    assert created["key"] not in str(denials)
+    keyed.call("keys.revoke", prefix=created["prefix"])  # a key may still end itself
+
+
+def test_no_key_for_a_principal_without_a_role_in_its_environment(sw):
+    alice = sw("alice")
+    with pytest.raises(BadInput) as caught:
+        alice.call("keys.create", principal="spn:nobody", env="production")
+    assert caught.value.exit_code == 2
+    assert caught.value.message == "spn:nobody holds no role in production: a key for it there could do nothing"
+    assert caught.value.hint == "grant one first: stageward access grant spn:nobody ROLE --env production"
+    with pytest.raises(BadInput, match="spn:ci holds no role in staging"):  # a role elsewhere does not count
+        alice.call("keys.create", principal="spn:ci", env="staging")
+    # A role held through a team counts, read from the store rather than from the caller's access.
+    alice.call("team.create", name="lp", prefix="lp-")
+    alice.call("team.add_member", team="lp", member="erin")
+    alice.call("access.grant", principal="team:lp", role="viewer", env="staging")
+    assert alice.call("keys.create", principal="erin", env="staging")["principal"] == "erin"
+
+
+def test_rotation_stops_once_the_principal_lost_its_role(sw):
+    alice = sw("alice")
+    created = alice.call("keys.create", principal="spn:ci", env="development")
+    alice.call("access.revoke", principal="spn:ci", role="deployer", env="development")
+    with pytest.raises(BadInput, match="spn:ci holds no role in development"):
+        alice.call("keys.rotate", prefix=created["prefix"])

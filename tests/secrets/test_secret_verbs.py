@@ -146,6 +146,7 @@ def test_rotate_generates_lists_by_hand_and_reports_failures(sw, clock, project_
         expires_in="1d",
         rotate_with="generator:broken",
     )
+    alice.call("access.grant", principal="spn:ci", role="deployer", env="production")
     key = alice.call("keys.create", principal="spn:ci", env="production", ttl="2d")
     with pytest.raises(CheckFailed, match=r"1 rotation\(s\) failed: staging/BROKEN: rotation command .* exited 4"):
         alice.call("secrets.rotate")
@@ -204,6 +205,7 @@ def _audit_head(secret_context_for):
 
 def test_a_wrong_master_key_is_refused_and_changes_nothing(sw, secret_context_for):
     sw("alice").call("secrets.set", env="production", name="DB_PASSWORD", value=CANARY)
+    sw("alice").call("access.grant", principal="spn:ci", role="deployer", env="staging")
     before = _audit_head(secret_context_for)
     wrong = sw("alice", STAGEWARD_MASTER_KEY=generate_master_key())
     for verb, arguments in [

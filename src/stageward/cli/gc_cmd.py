@@ -11,7 +11,7 @@ from stageward.cli.state import call
 
 def gc(
     older_than: float = typer.Option(
-        3600.0, "--older-than", help="Seconds; younger temporaries may be in use."
+        3600.0, "--older-than", help="Seconds; a temporary a live upload holds is never removed, whatever its age."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List, remove nothing."),
     as_json: bool = JSON,

@@ -16,11 +16,15 @@ def init(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create stageward.yaml with the four tiers, conf/, .gitignore entries and a CI workflow."""
+    import os
+
     from stageward.scaffold import init_project
+    from stageward.service.secrets import master_key_notice
 
     result = init_project(directory, project=project, team=team)
+    where, notice = master_key_notice(result.root, dict(os.environ))
     render.done(
-        f"created {project} in {result.root}: " + ", ".join(result.files),
+        f"created {project} in {result.root}: " + ", ".join(result.files) + f"\n{notice}",
         as_json=as_json,
-        data={"root": str(result.root), "files": result.files},
+        data={"root": str(result.root), "files": result.files, "master_key": where},
     )

@@ -25,7 +25,10 @@ def _read_value(name: str) -> str:
     if sys.stdin is None:
         from stageward.errors import BadInput
 
-        raise BadInput('no stdin to read the value from: pipe it in (printf %s "$VALUE" | stageward secrets set ...)')
+        raise BadInput(
+            "no stdin to read the value from",
+            hint="run it on a terminal to be prompted, or give the value on stdin: stageward secrets set ... < FILE",
+        )
     if sys.stdin.isatty():
         import getpass
 
@@ -51,7 +54,7 @@ def set_secret(
     generate: bool = typer.Option(False, "--generate", help="Make this value with the --rotate-with generator."),
     as_json: bool = JSON,
 ) -> None:
-    """Store a new version of NAME; the value is read from stdin, never from an argument."""
+    """Store a new version of NAME; on a terminal the value is prompted for (not echoed), else read from stdin."""
     value = None if generate else _read_value(name)
     result = call(
         "secrets.set",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import stat
+from pathlib import Path
 
 from stageward.demo import StepFailed, Walk
 from stageward.errors import Denied
@@ -47,13 +48,20 @@ def steps(walk: Walk) -> None:
         leaked = [where for where, found in places.items() if found]
         if leaked:
             raise StepFailed(f"the value appears in: {', '.join(leaked)}")
-        key_mode = stat.S_IMODE((store / "master.key").stat().st_mode)
-        if key_mode != 0o600:
-            raise StepFailed(f"the master key file has mode {key_mode:04o}, expected 0600")
-        return (
-            "not in secrets list/history, the audit export or the database file (AES-256-GCM); "
-            "master key in .stageward/master.key, mode 0600"
-        )
+        from stageward.service.secrets import master_key_notice
+
+        where, _ = master_key_notice(walk.root, walk.environ)
+        if where == "STAGEWARD_MASTER_KEY":
+            kept = "master key from STAGEWARD_MASTER_KEY"
+        else:
+            key_file = Path(where)
+            if key_file.is_relative_to(store):
+                raise StepFailed(f"the master key sits in the store's folder ({key_file})")
+            key_mode = stat.S_IMODE(key_file.stat().st_mode)
+            if key_mode != 0o600:
+                raise StepFailed(f"the master key file has mode {key_mode:04o}, expected 0600")
+            kept = f"master key in {key_file}, mode 0600, outside the store's folder"
+        return f"not in secrets list/history, the audit export or the database file (AES-256-GCM); {kept}"
 
     walk.step("the value is never printed or stored in the clear", never_printed)
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from stageward.errors import BadInput, StoreError
+from stageward.private_paths import make_private_folder
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # the GCM standard nonce; random nonces are safe far past any secret store's write count
@@ -90,15 +91,16 @@ def read_key_file(path: Path) -> bytes:
 
 
 def create_key_file(path: Path) -> bytes:
-    """Create PATH (mode 0600) holding a new master key; if another process made it first, read theirs.
+    """Create PATH (0600, new folders 0700) holding a new master key; if another process made it first, read theirs.
 
     The key is written to a private temporary file and hard-linked into place, so a
     reader never sees a half-written key and two first uses never make two keys.
     """
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{random_source.token_hex(4)}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(path.parent)
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.fchmod(descriptor, 0o600)  # whatever the umask
     except OSError as exc:
         reason = "a file is in the way" if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror
         raise MasterKeyError(

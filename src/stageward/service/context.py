@@ -220,6 +220,18 @@ def open_context(
     store_url = env.get("STAGEWARD_STORE") or default_store_url(project)
     if not store_url.strip():
         raise ProjectFileError("STAGEWARD_STORE is set but empty")
+    from stageward.service.key_login import log_in, presented_key
+
+    key = presented_key(env)
+    if key is not None:
+        # The key decides who acts and where; STAGEWARD_USER and the OS user play no part.
+        keyed = log_in(
+            Context(project=project, principal="", store_url=store_url, environ=env, clock=clock or SystemClock()), key
+        )
+        if principal is not None and principal != keyed.principal:
+            keyed.close()
+            raise BadInput(f"STAGEWARD_API_KEY acts as {keyed.principal}, not as {principal}")
+        return keyed
     return Context(
         project=project,
         principal=principal or local_principal(env),

@@ -14,7 +14,7 @@ DEFAULT_GRACE_SECONDS = 3600.0
 
 @verb("gc.run", write=True, http=("POST", "/gc"))
 def run(unit: Unit, *, older_than: float = DEFAULT_GRACE_SECONDS, dry_run: bool = False) -> dict[str, Any]:
-    """Remove temporary blobs older than OLDER_THAN seconds from the stores you may register in."""
+    """Remove temporary blobs older than OLDER_THAN seconds from your stores; never what a live upload holds."""
     if (
         isinstance(older_than, bool)
         or not isinstance(older_than, int | float)
@@ -31,8 +31,8 @@ def run(unit: Unit, *, older_than: float = DEFAULT_GRACE_SECONDS, dry_run: bool 
     for url, store in stores.items():
         names = list(store.temporary_objects(older_than))
         if not dry_run:
-            for name in names:
-                store.remove_temporary(name)
+            # A live upload's temporary is never listed; one that an upload took since is skipped here.
+            names = [name for name in names if store.remove_temporary(name)]
         removed[url] = names
     count = sum(len(v) for v in removed.values())
     unit.audit(

@@ -11,8 +11,9 @@ import hmac
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from stageward.access.decide import EVERY_ENVIRONMENT
 from stageward.access.principals import principal_kind
-from stageward.errors import BadInput, Conflict, NotFound, Unauthenticated
+from stageward.errors import BadInput, Conflict, Denied, NotFound, Unauthenticated
 from stageward.secrets.api_keys import key_prefix, new_api_key, split_key
 from stageward.secrets.durations import parse_duration
 from stageward.secrets.envelope import Keyring
@@ -69,6 +70,30 @@ def _may_manage(unit: Unit, principal: str, environment: str) -> None:
         unit.require("access.manage", environment)
 
 
+def _by_a_person(unit: Unit, environment: str | None, verb: str) -> None:
+    """A key never makes keys: else a leaked key could mint its own successor and outlive its revocation."""
+    if unit.ctx.bound_environment is not None:
+        raise Denied(
+            f"denied: {unit.principal} acts through an API key, and keys are made by a person, not by a key "
+            f"({verb} refused)",
+            environment=environment,
+            hint="unset STAGEWARD_API_KEY and run it as yourself",
+        )
+
+
+def _holds_a_role(unit: Unit, principal: str, environment: str) -> None:
+    """A key for PRINCIPAL in ENVIRONMENT could do nothing without a binding there: refuse to make it.
+
+    Read from the store (directly or through a team), not from the caller's own access.
+    """
+    _teams, held = access_repo.access_of(unit.conn, principal)
+    if not any(binding.environment in (environment, EVERY_ENVIRONMENT) for binding in held):
+        raise BadInput(
+            f"{principal} holds no role in {environment}: a key for it there could do nothing",
+            hint=f"grant one first: stageward access grant {principal} ROLE --env {environment}",
+        )
+
+
 def _issue(unit: Unit, keyring: Keyring, *, principal: str, environment: str, ttl: timedelta) -> tuple[str, str, str]:
     while True:
         key = new_api_key(environment)
@@ -95,8 +120,10 @@ def create_key(unit: Unit, *, env: str, principal: str, ttl: str = DEFAULT_TTL) 
     """A new API key for PRINCIPAL in ENV, shown once."""
     if principal_kind(principal) == "team":
         raise BadInput(f"--principal {principal}: a key acts as one user or service principal, not a team")
+    _by_a_person(unit, env, "keys create")
     _may_manage(unit, principal, env)
     lifetime = _ttl(ttl)
+    _holds_a_role(unit, principal, env)
     if not access_repo.principal_exists(unit.conn, principal):
         access_repo.add_principal(unit.conn, principal, principal_kind(principal), at=unit.now(), by=unit.principal)
     keyring = load_keyring(unit.ctx, unit.conn, create=True)
@@ -148,6 +175,8 @@ def revoke_key(unit: Unit, *, prefix: str) -> dict[str, Any]:
 @verb("keys.rotate", write=True, http=("POST", "/keys/{prefix}/rotate"))
 def rotate_key(unit: Unit, *, prefix: str, overlap: str = "7d") -> dict[str, Any]:
     """A successor of key PREFIX, shown once; the old key stays valid for the overlap, then expires."""
+    unit.target = prefix
+    _by_a_person(unit, unit.ctx.bound_environment, "keys rotate")
     row = _key(unit, prefix)
     now = unit.now()
     if row["revoked_at"]:
@@ -157,6 +186,7 @@ def rotate_key(unit: Unit, *, prefix: str, overlap: str = "7d") -> dict[str, Any
     if row["replaced_by"]:
         raise Conflict(f"API key {prefix} was already rotated; its successor is {row['replaced_by']}")
     grace = parse_duration(overlap, option="--overlap")
+    _holds_a_role(unit, row["principal"], row["environment"])
     keyring = load_keyring(unit.ctx, unit.conn, create=True)
     assert keyring is not None
     key, new_prefix, expires_at = _issue(

@@ -8,7 +8,8 @@ audit entry, an error message or a listing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from stageward.service.context import Context
 
 MASTER_KEY_ID = "secrets.master_key_id"
+LEGACY_KEY_FILE = "master.key"  # beside the SQLite database, where stores made before the key moved keep it
 DEFAULT_ROTATION_WINDOW = "7d"
 
 
@@ -54,25 +56,63 @@ class SecretExpired(CheckFailed):
 def master_key_file(ctx: Context) -> Path:
     """Where the master key file lives when STAGEWARD_MASTER_KEY is not set.
 
-    STAGEWARD_MASTER_KEY_FILE if set; for a SQLite store, `master.key` beside the database
-    file; for any other store, a file per store under the user's configuration folder,
-    named by a hash of the store URL (password removed), so two stores never share a key by accident.
+    STAGEWARD_MASTER_KEY_FILE if set; else a file per store under the user's configuration
+    folder ($XDG_CONFIG_HOME or ~/.config)/stageward/master-<hash>.key, named by the store's
+    identity (a SQLite database's absolute path; any other store's URL, password removed):
+    two stores never share a key by accident, and a copy of the store's folder does not
+    carry the key that opens it. A SQLite store made before the key moved keeps its
+    `master.key` beside the database, and that file is used while the new place is empty.
     """
     configured = ctx.environ.get("STAGEWARD_MASTER_KEY_FILE")
     if configured:
         return Path(configured).expanduser()
     database_file = sqlite_path(ctx.store_url)
     if database_file is not None:
-        return database_file.parent / "master.key"
-    from sqlalchemy.engine import make_url
+        identity = f"sqlite:{database_file.expanduser().resolve()}"
+    else:
+        from sqlalchemy.engine import make_url
 
-    try:
-        identity = make_url(ctx.store_url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL fails later, when the store opens; any stable name will do
-        identity = ctx.store_url
-    home = ctx.environ.get("HOME") or str(Path.home())
-    config_home = Path(ctx.environ.get("XDG_CONFIG_HOME") or Path(home) / ".config")
-    return config_home / "stageward" / f"master-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.key"
+        try:
+            identity = make_url(ctx.store_url).render_as_string(hide_password=True)
+        except Exception:  # an unparsable URL fails later, when the store opens; any stable name will do
+            identity = ctx.store_url
+    name = f"master-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.key"
+    default = _config_home(ctx.environ) / "stageward" / name
+    if database_file is not None and not default.exists():
+        legacy = database_file.expanduser().resolve().parent / LEGACY_KEY_FILE
+        if legacy.exists():
+            return legacy
+    return default
+
+
+def _config_home(environ: Mapping[str, str]) -> Path:
+    """The user's configuration folder, from ENVIRON; one that names neither variable (a context made with a
+    bare environment) belongs to this process's user, whose folder the process environment names."""
+    if environ.get("XDG_CONFIG_HOME"):
+        return Path(environ["XDG_CONFIG_HOME"])
+    if environ.get("HOME"):
+        return Path(environ["HOME"]) / ".config"
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+
+
+def master_key_notice(project_root: Path, environ: Mapping[str, str]) -> tuple[str, str]:
+    """(where, one line for `init`): where the project's store will take its master key from."""
+    from stageward.project.loader import PROJECT_FILE, load_project
+    from stageward.service.context import Context, default_store_url
+
+    if "STAGEWARD_MASTER_KEY" in environ:
+        return "STAGEWARD_MASTER_KEY", (
+            "master key: taken from STAGEWARD_MASTER_KEY; keep a backup of it apart from the store, never commit it"
+        )
+    project = load_project(project_root / PROJECT_FILE)
+    ctx = Context(
+        project=project,
+        principal="nobody",  # only the store URL and the environment are read
+        store_url=environ.get("STAGEWARD_STORE") or default_store_url(project),
+        environ=environ,
+    )
+    where = str(master_key_file(ctx))
+    return where, f"master key: {where} (made on first use); back it up apart from the store, never commit it"
 
 
 def load_keyring(ctx: Context, conn: Connection, *, create: bool) -> Keyring | None:

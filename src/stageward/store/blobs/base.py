@@ -48,9 +48,11 @@ class BlobStore(Protocol):
 
     def size(self, digest: str) -> int: ...
 
-    def temporary_objects(self, older_than_seconds: float) -> Iterator[str]: ...
+    def temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
+        """Leftovers of interrupted writes older than the cutoff; never what a live write holds."""
 
-    def remove_temporary(self, name: str) -> None: ...
+    def remove_temporary(self, name: str) -> bool:
+        """Remove leftover NAME; False when a live write took it back meanwhile, or it is gone."""
 
 
 def put_stream(store: BlobStore, stream: BinaryIO) -> BlobInfo:

@@ -1,10 +1,19 @@
-"""Blobs in a local folder: sha256/ab/cdef..., written to tmp/ first, then renamed into place."""
+"""Blobs in a local folder: sha256/ab/cdef..., written to tmp/ first, then renamed into place.
+
+A temporary is leased by the process writing it: an exclusive flock held on it from
+creation until it is renamed into place or removed. `gc` removes only temporaries whose
+lease it can take itself, under that lease, so it never removes what a live upload
+holds; a crashed uploader's lease ends with its process, and gc then reclaims the file.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import queue
+import stat
 import tempfile
 import threading
 import time
@@ -13,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from stageward.errors import CheckFailed, NotFound, StoreError
+from stageward.private_paths import make_private_folder
 from stageward.store.blobs.base import BlobInfo, check_digest
 
 _COPY_CHUNK = 64 * 1024 * 1024
@@ -28,12 +38,42 @@ def _copy_range(source_fd: int, target_fd: int, offset: int, length: int) -> int
         return os.pwrite(target_fd, data, offset) if data else 0
 
 
+def _write_failed(store: FileBlobStore, exc: OSError) -> StoreError:
+    """A failed write (disk full, quota, I/O error, no permission) as one line naming the store and the reason."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return StoreError(f"blob store {store.url}: cannot write a blob ({reason}); nothing was published")
+
+
+def _leased_temporary(store: FileBlobStore, prefix: str) -> tuple[int, Path]:
+    """A new temporary in tmp/, with its lease (an exclusive flock) taken.
+
+    gc may remove a temporary in the instant between its creation and the lease; it then
+    is no longer linked, and a fresh one is made.
+    """
+    while True:
+        fd, name = tempfile.mkstemp(dir=store.temporary_dir, prefix=prefix)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits out a gc that holds it for the instant of its removal
+        if os.fstat(fd).st_nlink > 0:
+            return fd, Path(name)
+        os.close(fd)
+
+
+def _publish(temporary: Path, final: Path) -> None:
+    """Rename TEMPORARY to FINAL (atomic within one file system: the blob is never half there)."""
+    make_private_folder(final.parent)
+    os.chmod(temporary, 0o444)
+    os.replace(temporary, final)
+
+
 class FileBlobWriter:
     def __init__(self, store: FileBlobStore, expected_sha256: str | None = None) -> None:
         self._store = store
         self._expected = check_digest(expected_sha256) if expected_sha256 else None
-        fd, name = tempfile.mkstemp(dir=store.temporary_dir, prefix="upload-")
-        self._path = Path(name)
+        try:
+            fd, self._path = _leased_temporary(store, "upload-")
+        except OSError as exc:
+            raise _write_failed(store, exc) from None
+        # The lease lives as long as this file object: it is closed only once the temporary is gone.
         self._file = os.fdopen(fd, "wb")
         self._hash = hashlib.sha256()
         self._size = 0
@@ -42,16 +82,28 @@ class FileBlobWriter:
     def write(self, data: bytes) -> int:
         self._hash.update(data)
         self._size += len(data)
-        return self._file.write(data)
+        try:
+            return self._file.write(data)
+        except OSError as exc:
+            self.abort()
+            raise _write_failed(self._store, exc) from None
 
     def commit(self) -> BlobInfo:
+        try:
+            info = self._commit()
+        except OSError as exc:
+            self.abort()
+            raise _write_failed(self._store, exc) from None
+        except BaseException:
+            self.abort()
+            raise
+        return info
+
+    def _commit(self) -> BlobInfo:
         self._file.flush()
         os.fsync(self._file.fileno())
-        self._file.close()
         info = BlobInfo(self._hash.hexdigest(), self._size)
         if self._expected is not None and info.sha256 != self._expected:
-            self._path.unlink(missing_ok=True)
-            self._done = True
             raise CheckFailed(
                 f"blob written to {self._store.url} has sha256:{info.sha256[:12]}, expected "
                 f"sha256:{self._expected[:12]}; nothing was published"
@@ -60,18 +112,17 @@ class FileBlobWriter:
         if final.exists():
             self._path.unlink(missing_ok=True)
         else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(self._path, 0o444)
-            # rename is atomic within one file system: the blob is never half there.
-            os.replace(self._path, final)
+            _publish(self._path, final)
         self._done = True
+        self._file.close()  # ends the lease, now that the temporary is gone
         return info
 
     def abort(self) -> None:
         if not self._done:
-            self._file.close()
-            self._path.unlink(missing_ok=True)
             self._done = True
+            self._path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a full disk may refuse the buffered rest; it is dropped
+                self._file.close()
 
 
 class FileBlobStore:
@@ -80,7 +131,7 @@ class FileBlobStore:
         self.url = f"file://{root}"
         self.temporary_dir = root / "tmp"
         try:
-            self.temporary_dir.mkdir(parents=True, exist_ok=True)
+            make_private_folder(self.temporary_dir)
         except OSError as exc:
             raise StoreError(
                 f"blob store {self.url}: cannot use {self.temporary_dir} as a folder "
@@ -115,8 +166,10 @@ class FileBlobStore:
         final = self.path_of(expected_sha256)
         if final.exists():
             return BlobInfo(expected_sha256, final.stat().st_size)
-        fd, name = tempfile.mkstemp(dir=self.temporary_dir, prefix="copy-")
-        temporary = Path(name)
+        try:
+            fd, temporary = _leased_temporary(self, "copy-")
+        except OSError as exc:
+            raise _write_failed(self, exc) from None
         digest = hashlib.sha256()
         ranges: queue.Queue[tuple[int, int] | None] = queue.Queue()
 
@@ -141,14 +194,20 @@ class FileBlobStore:
                 while ranges.get() is not None:  # let the copier finish its puts
                     pass
 
-        hasher = threading.Thread(target=hash_ranges, name="stageward-rehash")
-        hasher.start()
         size = 0
         try:
+            source_file = open(source, "rb")  # noqa: SIM115 - closed below, apart from the target's errors
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            os.close(fd)
+            raise
+        hasher = threading.Thread(target=hash_ranges, name="stageward-rehash")
+        hasher.start()
+        try:
             try:
-                with open(source, "rb") as src:
+                with source_file:
                     while True:
-                        copied = _copy_range(src.fileno(), fd, size, _COPY_CHUNK)
+                        copied = _copy_range(source_file.fileno(), fd, size, _COPY_CHUNK)
                         if copied == 0:
                             break
                         ranges.put((size, copied))
@@ -158,7 +217,6 @@ class FileBlobStore:
             finally:
                 ranges.put(None)
                 hasher.join()
-                os.close(fd)
             if failures:
                 raise failures[0]
             if digest.hexdigest() != expected_sha256:
@@ -166,12 +224,15 @@ class FileBlobStore:
                     f"copy of {source} into {self.url} hashes to sha256:{digest.hexdigest()[:12]}, expected "
                     f"sha256:{expected_sha256[:12]}; nothing was published"
                 )
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(temporary, 0o444)
-            os.replace(temporary, final)
+            _publish(temporary, final)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise _write_failed(self, exc) from None
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+        finally:
+            os.close(fd)  # ends the lease, once the temporary is published or gone
         return BlobInfo(expected_sha256, size)
 
     def open_read(self, digest: str) -> BinaryIO:
@@ -190,10 +251,36 @@ class FileBlobStore:
             raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
 
     def temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
+        """Temporaries older than the cutoff that no live upload holds (their lease is free)."""
         cutoff = time.time() - older_than_seconds
         for entry in self.temporary_dir.iterdir():
-            if entry.stat().st_mtime < cutoff:
-                yield entry.name
+            with contextlib.suppress(FileNotFoundError):  # published or removed meanwhile
+                if entry.stat().st_mtime < cutoff and self._unleased(entry, remove=False):
+                    yield entry.name
 
-    def remove_temporary(self, name: str) -> None:
-        (self.temporary_dir / Path(name).name).unlink(missing_ok=True)
+    def remove_temporary(self, name: str) -> bool:
+        """Remove temporary NAME under its lease; False when a live upload holds it (or it is gone)."""
+        return self._unleased(self.temporary_dir / Path(name).name, remove=True)
+
+    @staticmethod
+    def _unleased(path: Path, *, remove: bool) -> bool:
+        """Whether PATH is a temporary no one holds, removing it under its lease when REMOVE.
+
+        Only regular files are considered; anything else in tmp/ is not Stageward's and is left.
+        """
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return False  # gone, a symlink, or not ours to open
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                return False
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # a live upload holds it
+            if remove:
+                path.unlink(missing_ok=True)
+            return True
+        finally:
+            os.close(descriptor)

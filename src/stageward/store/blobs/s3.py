@@ -25,6 +25,8 @@ from stageward.errors import BadInput, CheckFailed, NotFound, StoreError
 from stageward.store.blobs.base import BlobInfo, check_digest
 
 PART_SIZE = 16 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts to stay under 10,000
+# An upload started or sending parts within this window is live: gc leaves it, whatever --older-than says.
+LIVE_UPLOAD_SECONDS = 15 * 60
 
 
 _P = ParamSpec("_P")
@@ -49,6 +51,9 @@ def _store_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
             raise StoreError(f"blob store {_url_of(args[0])}: S3 answered {code}") from None
         except BotoCoreError as exc:
             raise StoreError(f"blob store {_url_of(args[0])}: S3 request failed ({type(exc).__name__})") from None
+        except OSError as exc:  # a socket or local I/O failure that botocore did not wrap
+            reason = exc.strerror or type(exc).__name__
+            raise StoreError(f"blob store {_url_of(args[0])}: S3 request failed ({reason})") from None
 
     return translated
 
@@ -85,7 +90,11 @@ class S3BlobWriter:
         self._buffer += data
         while len(self._buffer) >= self._part_size():
             size = self._part_size()
-            self._upload_part(memoryview(self._buffer)[:size])
+            try:
+                self._upload_part(memoryview(self._buffer)[:size])
+            except BaseException:
+                self.abort()  # nothing half-published: the incomplete upload goes now, not at the next gc
+                raise
             del self._buffer[:size]
         return len(data)
 
@@ -227,24 +236,36 @@ class S3BlobStore:
         return iter(list(self._temporary_objects(older_than_seconds)))
 
     def _temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
-        cutoff = datetime.fromtimestamp(time.time() - older_than_seconds, tz=UTC)
+        # S3 has no locks: an upload counts as live while it was started or last sent a part within
+        # LIVE_UPLOAD_SECONDS, and gc leaves it alone whatever --older-than says.
+        now = time.time()
+        cutoff = datetime.fromtimestamp(now - older_than_seconds, tz=UTC)
+        live_since = datetime.fromtimestamp(now - LIVE_UPLOAD_SECONDS, tz=UTC)
         paginator = self.client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
             for upload in page.get("Uploads", []):
-                if upload["Initiated"] < cutoff:
+                if upload["Initiated"] < min(cutoff, live_since) and not self._sent_part_since(upload, live_since):
                     yield f"multipart:{upload['UploadId']}:{upload['Key']}"
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{self.prefix}tmp/"):
             for item in page.get("Contents", []):
-                if item["LastModified"] < cutoff:
+                if item["LastModified"] < min(cutoff, live_since):
                     yield f"object:{item['Key']}"
 
+    def _sent_part_since(self, upload: dict[str, Any], since: datetime) -> bool:
+        paginator = self.client.get_paginator("list_parts")
+        pages = paginator.paginate(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        return any(part["LastModified"] >= since for page in pages for part in page.get("Parts", []))
+
     @_store_errors
-    def remove_temporary(self, name: str) -> None:
+    def remove_temporary(self, name: str) -> bool:
         kind, _, rest = name.partition(":")
         if kind == "multipart":
             upload_id, _, key = rest.partition(":")
             if key.startswith(self.prefix):
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+                return True
         elif kind == "object" and rest.startswith(f"{self.prefix}tmp/"):
             self.client.delete_object(Bucket=self.bucket, Key=rest)
+            return True
+        return False

@@ -26,6 +26,7 @@ from sqlalchemy.exc import (
 )
 
 from stageward.errors import Conflict, StoreError
+from stageward.private_paths import create_private_file, make_private_folder, open_private_lock_file
 from stageward.store.db.migrations import known_revisions
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -111,13 +112,18 @@ def _sqlite_engine(url: str) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(path.parent)
         except OSError as exc:
             reason = "a file is in the way" if isinstance(exc, FileExistsError | NotADirectoryError) else exc.strerror
             raise StoreError(
                 f"cannot create the store {path}: its folder {path.parent} cannot be made ({reason})",
                 hint="point STAGEWARD_STORE at sqlite:///PATH in a folder you can write",
             ) from None
+        try:
+            # Made 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
+            create_private_file(path)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store {path} ({exc.strerror or type(exc).__name__})") from None
     # The path as written, not re-parsed as a URL: a '?' or '%' in a folder name is part of the path.
     target = URL.create("sqlite", database=str(path)) if path is not None else url
     engine = create_engine(target, connect_args={"timeout": 30})
@@ -225,12 +231,12 @@ def _migration_lock(database: Database) -> Iterator[None]:
         if path is None:
             yield
             return
-        with open(f"{path}.migrate.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        descriptor = open_private_lock_file(Path(f"{path}.migrate.lock"))
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # releases the lock
         return
     with database.engine.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
