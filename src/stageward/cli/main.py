@@ -74,7 +74,6 @@ app.add_typer(policy_cmd.app, name="policy")
 def _print_notices() -> None:
     """What the store did on the caller's behalf (a policy applied on the fly), once, on stderr."""
     from stageward.cli import state
-
     from stageward.cli.render import printable
 
     notices = state.take_notices()
