@@ -112,6 +112,7 @@ def _evaluate(unit: Unit) -> dict[str, Any]:
         "approval": needs.approval,
         "new_environments": new_environments,
         "problems": problems,
+        "team_problem": team_problem,
         "missing": missing,
     }
 
@@ -219,6 +220,9 @@ def apply(unit: Unit, *, reason: str | None = None, auto: bool = False) -> dict[
     if view["in_sync"]:
         unit.unchanged()  # nothing to apply (another process may just have applied it): no entry
         return {**view, "state": "unchanged", "version": view["applied_version"], "request": None}
+    if found["team_problem"]:
+        # Registering a project into a team one does not belong to is an attempt on that team's secrets.
+        raise Denied(f"denied: {found['team_problem']}", permission="access.manage")
     if found["problems"]:
         raise Conflict("policy not applied: " + "; ".join(found["problems"]))
     if found["new_environments"]:
