@@ -106,3 +106,19 @@ def test_the_cli_refuses_too_many_metrics_with_exit_2(tmp_path):
     done = run_cli(root, store, "alice", "model", "register", "ranker", "w.bin", "--env", "staging", *metrics)
     assert done.returncode == 2, done.stderr
     assert done.stderr == "error: --metric (metrics): 1001 given; at most 1000 a version\n"
+
+
+def test_the_audit_entry_records_the_registration_not_every_metric(client_for, tmp_path):
+    from stageward.registry.values import MAX_METRICS
+    from stageward.service.assets import AUDITED_METRICS
+
+    alice = client_for("alice")
+    model = tmp_path / "m.bin"
+    model.write_bytes(b"w")
+    uploaded = alice.call("model.upload", env="staging", path=str(model))
+    metrics = {f"m{i}": float(i) for i in range(MAX_METRICS)}
+    alice.call("model.register", env="staging", name="ranker", files=uploaded["files"], metrics=metrics)
+    entry = alice.call("audit.list", action="model.register")[-1]
+    assert entry["details"]["metric_count"] == MAX_METRICS
+    assert len(entry["details"]["metrics"]) == AUDITED_METRICS
+    assert len(alice.call("model.show", env="staging", ref="ranker:1")["metrics"]) == MAX_METRICS

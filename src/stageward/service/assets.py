@@ -45,6 +45,7 @@ from stageward.store.db import registry_repo
 _CONFIG_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 READ_CHUNK = 4 * CHUNK
+AUDITED_METRICS = 20
 
 
 # -- resolving references ---------------------------------------------------------------------------------
@@ -241,7 +242,9 @@ def register(
             "files": len(entries),
             "size": sum(e.size for e in entries),
             "manifest_digest": digest,
-            "metrics": checked_metrics,
+            # The first metrics, not all of them: an audit entry records the act, the version keeps the data.
+            "metrics": dict(list(checked_metrics.items())[:AUDITED_METRICS]),
+            "metric_count": len(checked_metrics),
             "run": run,
         },
     )
