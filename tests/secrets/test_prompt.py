@@ -51,7 +51,7 @@ def test_on_a_terminal_the_value_is_prompted_for_and_never_echoed(tmp_path: Path
     os.close(terminal)
     assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
     assert TYPED not in seen.decode(errors="replace")
-    assert "set TOKEN in production (environment): version 1" in seen.decode()
+    assert "set TOKEN in production (project:lp-x): version 1" in seen.decode()
     stored = subprocess.run(
         [STAGEWARD, "secrets", "get", "TOKEN", "--env", "production"],
         cwd=tmp_path,

@@ -23,8 +23,9 @@ def init(
 
     result = init_project(directory, project=project, team=team)
     where, notice = master_key_notice(result.root, dict(os.environ))
-    render.done(
-        f"created {project} in {result.root}: " + ", ".join(result.files) + f"\n{notice}",
-        as_json=as_json,
-        data={"root": str(result.root), "files": result.files, "master_key": where},
-    )
+    data = {"root": str(result.root), "files": result.files, "master_key": where}
+    if as_json:
+        render.done("", as_json=True, data=data)
+        return
+    render.done(f"created {project} in {result.root}: " + ", ".join(result.files))
+    render.done(notice)
