@@ -213,3 +213,26 @@ def test_a_protected_alias_moves_only_by_promotion_or_an_admins_rollback(world: 
     with pytest.raises(Denied, match="bob lacks access.manage in production"):
         bob.call("model.rollback", env="production", name="ranker", alias="champion")
     assert alice.call("model.rollback", env="production", name="ranker", alias="champion")["version"] == 2
+
+
+def test_a_pending_promotion_obeys_the_policy_applied_when_it_executes(world: World, model_file: Path):
+    bob = world.client("bob", world.lp)
+    register(bob, "staging", "ranker", model_file, 0.9)
+    first = bob.call("promotion.request", env="production", source="staging", name="ranker", version=1)
+    second = bob.call("promotion.request", env="production", source="staging", name="ranker", version=1)
+    # Tightening applies at once: three approvals are now needed, also for requests already open.
+    stricter = world.checkout("alice-strict", EXAMPLE_PROJECT.replace("approvals: 2", "approvals: 3"))
+    world.client("alice", stricter).call("policy.apply")
+    world.client("carol", world.lp).call("promotion.approve", id=first["id"])
+    assert world.client("dave", world.lp).call("promotion.approve", id=first["id"])["state"] == "pending"
+    # An edge the applied policy no longer has is refused when the promotion would execute.
+    world.client("alice", world.lp).call("access.grant", principal="erin", role="approver", env="production")
+    no_edge = world.checkout("alice-no-edge", EXAMPLE_PROJECT.replace("approvals: 2", "approvals: 3").replace(
+        "    promote_from: [staging]\n", ""))
+    world.client("alice", no_edge).call("policy.apply")
+    for approver in ("carol", "dave"):
+        world.client(approver, world.lp).call("promotion.approve", id=second["id"])
+    with pytest.raises(CheckFailed, match="the applied policy no longer allows it"):
+        world.client("erin", world.lp).call("promotion.approve", id=second["id"])
+    with pytest.raises(NotFound):
+        world.client("alice", world.lp).call("model.show", env="production", ref="ranker@champion")

@@ -14,6 +14,9 @@ def edge_problem(project: Any, source: str, target: str) -> str | None:
     """Why SOURCE -> TARGET is not an allowed promotion, or None when it is."""
     if source == target:
         return f"{source} -> {target}: a promotion goes from one environment to another"
+    for name in (source, target):
+        if name not in project.environments:
+            return f"{source} -> {target}: {name} is not in the applied policy"
     source_env = project.environments[source]
     target_env = project.environments[target]
     if tier_rank(source_env.tier) >= tier_rank(target_env.tier):

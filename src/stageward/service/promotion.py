@@ -132,8 +132,14 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
     results = _gates(unit, row["target_env"], source, row["alias"])
     target = f"{row['name']}@{row['alias']}"
-    if gate_rules.failures(results):
-        note = _gate_message(f"promotion {row['id']} rejected when it executed", results)
+    # The policy may have moved since the request: the edge and the gates are those applied now.
+    edge = edge_problem(unit.ctx.policy, row["source_env"], row["target_env"])
+    if edge is not None or gate_rules.failures(results):
+        note = (
+            f"promotion {row['id']} rejected when it executed: the applied policy no longer allows it ({edge})"
+            if edge is not None
+            else _gate_message(f"promotion {row['id']} rejected when it executed", results)
+        )
         promotion_repo.set_state(
             unit.conn,
             row["id"],
@@ -148,7 +154,11 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
             target=target,
             outcome="failed",
             action="promotion.execute",
-            details={"promotion": row["id"], "gates": [r.reason for r in results if not r.passed]},
+            details={
+                "promotion": row["id"],
+                "gates": [r.reason for r in results if not r.passed],
+                **({"edge": edge} if edge else {}),
+            },
         )
         unit.fail_after_commit(CheckFailed(note))
         return _describe(unit, {**row, "state": "rejected", "note": note})
@@ -410,11 +420,16 @@ def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any
     unit.audit(
         environment=row["target_env"],
         target=f"{row['name']}@{row['alias']}",
-        details={"promotion": id, "approvals": approvals, "required": row["required_approvals"]},
+        details={"promotion": id, "approvals": approvals, "required": required_approvals(unit, row)},
     )
-    if approvals >= row["required_approvals"]:
+    # Tightening applies at once (SPEC §12): a request waits for the stricter of its own count and today's.
+    if approvals >= required_approvals(unit, row):
         return _advance(unit, row)
     return _describe(unit, row)
+
+
+def required_approvals(unit: Unit, row: dict[str, Any]) -> int:
+    return max(int(row["required_approvals"]), _target(unit, row["target_env"]).required_approvals)
 
 
 @verb("promotion.reject", write=True, http=("POST", "/promotions/{id}/reject"))
