@@ -12,7 +12,10 @@ def test_every_change_is_appended_in_order(client_for):
     alice.call("access.revoke", principal="bob", role="viewer", env="staging")
     actions = [e["action"] for e in alice.call("audit.list")]
     assert actions == ["store.create", "access.grant", "access.revoke"]
-    assert alice.call("audit.verify") == {"ok": True, "entries": 3, "head": alice.call("audit.list")[-1]["hash"]}
+    assert alice.call("audit.verify") == {
+        "ok": True, "entries": 3, "head": alice.call("audit.list")[-1]["hash"], "legacy": 0, "keyed_from": 1,
+        "anchor": None,
+    }
 
 
 def test_edit_in_the_database_is_caught_naming_the_entry(client_for, context_for):

@@ -53,6 +53,7 @@ def open_project_store(ctx: Context) -> Database:
 
 
 def _bootstrap(ctx: Context, database: Database) -> None:
+    from stageward.service.chain_key import chain_key
     from stageward.store.db import access_repo, audit_repo
 
     with database.transaction(write=True) as conn:
@@ -67,6 +68,7 @@ def _bootstrap(ctx: Context, database: Database) -> None:
         access_repo.add_binding(conn, principal, "admin", EVERY_ENVIRONMENT, at=now, by=principal)
         audit_repo.append(
             conn,
+            key=chain_key(ctx, conn),
             time=now,
             principal=principal,
             action="store.create",
