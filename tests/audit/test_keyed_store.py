@@ -137,6 +137,19 @@ def test_the_keyed_from_record_cannot_be_moved_or_dropped(client_for, context_fo
         alice.call("audit.verify")
 
 
+def test_a_keyed_from_record_removed_without_rewriting_is_named(client_for, context_for):
+    alice = client_for("alice")
+    _grants(alice, 2)
+    engine = context_for("alice").database.engine
+    set_meta(engine, "audit.keyed_from", None)
+    set_meta(engine, "audit.keyed_from_mac", None)
+    with pytest.raises(CheckFailed) as caught:
+        alice.call("audit.verify")
+    assert caught.value.message == (
+        "audit chain broken: audit.keyed_from and audit.keyed_from_mac were removed, but the entries are keyed"
+    )
+
+
 def test_a_wrong_master_key_is_reported_as_such(client_for, context_for, other_context):
     _grants(client_for("alice"), 2)
     wrong = other_context(STAGEWARD_MASTER_KEY=generate_master_key())

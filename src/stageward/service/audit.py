@@ -96,6 +96,12 @@ def verify(unit: Unit, *, anchor: str | None = None) -> dict[str, Any]:
         audit_repo.iter_rows(unit.conn), key, keyed_from=keyed_from if keyed_from is not None else head_sequence + 1
     )
     if report.broken is not None:
+        if keyed_from is None and check_rows(audit_repo.iter_rows(unit.conn), key).entries > report.entries:
+            # Not an edit of the entry but of the record: the entries are keyed, and who says so was removed.
+            raise CheckFailed(
+                f"audit chain broken: {audit_repo.KEYED_FROM} and {audit_repo.KEYED_FROM_MAC} were removed, "
+                "but the entries are keyed"
+            )
         raise CheckFailed(f"audit chain broken at entry {report.broken.sequence}: {report.broken.reason}")
     count = report.entries
     if head_sequence != count or (count and head_hash != report.last_hash):
