@@ -43,6 +43,7 @@ bench: $(VENV)/.dev
 	$(PY) benchmarks/secret_store.py
 	$(PY) benchmarks/registry.py
 	$(PY) benchmarks/promotion.py
+	$(PY) benchmarks/audit_verify.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

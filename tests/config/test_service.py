@@ -150,7 +150,7 @@ def test_show_masks_values_under_secret_like_keys_whatever_they_were_written_as(
         "api:\n  token: ${env:API_TOKEN}\n  retries: 3\ncredentials:\n  user: ml\n  enabled: true\n",
     )
     ctx = context_for("alice")
-    local = make_context(ctx.project.root, store_url=ctx.store_url, environ={"API_TOKEN": "tok-123"})
+    local = make_context(ctx.project.root, store_url=ctx.store_url, environ={**ctx.environ, "API_TOKEN": "tok-123"})
     client = Client(LocalTransport(context=local))
     try:
         shown = client.call("config.show", env="production")["config"]

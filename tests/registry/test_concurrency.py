@@ -35,6 +35,7 @@ def check_invariants(alice, root: Path) -> int:
 
 def test_ten_processes_move_one_alias(client_for, store_url, project_root):
     alice = client_for("alice")
+    key = {"STAGEWARD_MASTER_KEY_FILE": alice.transport.context.environ["STAGEWARD_MASTER_KEY_FILE"]}
     model = project_root / "w.bin"
     model.write_bytes(b"weights")
     uploaded = alice.call("model.upload", env="staging", path=str(model))
@@ -53,6 +54,7 @@ def test_ten_processes_move_one_alias(client_for, store_url, project_root):
             "champion",
             "--env",
             "staging",
+            extra=key,
         )
         for v in range(1, 11)
     ]
@@ -73,6 +75,7 @@ def test_ten_processes_move_one_alias(client_for, store_url, project_root):
 
 def test_registration_killed_at_random_points(client_for, store_url, project_root):
     alice = client_for("alice")
+    key = {"STAGEWARD_MASTER_KEY_FILE": alice.transport.context.environ["STAGEWARD_MASTER_KEY_FILE"]}
     big = project_root / "big.bin"
     with open(big, "wb") as handle:
         handle.write(os.urandom(1 << 20) * 24)  # 24 MB: the kill lands while hashing, uploading or recording
@@ -84,7 +87,7 @@ def test_registration_killed_at_random_points(client_for, store_url, project_roo
             # New bytes most times; otherwise the next registration may reuse a blob a killed one published.
             big.write_bytes(os.urandom(1 << 20) * 24)
         proc = spawn_cli(
-            project_root, store_url, "alice", "model", "register", "ranker", str(big), "--env", "staging"
+            project_root, store_url, "alice", "model", "register", "ranker", str(big), "--env", "staging", extra=key
         )
         time.sleep(rng.uniform(0.1, 0.8))
         if proc.poll() is None:
@@ -97,7 +100,7 @@ def test_registration_killed_at_random_points(client_for, store_url, project_roo
     store = alice.transport.context.blob_store("staging")
     assert list(store.temporary_dir.iterdir()) == []
     final = run_cli(
-        project_root, store_url, "alice", "model", "register", "ranker", str(big), "--env", "staging"
+        project_root, store_url, "alice", "model", "register", "ranker", str(big), "--env", "staging", extra=key
     )
     assert final.returncode == 0, final.stderr
 
@@ -108,7 +111,8 @@ def test_cross_store_promotion_killed_at_random_points(tmp_path, store_url, cont
 
     root = tmp_path / "crossing"
     write_project(root, project_without_approvals(project_with_production_blobs("file://./prod-blobs")))
-    alice = Client(LocalTransport(root, principal="alice", environ={"STAGEWARD_STORE": store_url}))
+    key = {"STAGEWARD_MASTER_KEY_FILE": str(tmp_path / "keys" / "master.key")}  # the store's, from context_for
+    alice = Client(LocalTransport(root, principal="alice", environ={"STAGEWARD_STORE": store_url, **key}))
     try:
         big = root / "big.bin"
         versions = 0
@@ -134,6 +138,7 @@ def test_cross_store_promotion_killed_at_random_points(tmp_path, store_url, cont
                 "staging",
                 "--to",
                 "production",
+                extra=key,
             )
             time.sleep(rng.uniform(0.1, 0.6))
             if proc.poll() is None:
@@ -145,7 +150,7 @@ def test_cross_store_promotion_killed_at_random_points(tmp_path, store_url, cont
         check_invariants(alice, root)
         # Promotions left approved by a kill finish when executed again, exactly once.
         for row in alice.call("promotion.list", state="approved"):
-            done = run_cli(root, store_url, "alice", "promotion", "execute", str(row["id"]))
+            done = run_cli(root, store_url, "alice", "promotion", "execute", str(row["id"]), extra=key)
             assert done.returncode == 0, done.stderr
         check_invariants(alice, root)
         alice.call("gc.run", older_than=0)

@@ -13,7 +13,10 @@ def test_every_change_is_appended_in_order(client_for):
     actions = [e["action"] for e in alice.call("audit.list")]
     # The store's creation, then the project's first policy applied with it, then the two changes.
     assert actions == ["store.create", "policy.apply", "access.grant", "access.revoke"]
-    assert alice.call("audit.verify") == {"ok": True, "entries": 4, "head": alice.call("audit.list")[-1]["hash"]}
+    assert alice.call("audit.verify") == {
+        "ok": True, "entries": 4, "head": alice.call("audit.list")[-1]["hash"], "legacy": 0, "keyed_from": 1,
+        "anchor": None,
+    }
 
 
 def test_edit_in_the_database_is_caught_naming_the_entry(client_for, context_for):

@@ -13,7 +13,8 @@ from stageward.client import Client, LocalTransport
 from stageward.testing import make_context
 
 root, url, worker = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-client = Client(LocalTransport(context=make_context(root, principal="alice", store_url=url, environ={})))
+environ = {"STAGEWARD_MASTER_KEY_FILE": sys.argv[5]}  # writers key the audit chain
+client = Client(LocalTransport(context=make_context(root, principal="alice", store_url=url, environ=environ)))
 for i in range(int(sys.argv[4])):
     client.call("access.grant", principal=f"user{worker}-{i}", role="viewer", env="staging")
 client.close()
@@ -26,8 +27,9 @@ EACH = 15
 @pytest.mark.slow
 def test_eight_writers_leave_an_unbroken_chain(project_root: Path, store_url: str, client_for):
     alice = client_for("alice")  # creates the store and applies the project's policy: entries 1 and 2
+    key_file = alice.transport.context.environ["STAGEWARD_MASTER_KEY_FILE"]
     workers = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(project_root), store_url, str(n), str(EACH)])
+        subprocess.Popen([sys.executable, "-c", WORKER, str(project_root), store_url, str(n), str(EACH), key_file])
         for n in range(PROCESSES)
     ]
     assert [w.wait(timeout=120) for w in workers] == [0] * PROCESSES

@@ -129,6 +129,7 @@ class Keyring:
 
     wrapping_key: bytes
     api_key_hmac_key: bytes
+    audit_chain_key: bytes  # keys the audit chain's HMACs (audit/chain.py); never the master key itself
     key_id: str  # a public fingerprint: tells which master key a store expects without revealing it
 
     @classmethod
@@ -136,6 +137,7 @@ class Keyring:
         return cls(
             wrapping_key=_derive(master, b"stageward/v1/wrap-data-keys"),
             api_key_hmac_key=_derive(master, b"stageward/v1/api-key-hmac"),
+            audit_chain_key=_derive(master, b"stageward/v1/audit-chain"),
             key_id=_derive(master, b"stageward/v1/key-id")[:8].hex(),
         )
 

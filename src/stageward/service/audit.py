@@ -1,16 +1,19 @@
-"""Reading, verifying and exporting the audit chain."""
+"""Reading, verifying, anchoring and exporting the audit chain."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from stageward.audit.chain import first_break
-from stageward.errors import BadInput, CheckFailed
+from stageward.audit.anchor import FORMAT as ANCHOR_FORMAT
+from stageward.audit.anchor import Anchor, parse_anchor
+from stageward.audit.chain import check_rows, keyed_from_holds
+from stageward.errors import BadInput, CheckFailed, NotFound
 from stageward.service.catalogue import verb
+from stageward.service.chain_key import chain_key
 from stageward.service.clock import timestamp
 from stageward.service.unit import Unit
-from stageward.store.db import audit_repo
+from stageward.store.db import access_repo, audit_repo
 
 
 def _readable(unit: Unit, env: str | None) -> set[str | None]:
@@ -54,30 +57,123 @@ def list_entries(
     return [e.to_dict() for e in entries]
 
 
+def _keyed_from(unit: Unit, key: bytes, head_sequence: int) -> int | None:
+    """Where the keyed part of the chain starts, its record checked against its MAC; None: not keyed yet (legacy)."""
+    value, mac = audit_repo.keyed_from(unit.conn)
+    if value is None and mac is None:
+        return None
+    record = f"{audit_repo.KEYED_FROM} (where the keyed chain starts)"
+    if value is None:
+        raise CheckFailed(f"audit chain broken: {record} is missing but its MAC is present (removed)")
+    if mac is None:
+        raise CheckFailed(f"audit chain broken: {record} has no MAC ({audit_repo.KEYED_FROM_MAC} removed)")
+    sequence = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else 0
+    if sequence < 1 or not keyed_from_holds(key, sequence, mac):
+        raise CheckFailed(
+            f"audit chain broken: {record} does not match its MAC: altered without the chain key, "
+            "or this is not the master key the chain was written with"
+        )
+    if sequence > head_sequence:
+        raise CheckFailed(
+            f"audit chain broken at entry {head_sequence + 1}: the keyed chain starts at entry {sequence} "
+            f"but the log ends at {head_sequence} (entries removed)"
+        )
+    return sequence
+
+
 @verb("audit.verify", http=("GET", "/audit/verify"))
-def verify(unit: Unit) -> dict[str, Any]:
-    """Recompute the whole chain; fail naming the first entry that does not hold."""
+def verify(unit: Unit, *, anchor: str | None = None) -> dict[str, Any]:
+    """Recompute the whole chain with the chain key; fail naming the first entry that does not hold.
+
+    ANCHOR (SEQUENCE:HASH, from `audit anchor`) must also still be in the chain at its sequence.
+    """
     unit.require_somewhere("audit.read")
-    count = 0
-    last_hash = None
-
-    def counted() -> Any:
-        nonlocal count, last_hash
-        for entry in audit_repo.iter_entries(unit.conn):
-            count += 1
-            last_hash = entry.hash
-            yield entry
-
-    broken = first_break(counted())
-    if broken is not None:
-        raise CheckFailed(f"audit chain broken at entry {broken.sequence}: {broken.reason}")
+    expected = parse_anchor(anchor, source="--anchor") if anchor is not None else None
+    key = chain_key(unit.ctx, unit.conn, create=False)
     head_sequence, head_hash = audit_repo.head(unit.conn)
-    if head_sequence != count or (count and head_hash != last_hash):
+    keyed_from = _keyed_from(unit, key, head_sequence)
+    report = check_rows(
+        audit_repo.iter_rows(unit.conn), key, keyed_from=keyed_from if keyed_from is not None else head_sequence + 1
+    )
+    if report.broken is not None:
+        if keyed_from is None and check_rows(audit_repo.iter_rows(unit.conn), key).entries > report.entries:
+            # Not an edit of the entry but of the record: the entries are keyed, and who says so was removed.
+            raise CheckFailed(
+                f"audit chain broken: {audit_repo.KEYED_FROM} and {audit_repo.KEYED_FROM_MAC} were removed, "
+                "but the entries are keyed"
+            )
+        raise CheckFailed(f"audit chain broken at entry {report.broken.sequence}: {report.broken.reason}")
+    count = report.entries
+    if head_sequence != count or (count and head_hash != report.last_hash):
         raise CheckFailed(
             f"audit chain broken at entry {min(head_sequence, count) + 1}: the log ends at {count} "
             f"but its head records {head_sequence} (entries removed)"
         )
-    return {"ok": True, "entries": count, "head": head_hash}
+    if expected is not None:
+        _check_anchor(unit, expected, count)
+    return {
+        "ok": True,
+        "entries": count,
+        "head": head_hash,
+        "legacy": report.legacy,
+        "keyed_from": keyed_from,
+        "anchor": expected.line() if expected is not None else None,
+    }
+
+
+def _check_anchor(unit: Unit, anchor: Anchor, count: int) -> None:
+    if anchor.sequence > count:
+        raise CheckFailed(
+            f"anchor {anchor.sequence}:{anchor.hash[:12]}... does not hold: the chain ends at entry {count}, "
+            f"before the anchored entry {anchor.sequence} (entries removed and the chain rewritten)"
+        )
+    entry = audit_repo.entry_at(unit.conn, anchor.sequence)
+    if entry is None or entry.hash != anchor.hash:
+        now = entry.hash[:12] if entry else "(none)"
+        raise CheckFailed(
+            f"anchor {anchor.sequence}:{anchor.hash[:12]}... does not hold: entry {anchor.sequence} now has hash "
+            f"{now}... (the chain was rewritten at or before entry {anchor.sequence})"
+        )
+
+
+def _store_identity(unit: Unit) -> str:
+    """The store an anchor was taken from: its file, or its URL without the password."""
+    from sqlalchemy.engine import make_url
+
+    from stageward.store.db.engine import sqlite_path
+
+    database_file = sqlite_path(unit.ctx.store_url)
+    if database_file is not None:
+        return str(database_file)
+    try:
+        return make_url(unit.ctx.store_url).render_as_string(hide_password=True)
+    except Exception:  # the store opened, so the URL parses; never echo it raw if it somehow does not
+        return "(unparsable store URL)"
+
+
+@verb("audit.anchor", http=("GET", "/audit/anchor"))
+def anchor(unit: Unit) -> dict[str, Any]:
+    """The chain's head (sequence, hash, time, store) to keep outside the store and check with verify --anchor."""
+    unit.require_somewhere("audit.read")
+    sequence, digest = audit_repo.head(unit.conn)
+    if sequence == 0:
+        raise NotFound("the audit chain has no entries yet: nothing to anchor")
+    last = audit_repo.entry_at(unit.conn, sequence)
+    if last is None or last.hash != digest:
+        raise CheckFailed(
+            f"audit chain broken at entry {sequence}: its head does not match the log; "
+            "run stageward audit verify before anchoring"
+        )
+    return {
+        "format": ANCHOR_FORMAT,
+        "anchor": Anchor(sequence, digest).line(),
+        "sequence": sequence,
+        "hash": digest,
+        "time": last.time,
+        "store": _store_identity(unit),
+        "store_created_at": access_repo.get_meta(unit.conn, "created_at"),
+        "taken_at": unit.now(),
+    }
 
 
 @verb("audit.export", http=("GET", "/audit/export"))

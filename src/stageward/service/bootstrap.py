@@ -55,6 +55,7 @@ def open_project_store(ctx: Context) -> Database:
 
 def _bootstrap(ctx: Context, database: Database) -> bool:
     """Make the store's creator its admin; False when another process created it first."""
+    from stageward.service.chain_key import chain_key
     from stageward.store.db import access_repo, audit_repo
 
     with database.transaction(write=True) as conn:
@@ -69,6 +70,7 @@ def _bootstrap(ctx: Context, database: Database) -> bool:
         access_repo.add_binding(conn, principal, "admin", EVERY_ENVIRONMENT, at=now, by=principal)
         audit_repo.append(
             conn,
+            key=chain_key(ctx, conn),
             time=now,
             principal=principal,
             action="store.create",

@@ -29,6 +29,7 @@ from stageward.secrets.envelope import (
 from stageward.secrets.names import check_name, check_value
 from stageward.secrets.rotation import Generator, parse_generator
 from stageward.service.catalogue import verb
+from stageward.service.chain_key import chain_key
 from stageward.service.clock import timestamp
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, audit_repo, secrets_repo
@@ -713,6 +714,7 @@ def _audit_reveal(unit: Unit, *, environment: str, target: str | None, action: s
     with unit.ctx.database.transaction(write=True) as conn:
         audit_repo.append(
             conn,
+            key=chain_key(unit.ctx, conn),
             time=unit.now(),
             principal=unit.principal,
             action=action,

@@ -143,10 +143,12 @@ class Unit:
         outcome: str = "ok",
         action: str | None = None,
     ) -> None:
+        from stageward.service.chain_key import chain_key
         from stageward.store.db import audit_repo
 
         audit_repo.append(
             self.conn,
+            key=chain_key(self.ctx, self.conn),
             time=self.now(),
             principal=self.principal,
             action=action or self.spec.name,
@@ -168,11 +170,13 @@ class Unit:
 
 def record_denial(ctx: Context, spec: VerbSpec, denial: Denied, *, target: str | None) -> None:
     """Denials are audited in their own transaction: the denied unit's writes were rolled back."""
+    from stageward.service.chain_key import chain_key
     from stageward.store.db import audit_repo
 
     with ctx.database.transaction(write=True) as conn:
         audit_repo.append(
             conn,
+            key=chain_key(ctx, conn),
             time=timestamp(ctx.clock.now()),
             principal=ctx.principal,
             action=spec.name,

@@ -1,4 +1,9 @@
-"""Appending to and reading the audit chain. Append runs under the writer lock the unit holds."""
+"""Appending to and reading the audit chain. Append runs under the writer lock the unit holds.
+
+Where a store's keyed chain starts is kept in stageward_meta (`audit.keyed_from`, with its
+MAC under the chain key in `audit.keyed_from_mac`): 1 for a store created keyed, else the
+first entry appended after the upgrade.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
 
-from stageward.audit.chain import GENESIS, AuditEntry, entry_hash
-from stageward.store.db.schema import audit_head, audit_log
+from stageward.audit.chain import GENESIS, AuditEntry, StoredRow, canonical_details, entry_hash, keyed_from_mac
+from stageward.store.db.schema import audit_head, audit_log, meta
+
+KEYED_FROM = "audit.keyed_from"
+KEYED_FROM_MAC = "audit.keyed_from_mac"
 
 
 def head(conn: Connection) -> tuple[int, str]:
@@ -17,9 +25,27 @@ def head(conn: Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
+def keyed_from(conn: Connection) -> tuple[str | None, str | None]:
+    """The stored `audit.keyed_from` and its MAC, as text (either may be missing; verify judges them)."""
+    stmt = select(meta.c.key, meta.c.value).where(meta.c.key.in_([KEYED_FROM, KEYED_FROM_MAC]))
+    rows: dict[str, str] = {key: value for key, value in conn.execute(stmt).all()}
+    return rows.get(KEYED_FROM), rows.get(KEYED_FROM_MAC)
+
+
+# The head and whether the chain is keyed yet, in one round trip: append runs on every write.
+_STATE = select(
+    select(audit_head.c.sequence).where(audit_head.c.id == 1).scalar_subquery(),
+    select(audit_head.c.hash).where(audit_head.c.id == 1).scalar_subquery(),
+    select(meta.c.value).where(meta.c.key == KEYED_FROM).scalar_subquery(),
+)
+_INSERT_ENTRY = insert(audit_log)
+_UPDATE_HEAD = update(audit_head).where(audit_head.c.id == 1)
+
+
 def append(
     conn: Connection,
     *,
+    key: bytes,
     time: str,
     principal: str,
     action: str,
@@ -28,9 +54,15 @@ def append(
     outcome: str,
     details: dict[str, Any],
 ) -> AuditEntry:
-    sequence, previous_hash = head(conn)
-    sequence += 1
+    last, previous_hash, keyed = conn.execute(_STATE).one()
+    sequence = (last or 0) + 1
+    previous_hash = previous_hash or GENESIS
+    if keyed is None:
+        # The first keyed entry of this store (entry 1 of a new one); earlier entries stay legacy sha256.
+        conn.execute(insert(meta).values(key=KEYED_FROM, value=str(sequence)))
+        conn.execute(insert(meta).values(key=KEYED_FROM_MAC, value=keyed_from_mac(key, sequence)))
     digest = entry_hash(
+        key,
         sequence=sequence,
         time=time,
         principal=principal,
@@ -41,24 +73,26 @@ def append(
         details=details,
         previous_hash=previous_hash,
     )
+    # Statements built once and given their values as parameters: building them per call cost more than the SQL.
     conn.execute(
-        insert(audit_log).values(
-            sequence=sequence,
-            time=time,
-            principal=principal,
-            action=action,
-            environment=environment,
-            target=target,
-            outcome=outcome,
-            details=json.dumps(details, sort_keys=True, ensure_ascii=False),
-            previous_hash=previous_hash,
-            hash=digest,
-        )
+        _INSERT_ENTRY,
+        {
+            "sequence": sequence,
+            "time": time,
+            "principal": principal,
+            "action": action,
+            "environment": environment,
+            "target": target,
+            "outcome": outcome,
+            "details": canonical_details(details),
+            "previous_hash": previous_hash,
+            "hash": digest,
+        },
     )
     if sequence == 1:
-        conn.execute(insert(audit_head).values(id=1, sequence=sequence, hash=digest))
+        conn.execute(insert(audit_head), {"id": 1, "sequence": sequence, "hash": digest})
     else:
-        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(sequence=sequence, hash=digest))
+        conn.execute(_UPDATE_HEAD, {"sequence": sequence, "hash": digest})
     return AuditEntry(
         sequence, time, principal, action, environment, target, outcome,  # type: ignore[arg-type]
         details, previous_hash, digest,
@@ -96,6 +130,41 @@ def iter_entries(conn: Connection, batch: int = 2000) -> Iterator[AuditEntry]:
         for row in rows:
             yield _entry(row)
         after = rows[-1].sequence
+
+
+_ROW_COLUMNS = ", ".join(
+    f'"{name}"'  # quoted: "time" is a keyword in PostgreSQL
+    for name in ("sequence", "time", "principal", "action", "environment", "target", "outcome", "details",
+                 "previous_hash", "hash")
+)
+
+
+def iter_rows(conn: Connection, batch: int = 5000) -> Iterator[StoredRow]:
+    """Every entry as a plain tuple, details as stored text, in sequence order and in batches: what verify walks.
+
+    Read through the driver's cursor, in the unit's transaction: building a SQLAlchemy Row for each of a
+    million entries cost as much as checking them. Batches by sequence keep memory flat on every engine
+    (a PostgreSQL client cursor would otherwise hold the whole result).
+    """
+    cursor = conn.connection.cursor()
+    try:
+        after = 0
+        while True:
+            cursor.execute(
+                f'SELECT {_ROW_COLUMNS} FROM audit_log WHERE "sequence" > {after:d} ORDER BY "sequence" LIMIT {batch:d}'
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            yield from rows
+            after = rows[-1][0]
+    finally:
+        cursor.close()
+
+
+def entry_at(conn: Connection, sequence: int) -> AuditEntry | None:
+    row = conn.execute(select(audit_log).where(audit_log.c.sequence == sequence)).first()
+    return _entry(row) if row is not None else None
 
 
 def query(
