@@ -62,7 +62,7 @@ def project(tmp_path: Path) -> Project:
     p = Project(tmp_path)
     p.ok("init", "--project", "lp-crosssell", "--team", "lp")
     for role in ("viewer", "developer", "deployer"):
-        p.ok("access", "grant", "bob", role, "--env", "staging")  # entries 2..4 after store.create
+        p.ok("access", "grant", "bob", role, "--env", "staging")  # entries 3..5 after store.create and the first policy.apply
     return p
 
 
@@ -70,20 +70,20 @@ def test_anchor_prints_writes_and_verify_checks_it(project: Project):
     printed = project.ok("audit", "anchor")
     line = printed.splitlines()[0]
     sequence, digest = line.split(":")
-    assert sequence == "4" and len(digest) == 64
+    assert sequence == "5" and len(digest) == 64
     assert f"  store {project.store} (created 20" in printed and f"stageward audit verify --anchor {line}" in printed
     as_json = json.loads(project.ok("audit", "anchor", "--json"))
     assert as_json["anchor"] == line and as_json["format"] == "stageward-audit-anchor/1"
     assert project.ok("audit", "anchor", "--output", "anchor.json").strip() == f"anchor {line} written to anchor.json"
     written = json.loads((project.root / "project" / "anchor.json").read_text())
-    assert written["sequence"] == 4 and written["hash"] == digest
+    assert written["sequence"] == 5 and written["hash"] == digest
     project.ok("access", "grant", "carol", "viewer", "--env", "staging")
     assert project.ok("audit", "verify", "--anchor", "anchor.json").strip() == (
-        "audit chain intact: 5 entries; anchor 4 holds"
+        "audit chain intact: 6 entries; anchor 5 holds"
     )
-    assert project.ok("audit", "verify", "--anchor", line).strip().endswith("anchor 4 holds")
+    assert project.ok("audit", "verify", "--anchor", line).strip().endswith("anchor 5 holds")
     verified = json.loads(project.ok("audit", "verify", "--anchor", line, "--json"))
-    assert verified["anchor"] == line and verified["entries"] == 5
+    assert verified["anchor"] == line and verified["entries"] == 6
 
 
 def test_an_attacker_who_rehashes_and_fixes_the_head_is_caught(project: Project):
@@ -105,9 +105,9 @@ def test_truncation_is_caught_by_the_anchor(project: Project):
     engine.dispose()
     assert project.ok("audit", "verify").strip() == "audit chain intact: 2 entries"
     assert _error(project.run("audit", "verify", "--anchor", "anchor.json"), 1).startswith(
-        "error: anchor 4:"
+        "error: anchor 5:"
     )
-    assert "the chain ends at entry 2, before the anchored entry 4 (entries removed" in project.run(
+    assert "the chain ends at entry 2, before the anchored entry 5 (entries removed" in project.run(
         "audit", "verify", "--anchor", "anchor.json"
     ).stderr
 
@@ -151,11 +151,11 @@ def test_verify_says_how_many_entries_are_legacy(project: Project):
     make_legacy(engine)
     engine.dispose()
     assert project.ok("audit", "verify").strip() == (
-        "audit chain intact: 4 entries, of which the first 4 are legacy "
+        "audit chain intact: 5 entries, of which the first 5 are legacy "
         "(plain sha256, written before the chain was keyed)"
     )
     project.ok("access", "grant", "carol", "viewer", "--env", "staging")
-    assert project.ok("audit", "verify").startswith("audit chain intact: 5 entries, of which the first 4 are legacy")
+    assert project.ok("audit", "verify").startswith("audit chain intact: 6 entries, of which the first 5 are legacy")
 
 
 def test_anchor_output_that_cannot_be_written_exits_2(project: Project):

@@ -50,7 +50,7 @@ def test_a_new_store_is_keyed_from_entry_1_and_its_key_file_made_on_first_write(
     engine = context_for("alice").database.engine
     assert get_meta(engine, "audit.keyed_from") == "1"
     result = alice.call("audit.verify")
-    assert result["entries"] == 3 and result["legacy"] == 0 and result["keyed_from"] == 1
+    assert result["entries"] == 4 and result["legacy"] == 0 and result["keyed_from"] == 1  # + store, policy
     assert result["head"] == alice.call("audit.list")[-1]["hash"]
 
 
@@ -74,16 +74,16 @@ def test_a_legacy_store_is_keyed_from_its_next_entry(client_for, context_for):
     engine = context_for("alice").database.engine
     make_legacy(engine)
     before = alice.call("audit.verify")
-    assert (before["entries"], before["legacy"], before["keyed_from"]) == (4, 4, None)
+    assert (before["entries"], before["legacy"], before["keyed_from"]) == (5, 5, None)
     _grants(alice, 1)
-    assert get_meta(engine, "audit.keyed_from") == "5"
+    assert get_meta(engine, "audit.keyed_from") == "6"
     after = alice.call("audit.verify")
-    assert (after["entries"], after["legacy"], after["keyed_from"]) == (5, 4, 5)
+    assert (after["entries"], after["legacy"], after["keyed_from"]) == (6, 5, 6)
     # The legacy prefix stays sha256, but it is pinned: rehashing past an edit in it needs the keyed entries
     # rehashed too, and the first of them does not hold.
     edit_details(engine, 2, {"role": "admin"})
     rehash_without_the_key(engine, 2)
-    with pytest.raises(CheckFailed, match="audit chain broken at entry 5: its content does not match its hash"):
+    with pytest.raises(CheckFailed, match="audit chain broken at entry 6: its content does not match its hash"):
         alice.call("audit.verify")
 
 
@@ -190,7 +190,7 @@ def test_anchor_and_verify_against_it(client_for, context_for, store_url):
     _grants(alice, 3)
     anchor = alice.call("audit.anchor")
     assert anchor["format"] == "stageward-audit-anchor/1"
-    assert anchor["sequence"] == 4 and anchor["anchor"] == f"4:{anchor['hash']}"
+    assert anchor["sequence"] == 5 and anchor["anchor"] == f"5:{anchor['hash']}"
     assert anchor["hash"] == alice.call("audit.list")[-1]["hash"] and anchor["time"] == "2026-11-25T12:00:00.000000Z"
     assert anchor["store_created_at"] and "pw" not in anchor["store"].split("@")[0].partition(":")[2][:2]
     _grants(alice, 2)
@@ -209,7 +209,7 @@ def test_truncation_with_the_head_fixed_is_caught_only_by_an_anchor(client_for, 
     with pytest.raises(CheckFailed) as caught:
         alice.call("audit.verify", anchor=anchor)
     assert caught.value.message == (
-        f"anchor {anchor[:14]}... does not hold: the chain ends at entry 3, before the anchored entry 5 "
+        f"anchor {anchor[:14]}... does not hold: the chain ends at entry 3, before the anchored entry 6 "
         "(entries removed and the chain rewritten)"
     )
 
@@ -222,8 +222,8 @@ def test_a_whole_chain_rewritten_as_legacy_is_caught_by_an_anchor(client_for, co
     edit_details(engine, 2, {"role": "admin"})
     make_legacy(engine)  # every entry rehashed in sha256 and the keyed-from record dropped
     result = alice.call("audit.verify")
-    assert result["legacy"] == 4  # what verify reports: every entry unkeyed
-    with pytest.raises(CheckFailed, match=r"^anchor 4:.* does not hold: entry 4 now has hash .*rewritten at or before"):
+    assert result["legacy"] == 5  # what verify reports: every entry unkeyed
+    with pytest.raises(CheckFailed, match=r"^anchor 5:.* does not hold: entry 5 now has hash .*rewritten at or before"):
         alice.call("audit.verify", anchor=anchor)
 
 
@@ -248,7 +248,7 @@ def test_anchor_refuses_a_head_that_is_not_the_last_entry_and_an_emptied_log(cli
     engine = context_for("alice").database.engine
     with engine.begin() as conn:
         conn.execute(update(audit_head).values(hash="0" * 64))
-    with pytest.raises(CheckFailed, match="^audit chain broken at entry 3: its head does not match the log"):
+    with pytest.raises(CheckFailed, match="^audit chain broken at entry 4: its head does not match the log"):
         alice.call("audit.anchor")
     with engine.begin() as conn:
         conn.execute(delete(audit_head))
