@@ -62,7 +62,7 @@ def project(tmp_path: Path) -> Project:
     p = Project(tmp_path)
     p.ok("init", "--project", "lp-crosssell", "--team", "lp")
     for role in ("viewer", "developer", "deployer"):
-        p.ok("access", "grant", "bob", role, "--env", "staging")  # entries 3..5 after store.create and the first policy.apply
+        p.ok("access", "grant", "bob", role, "--env", "staging")  # entries 3..5, after the store and its policy
     return p
 
 
