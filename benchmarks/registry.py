@@ -46,19 +46,19 @@ def stageward_rates(work: Path, n: int) -> dict[str, float]:
     (root / "model.bin").write_bytes(b"weights")
     client = Client(LocalTransport(root, principal="alice", environ={}))
     try:
-        files = client.call("model.upload", env="production", path=str(root / "model.bin"))["files"]
-        client.call("model.register", env="production", name="ranker", files=files)  # warm up
+        files = client.call("model.upload", env="staging", path=str(root / "model.bin"))["files"]
+        client.call("model.register", env="staging", name="ranker", files=files)  # warm up
         register = rate(
-            n, lambda i: client.call("model.register", env="production", name="ranker", files=files)
+            n, lambda i: client.call("model.register", env="staging", name="ranker", files=files)
         )
         alias = rate(
             n,
             lambda i: client.call(
-                "model.alias_set", env="production", name="ranker", version=1 + i % 2 + 1, alias="champion"
+                "model.alias_set", env="staging", name="ranker", version=1 + i % 2 + 1, alias="champion"
             ),
         )
         resolve = rate(
-            n, lambda i: client.call("model.show", env="production", ref="production/ranker@champion")
+            n, lambda i: client.call("model.show", env="staging", ref="staging/ranker@champion")
         )
     finally:
         client.close()
