@@ -236,3 +236,21 @@ def test_a_pending_promotion_obeys_the_policy_applied_when_it_executes(world: Wo
         world.client("erin", world.lp).call("promotion.approve", id=second["id"])
     with pytest.raises(NotFound):
         world.client("alice", world.lp).call("model.show", env="production", ref="ranker@champion")
+
+
+def test_a_teams_maintainer_manages_its_members_and_no_one_elses(world: World):
+    alice = world.client("alice", world.lp)
+    alice.call("team.add_member", team="lp", member="lena", maintainer=True)
+    lena = world.client("lena", world.lp)
+    assert lena.call("team.add_member", team="lp", member="ole") == {"team": "lp", "member": "ole", "maintainer": False}
+    lena.call("team.remove_member", team="lp", member="ole")
+    with pytest.raises(Denied, match="lena lacks access.manage in sandbox store-wide"):
+        lena.call("team.add_member", team="lp", member="ole", maintainer=True)  # naming maintainers is an admin's
+    with pytest.raises(Denied, match="lena lacks access.manage"):
+        lena.call("team.add_member", team="ml", member="lena")  # another team
+    with pytest.raises(Denied, match="bob lacks access.manage"):
+        world.client("bob", world.lp).call("team.add_member", team="lp", member="ole")  # a member, not a maintainer
+    teams = {t["name"]: t for t in alice.call("team.list")}
+    assert teams["lp"]["maintainers"] == ["lena"] and "ole" not in teams["lp"]["members"]
+    assert "lena" not in teams["ml"]["members"]
+    assert len(_denials(world, "lena", "team.add_member")) == 2 and _denials(world, "bob", "team.add_member")

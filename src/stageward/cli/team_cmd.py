@@ -1,4 +1,4 @@
-"""stageward team create|add-member|list"""
+"""stageward team create|add-member|remove-member|list"""
 
 from __future__ import annotations
 
@@ -23,13 +23,25 @@ def create(
 
 
 @app.command("add-member")
-def add_member(team: str = typer.Argument(...), member: str = typer.Argument(...), as_json: bool = JSON) -> None:
-    """Add a user or service principal to a team."""
-    result = call("team.add_member", team=team, member=member)
-    render.done(f"added {member} to {team}", as_json=as_json, data=result)
+def add_member(
+    team: str = typer.Argument(...),
+    member: str = typer.Argument(...),
+    maintainer: bool = typer.Option(False, "--maintainer", help="May add and remove the team's members."),
+    as_json: bool = JSON,
+) -> None:
+    """Add a user or service principal to a team (a store admin, or one of the team's maintainers)."""
+    result = call("team.add_member", team=team, member=member, maintainer=maintainer)
+    render.done(f"added {member} to {team}" + (" as a maintainer" if maintainer else ""), as_json=as_json, data=result)
+
+
+@app.command("remove-member")
+def remove_member(team: str = typer.Argument(...), member: str = typer.Argument(...), as_json: bool = JSON) -> None:
+    """Remove a member from a team."""
+    result = call("team.remove_member", team=team, member=member)
+    render.done(f"removed {member} from {team}", as_json=as_json, data=result)
 
 
 @app.command("list")
 def list_teams(as_json: bool = JSON) -> None:
     """Teams with prefixes and members."""
-    render.table(call("team.list"), ["name", "prefix", "members", "created_by"], as_json=as_json)
+    render.table(call("team.list"), ["name", "prefix", "members", "maintainers", "created_by"], as_json=as_json)

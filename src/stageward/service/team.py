@@ -39,20 +39,37 @@ def create(unit: Unit, *, name: str, prefix: str | None = None) -> dict[str, Any
     return {"name": name, "prefix": prefix, "members": []}
 
 
-@verb("team.add_member", write=True, http=("POST", "/teams/{team}/members"))
-def add_member(unit: Unit, *, team: str, member: str) -> dict[str, Any]:
-    """Add MEMBER (a user or service principal) to TEAM."""
-    if principal_kind(member) == "team":
-        raise BadInput(f"{member!r}: a team cannot be a member of a team")
-    unit.require_everywhere("access.manage")
+def _require_team_manager(unit: Unit, team: str, *, naming_maintainer: bool) -> None:
+    """A store admin manages every team; a team's maintainer manages its members, but names no maintainer."""
     if access_repo.get_team(unit.conn, team) is None:
         raise NotFound(f"no team {team!r}")
+    if naming_maintainer or not access_repo.is_maintainer(unit.conn, team, unit.principal):
+        unit.require_everywhere("access.manage")
+
+
+@verb("team.add_member", write=True, http=("POST", "/teams/{team}/members"))
+def add_member(unit: Unit, *, team: str, member: str, maintainer: bool = False) -> dict[str, Any]:
+    """Add MEMBER (a user or service principal) to TEAM; a maintainer may add and remove its members."""
+    if principal_kind(member) == "team":
+        raise BadInput(f"{member!r}: a team cannot be a member of a team")
+    _require_team_manager(unit, team, naming_maintainer=maintainer)
     if access_repo.is_member(unit.conn, team, member):
         raise Conflict(f"{member} is already a member of {team}")
     if not access_repo.principal_exists(unit.conn, member):
         access_repo.add_principal(unit.conn, member, principal_kind(member), at=unit.now(), by=unit.principal)
-    access_repo.add_member(unit.conn, team, member, at=unit.now())
-    unit.audit(environment=None, target=f"team:{team}", details={"member": member})
+    access_repo.add_member(unit.conn, team, member, at=unit.now(), maintainer=maintainer)
+    unit.audit(environment=None, target=f"team:{team}", details={"member": member, "maintainer": maintainer})
+    return {"team": team, "member": member, "maintainer": maintainer}
+
+
+@verb("team.remove_member", write=True, http=("DELETE", "/teams/{team}/members"))
+def remove_member(unit: Unit, *, team: str, member: str) -> dict[str, Any]:
+    """Remove MEMBER from TEAM (a store admin, or a maintainer for a member who maintains nothing)."""
+    principal_kind(member)
+    _require_team_manager(unit, team, naming_maintainer=access_repo.is_maintainer(unit.conn, team, member))
+    if access_repo.remove_member(unit.conn, team, member) == 0:
+        raise NotFound(f"{member} is not a member of {team}")
+    unit.audit(environment=None, target=f"team:{team}", details={"removed": member})
     return {"team": team, "member": member}
 
 

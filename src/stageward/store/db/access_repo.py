@@ -120,8 +120,18 @@ def add_team(conn: Connection, name: str, prefix: str, *, at: str, by: str) -> N
     conn.execute(insert(teams).values(name=name, prefix=prefix, created_at=at, created_by=by))
 
 
-def add_member(conn: Connection, team: str, member: str, *, at: str) -> None:
-    conn.execute(insert(team_members).values(team=team, member=member, added_at=at))
+def add_member(conn: Connection, team: str, member: str, *, at: str, maintainer: bool = False) -> None:
+    conn.execute(insert(team_members).values(team=team, member=member, added_at=at, maintainer=maintainer))
+
+
+def remove_member(conn: Connection, team: str, member: str) -> int:
+    result = conn.execute(delete(team_members).where(team_members.c.team == team, team_members.c.member == member))
+    return result.rowcount or 0
+
+
+def is_maintainer(conn: Connection, team: str, principal: str) -> bool:
+    query = select(team_members.c.maintainer).where(team_members.c.team == team, team_members.c.member == principal)
+    return bool(conn.execute(query).scalar_one_or_none())
 
 
 def is_member(conn: Connection, team: str, member: str) -> bool:
@@ -131,7 +141,19 @@ def is_member(conn: Connection, team: str, member: str) -> bool:
 
 def list_teams(conn: Connection) -> list[dict[str, object]]:
     members: dict[str, list[str]] = {}
-    for team, member in conn.execute(select(team_members.c.team, team_members.c.member)):
+    maintainers: dict[str, list[str]] = {}
+    for team, member, maintainer in conn.execute(
+        select(team_members.c.team, team_members.c.member, team_members.c.maintainer)
+    ):
         members.setdefault(team, []).append(member)
+        if maintainer:
+            maintainers.setdefault(team, []).append(member)
     rows = conn.execute(select(teams).order_by(teams.c.name)).mappings()
-    return [{**dict(row), "members": sorted(members.get(row["name"], []))} for row in rows]
+    return [
+        {
+            **dict(row),
+            "members": sorted(members.get(row["name"], [])),
+            "maintainers": sorted(maintainers.get(row["name"], [])),
+        }
+        for row in rows
+    ]

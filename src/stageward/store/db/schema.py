@@ -5,7 +5,7 @@ Other capabilities add their tables in their own schema_*.py module on the same 
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint, false
 
 metadata = MetaData()
 
@@ -40,6 +40,8 @@ team_members = Table(
     Column("team", String(64), ForeignKey("teams.name"), primary_key=True),
     Column("member", String(128), primary_key=True),
     Column("added_at", String(32), nullable=False),
+    # A maintainer adds and removes the team's members without being a store admin.
+    Column("maintainer", Boolean, nullable=False, server_default=false()),
 )
 
 role_bindings = Table(

@@ -75,6 +75,8 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text, nullable=True),
         sa.Column("at", sa.String(32), nullable=False),
     )
+    with op.batch_alter_table("team_members") as batch:
+        batch.add_column(sa.Column("maintainer", sa.Boolean, nullable=False, server_default=sa.false()))
     with op.batch_alter_table("role_bindings") as batch:
         batch.add_column(sa.Column("scope", sa.String(80), nullable=False, server_default=""))
         batch.drop_constraint("uq_binding", type_="unique")
