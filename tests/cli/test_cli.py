@@ -167,6 +167,34 @@ def test_demo_walks_every_step(tmp_path: Path):
     result = run("demo", str(tmp_path / "demo"), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "did what they should" in result.stdout
+    titles = [line.strip() for line in result.stdout.splitlines() if line[:4].strip().rstrip(".").isdigit()]
+    # The chain is verified last, over every step, the rollback included; not before anything moved.
+    assert titles[-1].endswith("stageward audit verify: the hash chain holds over every step above")
+    assert "rolls @champion back" in titles[-2]
+    assert sum("audit verify" in title or "audit chain" in title for title in titles) == 1
+    assert "(alice model.rollback lp-ranker@champion)" in result.stdout
+
+
+def test_the_demo_says_how_to_explore_its_folder_and_that_works(tmp_path: Path):
+    # A user whose shell points at another store, and who is not alice.
+    result = run("demo", str(tmp_path / "demo"), cwd=tmp_path, user="zoe", STAGEWARD_STORE="sqlite:///elsewhere.db")
+    assert result.returncode == 0, result.stdout + result.stderr
+    told = result.stdout.split("Explore the demo project as alice", 1)[1].splitlines()
+    commands = [line.strip() for line in told if line.startswith("  ")]
+    assert commands[:3] == [
+        f"cd {tmp_path / 'demo'}",
+        "unset STAGEWARD_STORE",
+        "export STAGEWARD_USER=alice",
+    ]
+    assert len(commands) > 4
+    for command in commands[3:]:
+        args = command.split()
+        assert args[0] == "stageward", command
+        done = run(*args[1:], cwd=tmp_path / "demo", user="alice")
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stdout.strip() != "nothing to show", command  # alice sees what the walk made
+    # As the user the demo ran for, the folder shows nothing: the reason the hint names alice.
+    assert run("env", "list", cwd=tmp_path / "demo", user="zoe").stdout.strip() == "nothing to show"
 
 
 def test_demo_refuses_a_non_empty_folder(tmp_path: Path):

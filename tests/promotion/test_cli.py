@@ -97,6 +97,7 @@ def test_plan_prints_gates_and_the_alias_move(project):
     root, store = project
     result = run_cli(root, store, "alice", "plan", "ranker", "1", "--from", "staging", "--to", "production")
     assert result.returncode == 0, result.stderr
+    assert "promote would open a request needing 2 approval(s)" in " ".join(result.stdout.split())
     for text in (
         "copy (production.promotion.mode is copy)",
         "@champion: nobody -> production/ranker:1",
@@ -106,3 +107,36 @@ def test_plan_prints_gates_and_the_alias_move(project):
         assert text in " ".join(result.stdout.split()), text
     listed = run_cli(root, store, "alice", "promotion", "list", "--json")
     assert '"state": "pending"' in listed.stdout
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_plan_exits_1_when_the_gates_would_reject(project, as_json):
+    root, store = project
+    args = ["plan", "ranker", "2", "--from", "staging", "--to", "production", *(["--json"] if as_json else [])]
+    result = run_cli(root, store, "alice", *args)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == "error: plan: promote would be rejected: auc 0.5 < min 0.8\n"
+    if as_json:
+        import json
+
+        assert json.loads(result.stdout)["gates_pass"] is False
+    else:
+        assert "auc 0.5 < min 0.8" in result.stdout  # the plan is still shown in full
+
+
+def test_plan_exits_1_when_the_mode_would_be_refused(project):
+    root, store = project
+    args = ["plan", "ranker", "1", "--from", "staging", "--to", "production", "--mode", "retrain"]
+    result = run_cli(root, store, "alice", *args)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: plan: promote would be refused: ") and "runs" in result.stderr
+
+
+def test_plan_exits_1_when_the_promotion_would_be_denied(project):
+    root, store = project
+    for env in ("staging", "production"):
+        granted = run_cli(root, store, "alice", "access", "grant", "vera", "viewer", "--env", env)
+        assert granted.returncode == 0, granted.stderr
+    result = run_cli(root, store, "vera", "plan", "ranker", "1", "--from", "staging", "--to", "production")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == "error: plan: promote would be denied: vera lacks promotions.request in production\n"

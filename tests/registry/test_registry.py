@@ -193,7 +193,8 @@ def test_verify_passes_and_gc_removes_stale_temporaries(client_for, model_dir):
     register(alice, "staging", "ranker", model_dir, metrics={"auc": 0.9})
     alice.call("model.alias_set", env="staging", name="ranker", version=1, alias="champion")
     result = alice.call("verify.asset", ref="staging/ranker@champion")
-    assert result["ok"] and result["lineage"] == ["staging/ranker:1"] and result["bytes_rehashed"] == 300_013
+    assert result["ok"] and result["lineage"] == ["staging/ranker:1"]
+    assert result["versions"] == [{"ref": "staging/ranker:1", "files": 2, "bytes_rehashed": 300_013}]
     store = alice.transport.context.blob_store("staging")
     (store.temporary_dir / "upload-left-behind").write_bytes(b"x")
     assert alice.call("gc.run", older_than=0, dry_run=True)["removed"] == 1

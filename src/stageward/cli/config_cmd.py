@@ -38,9 +38,8 @@ def show(
         render.record(result, as_json=True)
     elif explain:
         rows = [{**row, "value": _text(row["value"]), "via": row["references"]} for row in result["explain"]]
-        render.table(
-            rows, ["key", "value", "origin", "via"], as_json=False, title=f"{env} ({result['digest'][:19]})"
-        )
+        title = f"{env} ({result['digest'][:19]})"
+        render.table(rows, ["key", "value", "origin", "via"], as_json=False, title=title, whole=["origin"])
     else:
         sys.stdout.write(f"# {env}  {result['digest']}\n")
         if result["config"]:

@@ -74,13 +74,21 @@ def plan(
     mode: str | None = MODE,
     as_json: bool = JSON,
 ) -> None:
-    """Show what promote would do, without doing it."""
+    """Show what promote would do, without doing it; exit 1 if it would be rejected, refused or denied."""
+    from stageward.errors import CheckFailed
+
     result = call(
         "promotion.plan", env=target, name=name, version=version, source=source, alias=alias, mode=mode
     )
     if as_json:
         render.record(result, as_json=True)
-        return
+    else:
+        _show_plan(result)
+    if not (result["gates_pass"] and result["executable"] and result["permitted"]):
+        raise CheckFailed(f"plan: {result['outcome']}")
+
+
+def _show_plan(result: dict[str, Any]) -> None:
     render.record(
         {
             "source": result["source"],

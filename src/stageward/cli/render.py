@@ -1,5 +1,11 @@
 """Output of read commands: a Rich table for people, JSON with --json. Errors go to stderr.
 
+A table never hides data: a cell that does not fit wraps, and a word longer than its column
+folds onto the next line; nothing is cut to an ellipsis. Piped or redirected, a table is as
+wide as its longest row (a script or a pager gets whole lines); on a terminal it fits the
+terminal, except that the columns a caller names `whole` (the file:line of `config show
+--explain`) are never broken, and the table grows past the terminal rather than break them.
+
 Everything printed for people passes through `printable`: a requester's
 `--reason` must not move an approver's cursor, erase a line or paint
 "APPROVED" in green, nor reorder text with a bidi override, even piped into
@@ -12,7 +18,11 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 # C0 (tab and newline included), DEL, C1, and the bidi embeddings, overrides and isolates.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -87,25 +97,66 @@ def _cell(value: Any) -> str:
     return printable(str(value))
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: bool, title: str | None = None) -> None:
+# Room a breakable column keeps when the whole ones claim the terminal: a cell of a few characters a line.
+_MIN_BREAKABLE = 8
+# "Wide enough" for a pipe: every row of any table we print fits on one line.
+_PIPE_WIDTH = 1_000_000
+
+
+def _console(whole_widths: Sequence[int] = (), breakable: int = 0, edges: int = 0) -> Console:
+    """A Console for people: terminal width, widened to keep WHOLE_WIDTHS unbroken; unbounded when piped.
+
+    WHOLE_WIDTHS are the cell widths of the columns that may not break, BREAKABLE the number of the
+    others, EDGES what borders and padding take on a line.
+    """
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        return Console(width=_PIPE_WIDTH)
+    if not whole_widths:
+        return console
+    needed = sum(whole_widths) + breakable * _MIN_BREAKABLE + edges
+    return Console(width=needed) if needed > console.width else console
+
+
+def _column_width(header: str, cells: Sequence[Text]) -> int:
+    return max([len(header), *(cell.cell_len for cell in cells)])
+
+
+def table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    as_json: bool,
+    title: str | None = None,
+    whole: Sequence[str] = (),
+) -> None:
+    """ROWS as a table of COLUMNS; a column named in WHOLE is never broken across lines."""
     if as_json:
         sys.stdout.write(to_json(list(rows)) + "\n")
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    grid = Table(title=Text(printable(title)) if title else None, show_lines=False, header_style="bold")
-    for column in columns:
-        grid.add_column(column.replace("_", " "))
-    for row in rows:
-        # Text, not str: a value such as "[/x]" or ":smile:" is data, never Rich markup or an emoji code.
-        grid.add_row(*(Text(_cell(row.get(column))) for column in columns))
-    console = Console()
     if not rows:
-        console.print(Text(printable(f"{title + ': ' if title else ''}nothing to show"), style="dim"))
+        _console().print(Text(printable(f"{title + ': ' if title else ''}nothing to show"), style="dim"))
         return
-    console.print(grid)
+    # Text, not str: a value such as "[/x]" or ":smile:" is data, never Rich markup or an emoji code.
+    cells = [[Text(_cell(row.get(column))) for column in columns] for row in rows]
+    grid = Table(title=Text(printable(title)) if title else None, show_lines=False, header_style="bold")
+    whole_widths = []
+    for index, column in enumerate(columns):
+        header = column.replace("_", " ")
+        kept = column in whole
+        grid.add_column(header, overflow="fold", no_wrap=kept)
+        if kept:
+            whole_widths.append(_column_width(header, [line[index] for line in cells]))
+    for line in cells:
+        grid.add_row(*line)
+    # Each column has a space of padding either side and a border on its left, plus the last border.
+    edges = 3 * len(columns) + 1
+    _console(whole_widths, len(columns) - len(whole_widths), edges).print(grid)
 
 
 def record(data: dict[str, Any], *, as_json: bool, title: str | None = None) -> None:
@@ -113,16 +164,16 @@ def record(data: dict[str, Any], *, as_json: bool, title: str | None = None) -> 
     if as_json:
         sys.stdout.write(to_json(data) + "\n")
         return
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     grid = Table(title=Text(printable(title)) if title else None, show_header=False, box=None, pad_edge=False)
-    grid.add_column(style="bold")
-    grid.add_column()
-    for key, value in data.items():
-        grid.add_row(Text(printable(key.replace("_", " "))), Text(_cell(value)))
-    Console().print(grid)
+    keys = [Text(printable(key.replace("_", " "))) for key in data]
+    grid.add_column(style="bold", no_wrap=True, overflow="fold")
+    grid.add_column(overflow="fold")
+    for key, value in zip(keys, data.values(), strict=True):
+        grid.add_row(key, Text(_cell(value)))
+    _console([_column_width("", keys)], 1, 2).print(grid)
 
 
 def done(message: str, *, as_json: bool = False, data: Any = None) -> None:

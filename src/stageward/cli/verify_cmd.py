@@ -16,9 +16,11 @@ def verify(
 ) -> None:
     """Rehash a version's blobs, walk its lineage to the first registration; exit 1 on a mismatch."""
     result = call("verify.asset", ref=ref, env=env)
-    render.done(
-        f"verified {result['ref']}: {result['files']} file(s), {result['bytes_rehashed']} bytes rehashed; "
-        f"lineage {' <- '.join(result['lineage'])}",
-        as_json=as_json,
-        data=result,
-    )
+    if as_json:
+        render.done("", as_json=True, data=result)
+        return
+    render.done(f"verified {result['ref']}: lineage {' <- '.join(result['lineage'])}")
+    for version in result["versions"]:
+        render.done(
+            f"  {version['ref']}: {version['files']} file(s), {version['bytes_rehashed']} bytes rehashed"
+        )

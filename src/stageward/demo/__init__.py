@@ -21,7 +21,10 @@ STEP_MODULES = [
     "stageward.demo.config",
     "stageward.demo.secrets",
     "stageward.demo.registry",
+    "stageward.demo.closing",  # last: the audit chain verified over every step
 ]
+# What the walk unsets so that it works on its own folder; exploring the folder afterwards needs the same.
+_FOREIGN = ("STAGEWARD_STORE", "STAGEWARD_BLOBS", "STAGEWARD_URL", "STAGEWARD_API_KEY", "STAGEWARD_ENV")
 
 
 class StepFailed(Exception):
@@ -37,11 +40,7 @@ class Walk:
         self.number = 0
         self.failures: list[str] = []
         self._clients: dict[str, Client] = {}
-        self.environ = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in {"STAGEWARD_STORE", "STAGEWARD_BLOBS", "STAGEWARD_URL", "STAGEWARD_API_KEY", "STAGEWARD_ENV"}
-        }
+        self.environ = {k: v for k, v in os.environ.items() if k not in _FOREIGN}
 
     def as_(self, principal: str) -> Client:
         """The client of PRINCIPAL: local mode trusts the machine, so the demo can play every person."""
@@ -87,10 +86,32 @@ def run_demo(directory: Path | None, say: Callable[[str], None] = print) -> int:
             importlib.import_module(module_name).steps(walk)
     finally:
         walk.close()
-    if walk.failures:
-        say(f"\n{len(walk.failures)} step(s) misbehaved:")
+    failed = len(walk.failures)
+    if failed:
+        say(f"\n{failed} step(s) misbehaved:")
         for failure in walk.failures:
             say(f"  {failure}")
-        return 1
-    say(f"\nAll {walk.number} steps did what they should.")
-    return 0
+    else:
+        say(f"\nAll {walk.number} steps did what they should.")
+    say(explore(root))
+    return 1 if failed else 0
+
+
+def explore(root: Path) -> str:
+    """How to look around the demo's folder: as alice, who created its store; anyone else is denied."""
+    import shlex
+
+    unset = [name for name in _FOREIGN if name in os.environ]
+    lines = [
+        "",
+        "Explore the demo project as alice, who created its store and is admin everywhere (bob, carol and",
+        "dave hold the roles the walk granted them; anyone else, you included, is denied):",
+        f"  cd {shlex.quote(str(root))}",
+        *([f"  unset {' '.join(unset)}"] if unset else []),
+        "  export STAGEWARD_USER=alice",
+        "  stageward env list",
+        "  stageward promotion list",
+        "  stageward model show production/lp-ranker@champion --lineage",
+        "  stageward audit list",
+    ]
+    return "\n".join(lines)

@@ -87,8 +87,13 @@ def steps(walk: Walk) -> None:
         result = alice.call("verify.asset", ref="production/lp-ranker@champion")
         if result["lineage"] != ["production/lp-ranker:1", "staging/lp-ranker:2"]:
             raise StepFailed(f"unexpected lineage {result['lineage']}")
-        chain = " <- ".join(result["lineage"])
-        return f"{result['files']} files, {result['bytes_rehashed']} bytes rehashed; lineage {chain}"
+        sizes = [version["bytes_rehashed"] for version in result["versions"]]
+        if len(set(sizes)) != 1 or sizes[0] < 256 * 1024:
+            raise StepFailed(f"each version should rehash its own files, once: {result['versions']}")
+        return "; ".join(
+            f"{version['ref']}: {version['files']} files, {version['bytes_rehashed']} bytes rehashed"
+            for version in result["versions"]
+        )
 
     walk.step("stageward verify production/lp-ranker@champion", verify)
 

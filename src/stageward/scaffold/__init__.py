@@ -1,4 +1,5 @@
-"""`stageward init`: a new project's stageward.yaml, conf/ layout, .gitignore and CI workflow (SPEC §10)."""
+"""`stageward init`: a new project's stageward.yaml, conf/ layout, .gitignore, and a CI workflow with the files
+it reads, requirements.txt and a starter test (SPEC §10)."""
 
 from __future__ import annotations
 
@@ -92,12 +93,36 @@ ENV_CONFIG = {
 
 GITIGNORE_LINES = [".stageward/", "data/"]
 
+# The workflow's first job reads these: `pip install -r requirements.txt`, then `python -m pytest`.
+REQUIREMENTS_FILE = "requirements.txt"
+STARTER_TEST = "tests/test_stageward_config.py"
+STARTER_TEST_TEXT = """\
+\"\"\"Written by `stageward init`: every environment's config resolves. Keep it, change it, add yours.\"\"\"
+
+import pytest
+
+import stageward
+
+
+@pytest.mark.parametrize("env", ["sandbox", "development", "staging", "production"])
+def test_each_environment_has_a_training_config(env):
+    config = stageward.config(env)
+    assert config["training"]["epochs"] > 0
+    assert config["data"]["output"].startswith("file://./data/" + env)
+"""
+
 WORKFLOW = """\
 # The git flow Stageward expects (SPEC §10):
 #   feature branch -> pull request into develop: tests and `stageward config check`
 #   develop        -> a run in development
 #   tag v*         -> a run in staging
 #   main           -> promote to production (approvals happen in Stageward)
+#
+# What works with this version of Stageward: the pull request job, and the production job's
+# promote command. The develop and staging jobs need `stageward run`, which is not in this
+# version yet: their last step fails saying so rather than pass without training, and runs the
+# pipeline once your Stageward has runs. The jobs after the first act on your team's shared
+# Stageward (STAGEWARD_URL, an API key per environment), which needs the remote client (SPEC §9).
 name: stageward
 on:
   pull_request:
@@ -110,10 +135,10 @@ jobs:
     if: github.event_name == 'pull_request'
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
         with: {python-version: "3.11"}
-      - run: pip install stageward -r requirements.txt
+      - run: pip install -r requirements.txt
       - run: python -m pytest
       - run: stageward config check
   develop:
@@ -121,30 +146,80 @@ jobs:
     runs-on: ubuntu-latest
     env: {STAGEWARD_URL: "${{ vars.STAGEWARD_URL }}", STAGEWARD_API_KEY: "${{ secrets.STAGEWARD_DEVELOPMENT_KEY }}"}
     steps:
-      - uses: actions/checkout@v4
-      - run: pip install stageward
-      - run: stageward run --env development -- python -m train
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
+        with: {python-version: "3.11"}
+      - run: pip install -r requirements.txt
+      - name: train in development (needs stageward run)
+        run: |
+          if ! stageward run --help > /dev/null 2>&1; then
+            echo "::error::this version of Stageward has no 'stageward run' yet: nothing was trained in development"
+            exit 1
+          fi
+          stageward run --env development -- python -m train
   staging:
     if: startsWith(github.ref, 'refs/tags/v')
     runs-on: ubuntu-latest
     env: {STAGEWARD_URL: "${{ vars.STAGEWARD_URL }}", STAGEWARD_API_KEY: "${{ secrets.STAGEWARD_STAGING_KEY }}"}
     steps:
-      - uses: actions/checkout@v4
-      - run: pip install stageward
-      - run: stageward run --env staging -- python -m train
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
+        with: {python-version: "3.11"}
+      - run: pip install -r requirements.txt
+      - name: train in staging (needs stageward run)
+        run: |
+          if ! stageward run --help > /dev/null 2>&1; then
+            echo "::error::this version of Stageward has no 'stageward run' yet: nothing was trained in staging"
+            exit 1
+          fi
+          stageward run --env staging -- python -m train
   production:
     if: github.ref == 'refs/heads/main'
     runs-on: ubuntu-latest
     env: {STAGEWARD_URL: "${{ vars.STAGEWARD_URL }}", STAGEWARD_API_KEY: "${{ secrets.STAGEWARD_PRODUCTION_KEY }}"}
     steps:
-      - uses: actions/checkout@v4
-      - run: pip install stageward
+      - uses: actions/checkout@v5
+      - uses: actions/setup-python@v6
+        with: {python-version: "3.11"}
+      - run: pip install -r requirements.txt
       # promote takes a version number: the one that holds @champion in staging.
       - run: |
           version=$(stageward model show staging/model@champion --json | jq -r .version)
           stageward promote model "$version" --from staging --to production --alias champion \\
             --reason "${{ github.sha }}"
 """
+
+
+def requirements() -> dict[str, str]:
+    """What the workflow installs, by package name: this Stageward's minor series (0.x minors may
+    break; from 1.0, its major), and pytest."""
+    from packaging.version import Version
+
+    from stageward import __version__
+
+    current = Version(__version__)
+    major, minor = current.major, current.minor
+    upper = f"{major}.{minor + 1}" if major == 0 else str(major + 1)
+    return {"stageward": f"stageward>={major}.{minor},<{upper}", "pytest": "pytest>=8"}
+
+
+_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _missing_requirements(text: str) -> list[str]:
+    """The lines of requirements() for the packages that TEXT, a requirements file, does not name."""
+    named = set()
+    for line in text.splitlines():
+        if match := _REQUIREMENT_NAME.match(line):
+            named.add(re.sub(r"[-_.]+", "-", match.group(1)).lower())
+    return [line for name, line in requirements().items() if name not in named]
+
+
+def _append_lines(path: Path, lines: list[str]) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        if path.stat().st_size and not path.read_text(encoding="utf-8").endswith("\n"):
+            handle.write("\n")
+        handle.write("\n".join(lines) + "\n")
 
 
 def check_project_name(project: str, team: str | None, team_prefix: str | None = None) -> None:
@@ -169,6 +244,7 @@ def init_project(root: Path, *, project: str, team: str | None = None) -> Scaffo
     files: dict[str, str] = {
         "conf/base/main.yaml": BASE_CONFIG,
         ".github/workflows/stageward.yml": WORKFLOW,
+        STARTER_TEST: STARTER_TEST_TEXT,
     }
     for tier in TIERS:
         files[f"conf/{tier}/main.yaml"] = ENV_CONFIG[tier]
@@ -182,18 +258,21 @@ def init_project(root: Path, *, project: str, team: str | None = None) -> Scaffo
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
             written.append(relative)
+        # Files the user may have already: add the lines the project needs, keep theirs.
         gitignore = root / ".gitignore"
         present = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
         missing = [line for line in GITIGNORE_LINES if line not in present]
         if missing:
-            with gitignore.open("a", encoding="utf-8") as handle:
-                if present and present[-1] != "":
-                    handle.write("\n")
-                handle.write("\n".join(missing) + "\n")
+            _append_lines(gitignore, missing)
             written.append(".gitignore")
+        needs = root / REQUIREMENTS_FILE
+        missing = _missing_requirements(needs.read_text(encoding="utf-8") if needs.exists() else "")
+        if missing:
+            _append_lines(needs, missing)
+            written.append(REQUIREMENTS_FILE)
     except OSError as exc:
         for relative in written:  # nothing half-written: take back what this call wrote
-            if relative != ".gitignore":
+            if relative in files:
                 (root / relative).unlink(missing_ok=True)
         where = exc.filename or root
         raise BadInput(f"cannot write the project into {root}: {where}: {exc.strerror}") from None

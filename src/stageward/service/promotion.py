@@ -294,7 +294,8 @@ def plan(
     approvals = _target(unit, env).required_approvals
     failed = gate_rules.failures(results)
     clash = _kind_clash(unit, env, name, record["kind"])
-    if not unit.can("promotions.request", env):
+    permitted = unit.can("promotions.request", env)
+    if not permitted:
         outcome = f"promote would be denied: {unit.principal} lacks promotions.request in {env}"
     elif blocked or clash:
         outcome = f"promote would be refused: {blocked or clash}"
@@ -313,6 +314,7 @@ def plan(
         "unavailable": blocked or clash,
         "gates": [r.to_dict() for r in results],
         "gates_pass": not failed,
+        "permitted": permitted,
         "approvals_required": approvals,
         "alias": alias,
         "alias_from": holder_ref,
