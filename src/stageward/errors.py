@@ -6,7 +6,7 @@ prints or maps errors.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class StagewardError(Exception):
@@ -34,6 +34,21 @@ class CheckFailed(StagewardError):
     exit_code = 1
     http_status = 422
     code = "check_failed"
+
+
+class PartlyFailed(CheckFailed):
+    """A verb did everything it could and some of it failed (exit 1); what it did was kept (committed).
+
+    `result` is the verb's whole report, failures included, exactly what it returns on success: a face
+    shows it, then the failure (`secrets rotate` prints every secret's outcome, then exits 1), and an SDK
+    caller cannot miss the failure yet still reads every outcome from the exception.
+    """
+
+    code = "partly_failed"
+
+    def __init__(self, message: str, *, result: Any, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.result = result
 
 
 class BadInput(StagewardError):

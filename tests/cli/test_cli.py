@@ -217,3 +217,25 @@ def test_the_same_commands_on_postgresql(tmp_path: Path, postgres):
     assert denied.returncode == 3 and "bob lacks audit.read" in denied.stderr
     # store.create, the first policy.apply, the grant, and bob's denial
     assert "audit chain intact: 4 entries" in run("audit", "verify", cwd=tmp_path, STAGEWARD_STORE=url).stdout
+
+
+def test_revoking_the_star_binding_from_the_cli(project: Path):
+    for how in (("--env", "*"), ("--all-environments",)):
+        refused = run("access", "revoke", "alice", "admin", *how, cwd=project)
+        assert refused.returncode == 5, refused.stderr
+        assert _error_lines(refused) == [
+            "error: alice's admin binding in every environment is the last admin of every environment; "
+            "nothing was revoked",
+            "  hint: grant admin there to someone else first: stageward access grant NAME admin --all-environments",
+        ]
+    granted = run("access", "grant", "bob", "admin", "--all-environments", cwd=project)
+    assert granted.returncode == 0 and granted.stdout.strip() == "granted admin in every environment to bob"
+    revoked = run("access", "revoke", "alice", "admin", "--env", "*", cwd=project, user="bob")
+    assert revoked.returncode == 0 and revoked.stdout.strip() == "revoked admin in every environment from alice"
+    listed = json.loads(run("access", "list", "--json", cwd=project, user="bob").stdout)
+    assert [(b["principal"], b["environment"]) for b in listed if b["role"] == "admin"] == [("bob", "*")]
+    missing = run("access", "revoke", "bob", "admin", cwd=project, user="bob")
+    assert missing.returncode == 2
+    assert _error_lines(missing)[0] == (
+        "error: name the binding's environment: --env ENV, or --all-environments for a '*' binding"
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound, ProjectFileError
+from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound, PartlyFailed, ProjectFileError
 from stageward.store.db.schema_secrets import secrets
 from stageward.testing import EXAMPLE_PROJECT
 from tests.policy.conftest import ML_PROJECT, World, register
@@ -107,8 +107,10 @@ def test_a_rotation_command_is_never_taken_from_whoever_sets_a_secret(world: Wor
     ctx = world.context("alice", world.lp)
     with ctx.database.transaction(write=True) as conn:
         conn.execute(update(secrets).where(secrets.c.name == "X").values(rotate_with=f"sh -c 'touch {planted}'"))
-    with pytest.raises(CheckFailed, match="not random:N or a generator of the applied policy"):
+    with pytest.raises(PartlyFailed, match="1 of 1 rotation") as caught:
         alice.call("secrets.rotate", env="staging")
+    assert [(r["name"], r["outcome"]) for r in caught.value.result] == [("X", "failed")]
+    assert "not random:N or a generator of the applied policy" in caught.value.result[0]["detail"]
     assert not planted.exists()
 
 

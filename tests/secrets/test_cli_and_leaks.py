@@ -334,3 +334,41 @@ def test_exactly_64_kib_with_its_newline_is_accepted(project: Path):
     value = "k" * 65_536
     assert run("secrets", "set", "BIG", "--env", "sandbox", cwd=project, stdin=value + "\n").returncode == 0
     assert run("secrets", "get", "BIG", "--env", "sandbox", cwd=project).stdout == value
+
+
+def test_rotate_reports_every_outcome_then_exits_1_when_one_failed(project: Path):
+    good = [sys.executable, "-c", "print('rotated-' + 'k3y-made-by-generator')"]
+    broken = [sys.executable, "-c", "import sys; sys.exit(4)"]
+    yaml_file = project / "stageward.yaml"
+    declared = f"generators:\n  good: {json.dumps(good)}\n  broken: {json.dumps(broken)}\n"
+    yaml_file.write_text(yaml_file.read_text() + declared)
+    assert run("policy", "apply", cwd=project).returncode == 0
+    for name, generator in (("GOOD", "good"), ("BROKEN", "broken")):
+        made = run(
+            "secrets", "set", name, "--env", "staging", "--expires-in", "1d",
+            "--rotate-with", f"generator:{generator}", cwd=project, stdin=CANARY,
+        )
+        assert made.returncode == 0, made.stderr
+
+    table = run("secrets", "rotate", "--env", "staging", cwd=project, COLUMNS="400")
+    assert _error(table, 1) == "error: 1 of 2 rotation(s) failed: staging/BROKEN"
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in table.stdout.splitlines() if "│ secret" in line]
+    by_name = {row[2]: (row[5], row[6]) for row in cells}
+    assert by_name["GOOD"][0] == "rotated" and by_name["GOOD"][1].startswith("version 2,")
+    assert by_name["BROKEN"] == ("failed", f"rotation command {sys.executable!r} exited 4")
+    assert run("secrets", "get", "GOOD", "--env", "staging", cwd=project).stdout == "rotated-k3y-made-by-generator"
+
+    as_json = run("secrets", "rotate", "--env", "staging", "--json", cwd=project)
+    assert _error(as_json, 1) == "error: 1 of 2 rotation(s) failed: staging/BROKEN"
+    rows = {r["name"]: r for r in json.loads(as_json.stdout)}
+    assert (rows["GOOD"]["outcome"], rows["BROKEN"]["outcome"]) == ("rotated", "failed")
+    assert rows["GOOD"]["detail"].startswith("version 3,")
+    for result in (table, as_json):
+        out = result.stdout + result.stderr
+        assert CANARY not in out and "k3y-made-by-generator" not in out
+
+    # Without the broken one, every rotation succeeds: the same report, exit 0.
+    assert run("secrets", "delete", "BROKEN", "--env", "staging", cwd=project).returncode == 0
+    clean = run("secrets", "rotate", "--env", "staging", "--json", cwd=project)
+    assert clean.returncode == 0 and clean.stderr == "", clean.stderr
+    assert [(r["name"], r["outcome"]) for r in json.loads(clean.stdout)] == [("GOOD", "rotated")]

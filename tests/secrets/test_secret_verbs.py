@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from stageward.errors import BadInput, CheckFailed, Denied, NotFound, StoreError
+from stageward.errors import BadInput, Denied, NotFound, PartlyFailed, StoreError
 from stageward.secrets.envelope import MasterKeyError, generate_master_key
 from stageward.service.secrets import SecretExpired
 from stageward.store.db.schema import audit_head
@@ -148,8 +148,20 @@ def test_rotate_generates_lists_by_hand_and_reports_failures(sw, clock, project_
     )
     alice.call("access.grant", principal="spn:ci", role="deployer", env="production")
     key = alice.call("keys.create", principal="spn:ci", env="production", ttl="2d")
-    with pytest.raises(CheckFailed, match=r"1 rotation\(s\) failed: staging/BROKEN: rotation command .* exited 4"):
+    with pytest.raises(PartlyFailed) as caught:
         alice.call("secrets.rotate")
+    assert caught.value.exit_code == 1
+    assert caught.value.message == "1 of 2 rotation(s) failed: staging/BROKEN"
+    # The SDK caller reads every secret's outcome from the failure itself, the failed one with its reason.
+    outcomes = {(r["kind"], r["environment"], r["name"]): r for r in caught.value.result}
+    assert {k: r["outcome"] for k, r in outcomes.items()} == {
+        ("secret", "production", "AUTO"): "rotated",
+        ("secret", "production", "MANUAL"): "rotate by hand",
+        ("secret", "staging", "BROKEN"): "failed",
+        ("api key", "production", key["prefix"]): "rotate by hand",
+    }
+    assert outcomes[("secret", "staging", "BROKEN")]["detail"] == f"rotation command {sys.executable!r} exited 4"
+    assert CANARY not in json.dumps(caught.value.result)
     # The failure did not undo what succeeded.
     rotated = alice.call("secrets.get", env="production", name="AUTO")
     assert rotated["version"] == 2 and rotated["value"] != first and len(rotated["value"]) == 24

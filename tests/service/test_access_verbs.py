@@ -117,3 +117,99 @@ def test_registered_team_prefix_wins_over_the_default(tmp_path, store_url):
     with pytest.raises(ProjectFileError, match="prefix 'lp-'"):
         ctx.database  # noqa: B018
     ctx.close()
+
+
+def _state(client) -> tuple[list[tuple[str, str, str, str]], int]:
+    bindings = [(b["principal"], b["role"], b["environment"], b["scope"]) for b in client.call("access.list")]
+    return bindings, len(client.call("audit.list"))
+
+
+def test_the_creators_star_binding_is_the_last_admin_and_is_kept(client_for):
+    alice = client_for("alice")
+    before = _state(alice)
+    with pytest.raises(Conflict) as caught:
+        alice.call("access.revoke", principal="alice", role="admin", all_environments=True)
+    assert caught.value.exit_code == 5
+    assert caught.value.message == (
+        "alice's admin binding in every environment is the last admin of every environment; nothing was revoked"
+    )
+    assert caught.value.hint == (
+        "grant admin there to someone else first: stageward access grant NAME admin --all-environments"
+    )
+    assert _state(alice) == before
+
+
+def test_a_star_binding_is_revoked_once_another_admin_reaches_every_environment(client_for):
+    alice, bob, carol = client_for("alice"), client_for("bob"), client_for("carol")
+    for env in ("sandbox", "development", "staging", "production"):
+        alice.call("access.grant", principal="bob", role="admin", env=env)
+    # bob administers every environment the store holds, but none that joins it later.
+    with pytest.raises(Conflict, match="is the last admin of environments that join the store later;"):
+        alice.call("access.revoke", principal="alice", role="admin", all_environments=True)
+    # Only an admin on '*' gives or takes a '*' binding: it reaches environments bob does not.
+    with pytest.raises(Denied, match=r"bob lacks access.manage on every environment \('\*'\)"):
+        bob.call("access.grant", principal="bob", role="admin", all_environments=True)
+    granted = alice.call("access.grant", principal="carol", role="admin", all_environments=True)
+    assert granted["environment"] == "*"
+    revoked = carol.call("access.revoke", principal="alice", role="admin", all_environments=True)
+    assert revoked == {
+        "principal": "alice", "role": "admin", "environment": "*", "scope": "", "revoked_by": "carol"
+    }
+    assert ("alice", "admin", "*", "") not in _state(carol)[0]
+    with pytest.raises(Denied, match="alice lacks access.manage in staging"):
+        alice.call("access.grant", principal="dave", role="viewer", env="staging")
+    last = carol.call("audit.list", action="access.revoke")[-1]
+    assert (last["principal"], last["target"], last["environment"]) == ("carol", "alice", None)
+    assert last["details"] == {"role": "admin", "scope": None, "environment": "*"}
+    # Environment bindings stay revocable while someone else reaches the environment.
+    carol.call("access.revoke", principal="bob", role="admin", env="staging")
+    with pytest.raises(NotFound, match="alice holds no admin binding in every environment"):
+        carol.call("access.revoke", principal="alice", role="admin", all_environments=True)
+
+
+def test_a_teams_binding_counts_as_an_admin_only_with_members(client_for):
+    alice = client_for("alice")
+    alice.call("team.create", name="ops")
+    alice.call("access.grant", principal="team:ops", role="admin", all_environments=True)
+    alice.call("access.grant", principal="bob", role="admin", all_environments=True, team="ops")  # narrowed
+    with pytest.raises(Conflict, match="last admin of every environment"):
+        alice.call("access.revoke", principal="alice", role="admin", all_environments=True)
+    alice.call("team.add_member", team="ops", member="erin")
+    alice.call("access.revoke", principal="alice", role="admin", all_environments=True)
+    assert [e["name"] for e in client_for("erin").call("env.list")] == [
+        "sandbox", "development", "staging", "production"
+    ]
+
+
+def test_an_environments_last_admin_is_kept(client_for, context_for):
+    from sqlalchemy import delete
+
+    from stageward.store.db.schema import role_bindings
+
+    alice = client_for("alice")
+    for env in ("sandbox", "development", "staging", "production"):
+        alice.call("access.grant", principal="bob", role="admin", env=env)
+    alice.call("access.grant", principal="carol", role="admin", env="staging")
+    # A store from before the rule, whose '*' binding was removed behind its back.
+    with context_for("alice").database.transaction(write=True) as conn:
+        conn.execute(delete(role_bindings).where(role_bindings.c.environment == "*"))
+    bob = client_for("bob")
+    bob.call("access.revoke", principal="carol", role="admin", env="staging")
+    before = _state(bob)
+    with pytest.raises(Conflict) as caught:
+        bob.call("access.revoke", principal="bob", role="admin", env="production")
+    assert caught.value.message == (
+        "bob's admin binding in production is the last admin of production; nothing was revoked"
+    )
+    assert caught.value.hint == (
+        "grant admin there to someone else first: stageward access grant NAME admin --env production"
+    )
+    assert _state(bob) == before
+
+
+def test_revoke_names_one_environment_or_all(client_for):
+    alice = client_for("alice")
+    with pytest.raises(BadInput, match=r"name the binding's environment: --env ENV, or --all-environments"):
+        alice.call("access.revoke", principal="alice", role="admin")
+    with pytest.raises(BadInput, match="give --env ENV or --all-environments, not both"):
+        alice.call("access.revoke", principal="alice", role="admin", env="staging", all_environments=True)

@@ -12,15 +12,15 @@ LONE = "\udcff"
 
 def test_missing_arguments_through_call(client_for):
     with pytest.raises(BadInput) as caught:
-        client_for("alice").call("access.grant", role="viewer")
-    assert caught.value.message == "access.grant: missing argument(s) principal, env"
+        client_for("alice").call("secrets.set", value="v")
+    assert caught.value.message == "secrets.set: missing argument(s) env, name"
     assert caught.value.exit_code == 2
 
 
 def test_missing_arguments_through_the_typed_client(client_for):
     with pytest.raises(BadInput) as caught:
         client_for("alice").access.grant()
-    assert caught.value.message == "access.grant: missing argument(s) principal, role, env"
+    assert caught.value.message == "access.grant: missing argument(s) principal, role"  # env or all_environments
 
 
 def test_an_argument_with_a_default_may_be_left_out(client_for):

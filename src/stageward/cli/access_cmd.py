@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from stageward.cli import render
-from stageward.cli.options import ENV, ENV_OPTIONAL, JSON
+from stageward.cli.options import ENV_OPTIONAL, JSON
 from stageward.cli.state import call
 
 app = typer.Typer(help="Role bindings per environment.", no_args_is_help=True)
 TEAM = typer.Option(None, "--team", help="Narrow the binding to this team's projects.", show_default=False)
 PROJECT = typer.Option(None, "--project", help="Narrow the binding to one project.", show_default=False)
+ENV_OF_BINDING = typer.Option(
+    None, "--env", "-e", help="The environment ('*' is the same as --all-environments).", show_default=False
+)
+ALL_ENVIRONMENTS = typer.Option(
+    False, "--all-environments", help="The binding on every environment ('*'), those added later included."
+)
 
 
 @app.command("roles")
@@ -19,34 +27,60 @@ def roles(as_json: bool = JSON) -> None:
     render.table(call("access.roles"), ["role", "permissions"], as_json=as_json)
 
 
+def _environment(env: str | None, all_environments: bool) -> dict[str, Any]:
+    """The verb's arguments naming the binding's environment: `--env '*'` is the '*' binding."""
+    if env == "*":
+        return {"all_environments": True}
+    return {"env": env, "all_environments": all_environments or None}
+
+
+def _shown(env: str | None, team: str | None, project: str | None) -> str:
+    where = env if env not in (None, "*") else "every environment"
+    return where + (f" for team {team}" if team else f" for project {project}" if project else "")
+
+
 @app.command("grant")
 def grant(
     principal: str = typer.Argument(..., help="alice, spn:NAME or team:NAME."),
     role: str = typer.Argument(..., help="viewer, developer, deployer, admin or approver."),
-    env: str = ENV,
+    env: str | None = ENV_OF_BINDING,
+    all_environments: bool = ALL_ENVIRONMENTS,
     team: str | None = TEAM,
     project: str | None = PROJECT,
     as_json: bool = JSON,
 ) -> None:
-    """Bind PRINCIPAL to ROLE in one environment, optionally only over one team's or one project's resources."""
-    result = call("access.grant", principal=principal, role=role, env=env, team=team, project=project)
-    narrowed = f" for team {team}" if team else f" for project {project}" if project else ""
-    render.done(f"granted {role} in {env}{narrowed} to {principal}", as_json=as_json, data=result)
+    """Bind PRINCIPAL to ROLE in one environment (or all), optionally only over one team's or project's resources."""
+    result = call(
+        "access.grant",
+        principal=principal,
+        role=role,
+        team=team,
+        project=project,
+        **_environment(env, all_environments),
+    )
+    render.done(f"granted {role} in {_shown(env, team, project)} to {principal}", as_json=as_json, data=result)
 
 
 @app.command("revoke")
 def revoke(
     principal: str = typer.Argument(...),
     role: str = typer.Argument(...),
-    env: str = ENV,
+    env: str | None = ENV_OF_BINDING,
+    all_environments: bool = ALL_ENVIRONMENTS,
     team: str | None = TEAM,
     project: str | None = PROJECT,
     as_json: bool = JSON,
 ) -> None:
-    """Remove PRINCIPAL's ROLE in one environment (the binding narrowed to TEAM or PROJECT when given)."""
-    result = call("access.revoke", principal=principal, role=role, env=env, team=team, project=project)
-    narrowed = f" for team {team}" if team else f" for project {project}" if project else ""
-    render.done(f"revoked {role} in {env}{narrowed} from {principal}", as_json=as_json, data=result)
+    """Remove PRINCIPAL's ROLE in one environment (or its '*' binding); never the last admin of an environment."""
+    result = call(
+        "access.revoke",
+        principal=principal,
+        role=role,
+        team=team,
+        project=project,
+        **_environment(env, all_environments),
+    )
+    render.done(f"revoked {role} in {_shown(env, team, project)} from {principal}", as_json=as_json, data=result)
 
 
 @app.command("list")

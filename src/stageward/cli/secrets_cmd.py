@@ -121,6 +121,16 @@ def rotate(
     ),
     as_json: bool = JSON,
 ) -> None:
-    """Rotate what expires within the window and has a generator; list what needs a hand (API keys too)."""
-    rows = call("secrets.rotate", env=env, expiring_within=expiring_within)
-    render.table(rows, ["kind", "environment", "name", "scope", "expires_at", "outcome", "detail"], as_json=as_json)
+    """Rotate what expires within the window and has a generator; list what needs a hand (API keys too).
+
+    Every secret's outcome is printed; when any rotation failed the command then exits 1 (the others are kept).
+    """
+    from stageward.errors import PartlyFailed
+
+    columns = ["kind", "environment", "name", "scope", "expires_at", "outcome", "detail"]
+    try:
+        rows = call("secrets.rotate", env=env, expiring_within=expiring_within)
+    except PartlyFailed as failed:
+        render.table(failed.result, columns, as_json=as_json)
+        raise
+    render.table(rows, columns, as_json=as_json)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from stageward.access.decide import Target
+from stageward.access.admins import left_without_admin
+from stageward.access.decide import EVERY_ENVIRONMENT, Binding, Target
 from stageward.access.principals import principal_kind, team_name
 from stageward.access.roles import PERMISSIONS, ROLE_ORDER, ROLES
-from stageward.errors import BadInput, Conflict, NotFound
+from stageward.errors import BadInput, Conflict, Denied, NotFound
 from stageward.service.catalogue import verb
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, policy_repo
@@ -60,35 +61,106 @@ def _shown(scope: str) -> str:
     return f" for {scope.replace(':', ' ', 1)}" if scope else ""
 
 
-@verb("access.grant", permission="access.manage", write=True, http=("POST", "/envs/{env}/bindings"))
+def _where(unit: Unit, env: str | None, all_environments: bool | None, over: Target | None) -> str:
+    """The binding's environment (ENV, or '*' for every environment), once the caller may manage it there.
+
+    A '*' binding also reaches environments that join the store later, so giving or taking one needs
+    access.manage on '*' as well as in every environment the store holds now.
+    """
+    if env is not None and all_environments:
+        raise BadInput("give --env ENV or --all-environments, not both")
+    if env is None and not all_environments:
+        raise BadInput("name the binding's environment: --env ENV, or --all-environments for a '*' binding")
+    if env is not None:
+        unit.require("access.manage", env, over)
+        return env
+    for environment in unit.store_environments():
+        unit.require("access.manage", environment, over)
+    if not unit.can("access.manage", EVERY_ENVIRONMENT, over):
+        raise Denied(
+            f"denied: {unit.principal} lacks access.manage on every environment ('*'), "
+            "which a binding on every environment needs",
+            permission="access.manage",
+            environment=None,
+            hint="an admin on every environment can do it (stageward access list shows the '*' bindings)",
+        )
+    return EVERY_ENVIRONMENT
+
+
+def _details(role: str, scope: str, where: str) -> dict[str, Any]:
+    # The entry's environment is the binding's; a '*' binding's entry has none, so its details say so.
+    return {"role": role, "scope": scope or None, **({"environment": where} if where == EVERY_ENVIRONMENT else {})}
+
+
+def _named(environment: str) -> str:
+    return "every environment" if environment == EVERY_ENVIRONMENT else environment
+
+
+@verb("access.grant", permission="access.manage", write=True, http=("POST", "/bindings"))
 def grant(
-    unit: Unit, *, principal: str, role: str, env: str, team: str | None = None, project: str | None = None
+    unit: Unit,
+    *,
+    principal: str,
+    role: str,
+    env: str | None = None,
+    all_environments: bool | None = None,
+    team: str | None = None,
+    project: str | None = None,
 ) -> dict[str, Any]:
-    """Bind PRINCIPAL to ROLE in ENV, optionally narrowed to one team's or one project's resources."""
+    """Bind PRINCIPAL to ROLE in ENV, or in every environment ('*'), optionally narrowed to one team's or one
+    project's resources."""
     _check_role(role)
     principal_kind(principal)
     scope, over = _scope(unit, team, project)
-    unit.require("access.manage", env, over)
-    if access_repo.has_binding(unit.conn, principal, role, env, scope):
-        raise Conflict(f"{principal} already holds {role} in {env}{_shown(scope)}")
+    where = _where(unit, env, all_environments, over)
+    if access_repo.has_binding(unit.conn, principal, role, where, scope):
+        raise Conflict(f"{principal} already holds {role} in {_named(where)}{_shown(scope)}")
     _ensure_principal(unit, principal)
-    access_repo.add_binding(unit.conn, principal, role, env, at=unit.now(), by=unit.principal, scope=scope)
-    unit.audit(environment=env, target=principal, details={"role": role, "scope": scope or None})
-    return {"principal": principal, "role": role, "environment": env, "scope": scope, "granted_by": unit.principal}
+    access_repo.add_binding(unit.conn, principal, role, where, at=unit.now(), by=unit.principal, scope=scope)
+    unit.audit(environment=env, target=principal, details=_details(role, scope, where))
+    return {"principal": principal, "role": role, "environment": where, "scope": scope, "granted_by": unit.principal}
 
 
-@verb("access.revoke", permission="access.manage", write=True, http=("DELETE", "/envs/{env}/bindings"))
+@verb("access.revoke", permission="access.manage", write=True, http=("DELETE", "/bindings"))
 def revoke(
-    unit: Unit, *, principal: str, role: str, env: str, team: str | None = None, project: str | None = None
+    unit: Unit,
+    *,
+    principal: str,
+    role: str,
+    env: str | None = None,
+    all_environments: bool | None = None,
+    team: str | None = None,
+    project: str | None = None,
 ) -> dict[str, Any]:
-    """Remove PRINCIPAL's ROLE in ENV (the binding narrowed to TEAM or PROJECT when given)."""
+    """Remove PRINCIPAL's ROLE in ENV, or its binding on every environment ('*'), narrowed to TEAM or PROJECT
+    when given. The last unnarrowed admin of an environment is never revoked (docs/access.md)."""
     _check_role(role)
     scope, over = _scope(unit, team, project)
-    unit.require("access.manage", env, over)
-    if access_repo.remove_binding(unit.conn, principal, role, env, scope) == 0:
-        raise NotFound(f"{principal} holds no {role} binding in {env}{_shown(scope)}")
-    unit.audit(environment=env, target=principal, details={"role": role, "scope": scope or None})
-    return {"principal": principal, "role": role, "environment": env, "scope": scope, "revoked_by": unit.principal}
+    where = _where(unit, env, all_environments, over)
+    removed = Binding(principal, role, where, scope)
+    held = access_repo.bindings(unit.conn)
+    if removed not in held:
+        raise NotFound(f"{principal} holds no {role} binding in {_named(where)}{_shown(scope)}")
+    # A '*' binding reaches every environment of the store, and those that join it later: adding one
+    # needs access.manage on '*', so the store must keep someone who holds it.
+    store = list(unit.store_environments())
+    reaches = [where] if where != EVERY_ENVIRONMENT else [*store, EVERY_ENVIRONMENT]
+    orphaned = left_without_admin([b for b in held if b != removed], reaches, access_repo.teams_with_members(unit.conn))
+    if orphaned:
+        if orphaned == reaches and where == EVERY_ENVIRONMENT:
+            named = "every environment"
+        else:
+            later = "environments that join the store later"
+            named = ", ".join(e if e != EVERY_ENVIRONMENT else later for e in orphaned)
+        # Only a '*' binding reaches environments that join later; one on '*' also covers all the others.
+        how = "--all-environments" if EVERY_ENVIRONMENT in orphaned else f"--env {orphaned[0]}"
+        raise Conflict(
+            f"{principal}'s {role} binding in {_named(where)} is the last admin of {named}; nothing was revoked",
+            hint=f"grant admin there to someone else first: stageward access grant NAME admin {how}",
+        )
+    access_repo.remove_binding(unit.conn, principal, role, where, scope)
+    unit.audit(environment=env, target=principal, details=_details(role, scope, where))
+    return {"principal": principal, "role": role, "environment": where, "scope": scope, "revoked_by": unit.principal}
 
 
 @verb("access.list", http=("GET", "/bindings"))

@@ -153,7 +153,8 @@ def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None)
     reporter.finish()
     # The same content twice in one folder is stored, and counted, once.
     unique = {entry.sha256: (entry, real) for entry, real in reversed(entries)}
-    missing = [(entry, real) for entry, real in unique.values() if not store.exists(entry.sha256)]
+    # A blob already there is kept (its grace period against `gc --blobs` restarts) until register records it.
+    missing = [(entry, real) for entry, real in unique.values() if not store.keep(entry.sha256)]
     sent = sum(entry.size for entry, _ in missing)
     reporter.start(f"uploading to {store.url}", sent)
     for entry, real in missing:

@@ -120,11 +120,16 @@ def _load(unit: Unit, promotion_id: int) -> dict[str, Any]:
     return row
 
 
-def _blobs_missing(unit: Unit, row: dict[str, Any], record: dict[str, Any]) -> list[dict[str, Any]]:
+def _blobs_missing(
+    unit: Unit, row: dict[str, Any], record: dict[str, Any], *, keep: bool = False
+) -> list[dict[str, Any]]:
+    """The source's blobs not yet in the target store; with KEEP, those there are kept for `gc --blobs`'s grace
+    period (a transfer, whose execute records them later)."""
     if _same_store(unit, row["source_env"], row["target_env"]):
         return []
     store = unit.ctx.blob_store(row["target_env"])
-    return [f for f in record["files"] if not store.exists(f["sha256"])]
+    present = store.keep if keep else store.exists
+    return [f for f in record["files"] if not present(f["sha256"])]
 
 
 def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
@@ -482,7 +487,7 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[s
     if row["state"] != "approved":
         return {"id": id, "state": row["state"], "copied_files": 0, "copied_bytes": 0}
     source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
-    missing = _blobs_missing(unit, row, source)
+    missing = _blobs_missing(unit, row, source, keep=True)
     source_store = unit.ctx.blob_store(row["source_env"])
     target_store = unit.ctx.blob_store(row["target_env"])
     unique = {f["sha256"]: f for f in missing}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stageward.access.decide import Target
-from stageward.errors import BadInput, CheckFailed, Denied, NotFound
+from stageward.errors import BadInput, CheckFailed, Denied, NotFound, PartlyFailed
 from stageward.secrets.durations import format_duration, parse_duration
 from stageward.secrets.envelope import (
     Keyring,
@@ -519,7 +519,9 @@ def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -
 def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str | None = None) -> list[dict[str, Any]]:
     """Rotate secrets that expire within the window and have a generator; list what must be rotated by hand.
 
-    API keys expiring in the window are listed too: they cannot rotate themselves.
+    API keys expiring in the window are listed too: they cannot rotate themselves. Returns one row per
+    secret or key with its outcome (rotated, rotate by hand, failed). When any rotation failed, the others
+    are still kept and the verb raises PartlyFailed (exit 1) whose `result` is that same list of rows.
     """
     window = parse_duration(expiring_within or DEFAULT_ROTATION_WINDOW, option="--expiring-within")
     if env is not None:
@@ -572,7 +574,7 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
                 existing=row,
             )
         except CheckFailed as exc:
-            failures.append(f"{row['environment']}/{row['name']}: {exc.message}")
+            failures.append(f"{row['environment']}/{row['name']}")
             results.append({**entry, "outcome": "failed", "detail": exc.message})
             unit.audit(
                 environment=row["environment"],
@@ -613,7 +615,16 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
         },
     )
     if failures:
-        unit.fail_after_commit(CheckFailed(f"{len(failures)} rotation(s) failed: " + "; ".join(failures)))
+        # What rotated stays rotated (committed); the report of every secret leaves with the failure.
+        attempted = sum(r["outcome"] in ("rotated", "failed") for r in results)
+        shown = ", ".join(failures[:5]) + (f" and {len(failures) - 5} more" if len(failures) > 5 else "")
+        unit.fail_after_commit(
+            PartlyFailed(
+                f"{len(failures)} of {attempted} rotation(s) failed: {shown}",
+                result=results,
+                hint="each secret's outcome is in the report; fix the failed ones and run secrets rotate again",
+            )
+        )
     return results
 
 

@@ -26,6 +26,15 @@ class BlobInfo:
     size: int
 
 
+@dataclass(frozen=True)
+class StoredBlob:
+    """A published blob as `gc --blobs` sees it: its digest, size and when it was last published or kept."""
+
+    sha256: str
+    size: int
+    modified: float  # seconds since the epoch
+
+
 class BlobWriter(Protocol):
     """Bytes written here become visible under their digest only at commit()."""
 
@@ -53,6 +62,17 @@ class BlobStore(Protocol):
 
     def remove_temporary(self, name: str) -> bool:
         """Remove leftover NAME; False when a live write took it back meanwhile, or it is gone."""
+
+    def keep(self, digest: str) -> bool:
+        """Whether blob DIGEST is here, restarting its grace period: an upload that finds the blob already
+        published calls this instead of exists(), so `gc --blobs` leaves it for the upload to register."""
+
+    def published_blobs(self) -> Iterator[StoredBlob]:
+        """Every published blob, with its last-modified time."""
+
+    def remove_blob(self, digest: str, modified_before: float) -> bool:
+        """Remove blob DIGEST if it was last modified before MODIFIED_BEFORE (epoch seconds); False when it
+        was kept meanwhile (a keep() or a new publish) or is gone."""
 
 
 def put_stream(store: BlobStore, stream: BinaryIO) -> BlobInfo:

@@ -4,6 +4,11 @@ A temporary is leased by the process writing it: an exclusive flock held on it f
 creation until it is renamed into place or removed. `gc` removes only temporaries whose
 lease it can take itself, under that lease, so it never removes what a live upload
 holds; a crashed uploader's lease ends with its process, and gc then reclaims the file.
+
+A published blob is kept by an upload that finds it already there: under a shared flock
+the upload checks it is still linked and sets its mtime to now. `gc --blobs` removes a
+blob only under an exclusive flock, after seeing its mtime still past the grace period,
+so a blob an upload has just kept is never removed under it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import BinaryIO
 
 from stageward.errors import CheckFailed, NotFound, StoreError
 from stageward.private_paths import make_private_folder
-from stageward.store.blobs.base import BlobInfo, check_digest
+from stageward.store.blobs.base import BlobInfo, StoredBlob, check_digest
 
 _COPY_CHUNK = 64 * 1024 * 1024
 _HASH_CHUNK = 4 * 1024 * 1024
@@ -56,6 +61,10 @@ def _leased_temporary(store: FileBlobStore, prefix: str) -> tuple[int, Path]:
         if os.fstat(fd).st_nlink > 0:
             return fd, Path(name)
         os.close(fd)
+
+
+def _is_digest(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
 
 def _publish(temporary: Path, final: Path) -> None:
@@ -109,7 +118,7 @@ class FileBlobWriter:
                 f"sha256:{self._expected[:12]}; nothing was published"
             )
         final = self._store.path_of(info.sha256)
-        if final.exists():
+        if self._store.keep(info.sha256):
             self._path.unlink(missing_ok=True)
         else:
             _publish(self._path, final)
@@ -164,7 +173,7 @@ class FileBlobStore:
         """
         check_digest(expected_sha256)
         final = self.path_of(expected_sha256)
-        if final.exists():
+        if self.keep(expected_sha256):
             return BlobInfo(expected_sha256, final.stat().st_size)
         try:
             fd, temporary = _leased_temporary(self, "copy-")
@@ -249,6 +258,57 @@ class FileBlobStore:
             return self.path_of(digest).stat().st_size
         except FileNotFoundError:
             raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
+
+    def keep(self, digest: str) -> bool:
+        """Whether blob DIGEST is here, its mtime set to now under a shared flock (gc removes under an
+        exclusive one), so its grace period against `gc --blobs` starts again."""
+        path = self.path_of(digest)
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH)
+            if os.fstat(descriptor).st_nlink == 0:
+                return False  # removed by gc while we waited for the lock
+            os.utime(descriptor)
+            return True
+        finally:
+            os.close(descriptor)
+
+    def published_blobs(self) -> Iterator[StoredBlob]:
+        """Every blob under sha256/, with its mtime; anything else there is not Stageward's and is skipped."""
+        top = self.root / "sha256"
+        if not top.is_dir():
+            return
+        for folder in sorted(top.iterdir()):
+            if len(folder.name) != 2 or not folder.is_dir() or folder.is_symlink():
+                continue
+            for entry in sorted(folder.iterdir()):
+                digest = folder.name + entry.name
+                if not _is_digest(digest):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    found = entry.lstat()
+                    if stat.S_ISREG(found.st_mode):
+                        yield StoredBlob(digest, found.st_size, found.st_mtime)
+
+    def remove_blob(self, digest: str, modified_before: float) -> bool:
+        """Remove blob DIGEST under an exclusive flock if its mtime is still before MODIFIED_BEFORE."""
+        path = self.path_of(digest)
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            found = os.fstat(descriptor)
+            if found.st_nlink == 0 or found.st_mtime >= modified_before:
+                return False  # gone, or kept by an upload since it was listed
+            path.unlink()
+            return True
+        finally:
+            os.close(descriptor)
 
     def temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
         """Temporaries older than the cutoff that no live upload holds (their lease is free)."""

@@ -6,6 +6,11 @@ upload, never a half object, and `stageward gc` aborts stale ones. Each part car
 its SHA-256 checksum, which the server verifies on receipt; the whole stream is hashed
 as it goes, and the upload is completed only when that digest is the one expected.
 
+An upload that finds a blob already published keeps it: the object is copied onto itself
+(server side), which sets its LastModified to now, so `gc --blobs` leaves it for the grace
+period. S3 has no locks: gc re-reads LastModified just before it deletes, which leaves a
+window of one request between that read and the delete (docs/registry.md).
+
 Endpoint, region and credentials come from boto3's usual sources (AWS_ENDPOINT_URL_S3,
 AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, instance roles...).
 """
@@ -22,11 +27,12 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO, ParamSpec, TypeVar, cast
 
 from stageward.errors import BadInput, CheckFailed, NotFound, StoreError
-from stageward.store.blobs.base import BlobInfo, check_digest
+from stageward.store.blobs.base import BlobInfo, StoredBlob, check_digest
 
 PART_SIZE = 16 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts to stay under 10,000
 # An upload started or sending parts within this window is live: gc leaves it, whatever --older-than says.
 LIVE_UPLOAD_SECONDS = 15 * 60
+_SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject copies up to 5 GiB in one request
 
 
 _P = ParamSpec("_P")
@@ -149,7 +155,7 @@ class S3BlobWriter:
             self._buffer = bytearray()
             if self._expected is None:
                 final = self._store.key_of(info.sha256)
-                if not self._store.exists(info.sha256):
+                if not self._store.keep(info.sha256):
                     client.copy({"Bucket": self._store.bucket, "Key": self._key}, self._store.bucket, final)
                 client.delete_object(Bucket=self._store.bucket, Key=self._key)
         except BaseException:
@@ -228,6 +234,56 @@ class S3BlobStore:
         if head is None:
             raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}")
         return int(head["ContentLength"])
+
+    @_store_errors
+    def keep(self, digest: str) -> bool:
+        """Whether blob DIGEST is here, its LastModified set to now by copying it onto itself (server side)."""
+        head = self._head(digest)
+        if head is None:
+            return False
+        key = self.key_of(digest)
+        source = {"Bucket": self.bucket, "Key": key}
+        from botocore.exceptions import ClientError
+
+        try:
+            if int(head["ContentLength"]) <= _SINGLE_COPY_LIMIT:
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource=source,
+                    MetadataDirective="REPLACE",
+                    ChecksumAlgorithm="SHA256",
+                )
+            else:  # past one request's limit a copy goes in parts, a new upload onto the same key
+                self.client.copy(source, self.bucket, key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False  # removed by gc between the two requests: the upload publishes it again
+            raise
+        return True
+
+    @_store_errors
+    def published_blobs(self) -> Iterator[StoredBlob]:
+        """Every object under sha256/ whose key is a digest, with its size and LastModified."""
+        found: list[StoredBlob] = []
+        top = f"{self.prefix}sha256/"
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=top):
+            for item in page.get("Contents", []):
+                digest = item["Key"][len(top) :].replace("/", "", 1)
+                if item["Key"][len(top) :][2:3] == "/" and len(digest) == 64 and all(
+                    c in "0123456789abcdef" for c in digest
+                ):
+                    found.append(StoredBlob(digest, int(item["Size"]), item["LastModified"].timestamp()))
+        return iter(found)
+
+    @_store_errors
+    def remove_blob(self, digest: str, modified_before: float) -> bool:
+        """Delete blob DIGEST if its LastModified, read again now, is still before MODIFIED_BEFORE."""
+        head = self._head(digest)
+        if head is None or head["LastModified"].timestamp() >= modified_before:
+            return False
+        self.client.delete_object(Bucket=self.bucket, Key=self.key_of(digest))
+        return True
 
     @_store_errors
     def temporary_objects(self, older_than_seconds: float) -> Iterator[str]:

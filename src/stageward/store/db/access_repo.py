@@ -27,7 +27,6 @@ def add_principal(conn: Connection, name: str, kind: str, *, at: str, by: str) -
     conn.execute(insert(principals).values(name=name, kind=kind, created_at=at, created_by=by))
 
 
-
 def bindings(conn: Connection, environment: str | None = None) -> list[Binding]:
     query = select(
         role_bindings.c.principal, role_bindings.c.role, role_bindings.c.environment, role_bindings.c.scope
@@ -137,6 +136,11 @@ def is_maintainer(conn: Connection, team: str, principal: str) -> bool:
 def is_member(conn: Connection, team: str, member: str) -> bool:
     query = select(team_members.c.member).where(team_members.c.team == team, team_members.c.member == member)
     return conn.execute(query).first() is not None
+
+
+def teams_with_members(conn: Connection) -> set[str]:
+    """The names of the teams that have at least one member."""
+    return set(conn.execute(select(team_members.c.team).distinct()).scalars())
 
 
 def list_teams(conn: Connection) -> list[dict[str, object]]:

@@ -253,6 +253,11 @@ def get_version(
     return _record(row, asset, files)
 
 
+def referenced_blobs(conn: Connection) -> set[str]:
+    """The digest of every blob any version of any project and environment in this store references."""
+    return set(conn.execute(select(version_files.c.sha256).distinct()).scalars())
+
+
 def files_of(conn: Connection, version_id: int) -> list[ManifestEntry]:
     return [ManifestEntry(*row) for row in conn.execute(_FILES, {"version_id": version_id})]
 
