@@ -28,8 +28,13 @@ def session_config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
 
 
 @pytest.fixture(autouse=True)
-def private_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's own configuration folder, so no two tests share a default master key file."""
+def private_config_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, session_config_home: Path
+) -> Path:
+    """Each test's own configuration folder, so no two tests share a default master key file; a module whose
+    tests share one store (a module-scoped fixture) shares the session's folder, and so the store's key."""
+    if request.node.get_closest_marker("shared_config_home") is not None:
+        return session_config_home
     home = tmp_path / "xdg-config"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     return home

@@ -15,6 +15,9 @@ from stageward.errors import BadInput
 from stageward.testing import write_project
 from tests.registry.support import run_cli
 
+# Its tests share one store made by a module-scoped fixture, and so the configuration folder holding its key.
+pytestmark = pytest.mark.shared_config_home
+
 ATTACK = "x\x1b[2K\x1b[1A\x1b[32mAPPROVED"
 # Every kind the renderer escapes: C0, DEL, C1 (\x9b is CSI on 8-bit terminals), bidi overrides and isolates.
 NASTY = ["\x00", "\x07", "\x08", "\t", "\n", "\r", "\x1b", "\x7f", "\x85", "\x9b"]

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Its tests share one store made by a module-scoped fixture, and so the configuration folder holding its key.
+pytestmark = pytest.mark.shared_config_home
+
 STAGEWARD = str(Path(sys.executable).parent / "stageward")
 LONG_URL = "postgresql://production-database.internal.example.com:5432/crosssell_features_and_more"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -7,6 +7,8 @@ import pytest
 from stageward.testing import write_project
 from tests.registry.support import run_cli
 
+# Its tests share one store made by a module-scoped fixture, and so the configuration folder holding its key.
+pytestmark = pytest.mark.shared_config_home
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> tuple[Path, str]:

@@ -9,6 +9,8 @@ from stageward.store.blobs import open_blob_store
 from stageward.testing import write_project
 from tests.registry.support import project_with_production_blobs, project_with_unprotected_champion, run_cli
 
+# Its tests share one store made by a module-scoped fixture, and so the configuration folder holding its key.
+pytestmark = pytest.mark.shared_config_home
 
 @pytest.mark.s3
 def test_s3_store_multipart_roundtrip_and_gc(s3_bucket, moto_server):
