@@ -5,12 +5,17 @@ are reached it executes exactly once: gates against the alias holder are evaluat
 then the new version and the alias move are written in one transaction. Within one blob
 store no bytes move. Across stores the bytes are copied first by `transfer` — outside any
 write transaction, verified at the destination — and `execute` then only checks they are there.
+
+`request`, `approve` and `execute` are flows (catalogue `flow=`): each is its own unit, and when
+that leaves the promotion approved with bytes to move, the flow goes on with `transfer` and then
+`execute`, each a unit of its own, so every face (CLI, SDK, REST) finishes a promotion the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
 from stageward.project.model import Environment
@@ -23,6 +28,9 @@ from stageward.service import assets
 from stageward.service.catalogue import verb
 from stageward.service.unit import Unit
 from stageward.store.db import promotion_repo, registry_repo
+
+if TYPE_CHECKING:
+    from stageward.service.context import Context
 
 STATES = ("pending", "approved", "executed", "rejected")
 
@@ -251,6 +259,35 @@ def _advance(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     return _describe(unit, fresh)
 
 
+def _then_execute(
+    ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    """The flow of request and approve: their unit, then, if it left the promotion approved (bytes must move
+    across stores), the flow of execute."""
+    from stageward.service.catalogue import run_verb
+
+    progress = arguments.pop("progress", None)
+    result: dict[str, Any] = unit(arguments)
+    if result["state"] != "approved":
+        return result
+    executed: dict[str, Any] = run_verb(ctx, "promotion.execute", {"id": result["id"], "progress": progress})
+    return executed
+
+
+def _transfer_then_execute(
+    ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    """The flow of execute: an approved promotion's bytes are copied first (no write lock held), then its
+    unit executes in a short transaction; any other promotion goes straight to the unit (returned or refused)."""
+    from stageward.service.catalogue import run_verb
+
+    progress = arguments.pop("progress", None)
+    if run_verb(ctx, "promotion.show", {"id": arguments["id"]})["state"] == "approved":
+        run_verb(ctx, "promotion.transfer", {"id": arguments["id"], "progress": progress})
+    result: dict[str, Any] = unit(arguments)
+    return result
+
+
 MAX_TEXT = 2000
 
 
@@ -332,7 +369,11 @@ def plan(
 
 
 @verb(
-    "promotion.request", permission="promotions.request", write=True, http=("POST", "/envs/{env}/promotions")
+    "promotion.request",
+    permission="promotions.request",
+    write=True,
+    http=("POST", "/envs/{env}/promotions"),
+    flow=_then_execute,
 )
 def request(
     unit: Unit,
@@ -344,8 +385,12 @@ def request(
     alias: str = "champion",
     mode: str | None = None,
     reason: str | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved."""
+    """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved.
+
+    PROGRESS reports the copy of the bytes when the request executes at once across stores (the flow).
+    """
     name, version, alias = _arguments(name, version, alias)
     _check_text("--reason", reason)
     _check_edge(unit, source, env)
@@ -404,9 +449,11 @@ def request(
     return _describe(unit, stored)
 
 
-@verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"))
-def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
-    """Approve a pending promotion; the last required approval executes it."""
+@verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"), flow=_then_execute)
+def approve(
+    unit: Unit, *, id: int, comment: str | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Approve a pending promotion; the last required approval executes it (copying the bytes first)."""
     _check_text("--comment", comment)
     row = _load(unit, id)
     unit.require("promotions.approve", row["target_env"])
@@ -527,9 +574,9 @@ def copy_blob(source_store: Any, target_store: Any, digest: str, reporter: Progr
     _verify_destination(target_store, digest)
 
 
-@verb("promotion.execute", write=True, http=("POST", "/promotions/{id}/execute"))
-def execute(unit: Unit, *, id: int) -> dict[str, Any]:
-    """Execute an approved promotion whose blobs are in place; an executed one is returned as it is."""
+@verb("promotion.execute", write=True, http=("POST", "/promotions/{id}/execute"), flow=_transfer_then_execute)
+def execute(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[str, Any]:
+    """Execute an approved promotion, copying its blobs first; an executed one is returned as it is (safe to repeat)."""
     row = _load(unit, id)
     _may_execute(unit, row)
     if row["state"] == "executed":
