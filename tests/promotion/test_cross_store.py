@@ -30,10 +30,7 @@ def test_copy_across_stores(tmp_path, store_url, kind, request):
     try:
         model = root / "model.bin"
         model.write_bytes(os.urandom(3 << 20))
-        uploaded = alice.call("model.upload", env="staging", path=str(model))
-        alice.call(
-            "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
-        )
+        alice.call("model.publish", env="staging", name="ranker", path=str(model), metrics={"auc": 0.9})
         plan = alice.call("promotion.plan", env="production", source="staging", name="ranker", version=1)
         assert not plan["same_store"] and "verified at the destination" in plan["copy"]
         requested = alice.call(
@@ -99,10 +96,7 @@ def test_two_approvers_give_the_last_approval_at_once(tmp_path, store_url):
         alice.call("access.grant", principal="bob", role="developer", env="production")
         alice.call("access.grant", principal="bob", role="developer", env="staging")
         (root / "m.bin").write_bytes(b"m")
-        uploaded = alice.call("model.upload", env="staging", path=str(root / "m.bin"))
-        alice.call(
-            "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
-        )
+        alice.call("model.publish", env="staging", name="ranker", path=str(root / "m.bin"), metrics={"auc": 0.9})
         bob = _client(root, store_url, "bob")
         request = bob.call("promotion.request", env="production", source="staging", name="ranker", version=1)
         bob.close()
