@@ -39,7 +39,7 @@ from stageward.registry.names import (
 from stageward.registry.progress import NoProgress, Progress
 from stageward.registry.values import check_metrics, check_strings
 from stageward.service.unit import Unit
-from stageward.store.blobs.base import CHUNK, BlobStore
+from stageward.store.blobs.base import READ_CHUNK, BlobStore, copy_blob
 from stageward.store.db import registry_repo
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 _CONFIG_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
-READ_CHUNK = 4 * CHUNK
 AUDITED_METRICS = 20
 
 
@@ -133,21 +132,7 @@ def _hash_file(path: Path, progress: Progress) -> ManifestEntry:
 def _put_file(store: BlobStore, path: Path, expected: str, progress: Progress) -> None:
     """Publish PATH as blob EXPECTED; a file that changed since it was hashed publishes nothing."""
     try:
-        local_import = getattr(store, "import_local_file", None)
-        if local_import is not None:
-            # A folder store: the kernel copies while the copy is re-hashed alongside.
-            local_import(path, expected, progress.advance)
-            return
-        writer = store.open_write(expected)
-        try:
-            with open(path, "rb") as handle:
-                while chunk := handle.read(READ_CHUNK):
-                    writer.write(chunk)
-                    progress.advance(len(chunk))
-        except BaseException:
-            writer.abort()
-            raise
-        writer.commit()
+        copy_blob(store, expected, progress.advance, path=path)
     except CheckFailed:
         raise CheckFailed(f"{path} changed while it was being registered; nothing was published") from None
 

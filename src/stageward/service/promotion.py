@@ -13,7 +13,6 @@ that leaves the promotion approved with bytes to move, the flow goes on with `tr
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,7 @@ from stageward.registry.progress import NoProgress, Progress
 from stageward.service import assets
 from stageward.service.catalogue import verb
 from stageward.service.unit import Unit
+from stageward.store.blobs.base import copy_blob
 from stageward.store.db import promotion_repo, registry_repo
 
 if TYPE_CHECKING:
@@ -513,18 +513,6 @@ def _may_execute(unit: Unit, row: dict[str, Any]) -> None:
         unit.require("promotions.approve", env)
 
 
-def _verify_destination(store: Any, digest: str) -> None:
-    """Re-hash a copied blob read back from the target store, before any record points at it."""
-    found = hashlib.sha256()
-    with store.open_read(digest) as stream:
-        while chunk := stream.read(assets.READ_CHUNK):
-            found.update(chunk)
-    if found.hexdigest() != digest:
-        raise CheckFailed(
-            f"blob sha256:{digest[:12]} in {store.url} does not hash to its name after the copy"
-        )
-
-
 @verb("promotion.transfer", http=("POST", "/promotions/{id}/transfer"))
 def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[str, Any]:
     """Copy an approved promotion's blobs to the target store, verified there; writes no record."""
@@ -540,7 +528,9 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[s
     unique = {f["sha256"]: f for f in missing}
     reporter.start(f"copying to {target_store.url}", sum(f["size"] for f in unique.values()))
     for digest in unique:
-        copy_blob(source_store, target_store, digest, reporter)
+        # Between two folders the kernel copies while the copy is re-hashed alongside; otherwise the blob
+        # is streamed (hashed on the way), then read back from the target and hashed again.
+        copy_blob(target_store, digest, reporter.advance, source=source_store, read_back=True)
     reporter.finish()
     return {
         "id": id,
@@ -548,30 +538,6 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[s
         "copied_files": len(unique),
         "copied_bytes": sum(f["size"] for f in unique.values()),
     }
-
-
-def copy_blob(source_store: Any, target_store: Any, digest: str, reporter: Progress) -> None:
-    """Copy one blob between stores, published only if its digest holds where it landed.
-
-    Between two folders the kernel copies while the copy is re-hashed alongside; otherwise the
-    blob is streamed (hashed on the way) and then read back from the target and hashed again.
-    """
-    fast = getattr(target_store, "import_local_file", None)
-    local = getattr(source_store, "path_of", None)
-    if fast is not None and local is not None:
-        fast(local(digest), digest, reporter.advance)
-        return
-    writer = target_store.open_write(digest)
-    try:
-        with source_store.open_read(digest) as stream:
-            while chunk := stream.read(assets.READ_CHUNK):
-                writer.write(chunk)
-                reporter.advance(len(chunk))
-    except BaseException:
-        writer.abort()
-        raise
-    writer.commit()
-    _verify_destination(target_store, digest)
 
 
 @verb("promotion.execute", write=True, http=("POST", "/promotions/{id}/execute"), flow=_transfer_then_execute)
