@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
 from stageward.project.model import Environment
 from stageward.promotion import gates as gate_rules
-from stageward.promotion.edges import choose_mode, edge_problem, unavailable_reason
+from stageward.promotion.edges import edge_problem
+from stageward.promotion.plan import Holder, PromotionPlan, kind_clash, plan_promotion
 from stageward.registry.files import ManifestEntry
 from stageward.registry.names import check_alias, check_asset_name, check_id, check_version
 from stageward.registry.progress import NoProgress, Progress
@@ -66,12 +67,19 @@ def _holder(
     return record["ref"], record["metrics"], version
 
 
-def _kind_clash(unit: Unit, env: str, name: str, kind: str) -> str | None:
-    """Why the target cannot take a KIND named NAME (it holds another kind by that name), or None."""
-    asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
-    if asset is not None and asset["kind"] != kind:
-        return f"{env}/{name} is a {asset['kind']}; cannot promote a {kind} onto it"
-    return None
+def _plan(unit: Unit, env: str, record: dict[str, Any], alias: str, mode: str | None) -> PromotionPlan:
+    """Read the facts (the alias holder, the kind the target holds by this name), then plan (pure)."""
+    holder_ref, holder_metrics, holder_version = _holder(unit, env, record["name"], alias)
+    target_asset = registry_repo.get_asset(unit.conn, _project(unit), env, record["name"])
+    return plan_promotion(
+        unit.ctx.policy,
+        env,
+        mode,
+        target=_target(unit, env),
+        record=record,
+        target_kind=target_asset["kind"] if target_asset else None,
+        holder=Holder(holder_ref, holder_metrics, holder_version),
+    )
 
 
 def _gates(unit: Unit, env: str, record: dict[str, Any], alias: str) -> list[gate_rules.GateResult]:
@@ -190,7 +198,7 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
         )
         asset = {"id": asset_id, "project": row["project"], "environment": env, "name": row["name"]}
         asset["kind"] = row["kind"]
-    elif (clash := _kind_clash(unit, env, row["name"], row["kind"])) is not None:
+    elif (clash := kind_clash(env, row["name"], asset["kind"], row["kind"])) is not None:
         raise Conflict(clash)
     version = registry_repo.next_version(unit.conn, asset["id"])
     registry_repo.insert_version(
@@ -315,10 +323,9 @@ def plan(
     name, version, alias = _arguments(name, version, alias)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
-    chosen, why = choose_mode(unit.ctx.policy, env, mode)
-    blocked = unavailable_reason(chosen)
-    results = _gates(unit, env, record, alias)
-    holder_ref, _, holder_version = _holder(unit, env, name, alias)
+    planned = _plan(unit, env, record, alias, mode)
+    chosen, why, blocked, clash = planned.mode, planned.mode_reason, planned.blocked, planned.clash
+    results, failed, approvals = planned.gates, planned.failed, planned.approvals
     target_asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
     next_version = registry_repo.next_version(unit.conn, target_asset["id"]) if target_asset else 1
     same = _same_store(unit, source, env)
@@ -333,9 +340,6 @@ def plan(
             f"streams {record['file_count']} file(s), {record['size']} bytes, from "
             f"{unit.ctx.blob_store(source).url} to {target_store}, verified at the destination"
         )
-    approvals = _target(unit, env).required_approvals
-    failed = gate_rules.failures(results)
-    clash = _kind_clash(unit, env, name, record["kind"])
     permitted = unit.can("promotions.request", env)
     if not permitted:
         outcome = f"promote would be denied: {unit.principal} lacks promotions.request in {env}"
@@ -359,8 +363,8 @@ def plan(
         "permitted": permitted,
         "approvals_required": approvals,
         "alias": alias,
-        "alias_from": holder_ref,
-        "alias_from_version": holder_version,
+        "alias_from": planned.holder.ref,
+        "alias_from_version": planned.holder.version,
         "alias_to": f"{env}/{name}:{next_version}",
         "copy": copy if chosen == "copy" else None,
         "same_store": same,
@@ -395,17 +399,16 @@ def request(
     _check_text("--reason", reason)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
-    chosen, why = choose_mode(unit.ctx.policy, env, mode)
-    blocked = unavailable_reason(chosen)
-    if blocked is not None:
-        raise BadInput(f"promotion mode {chosen} ({why}): {blocked}", hint="promote with --mode copy")
-    clash = _kind_clash(unit, env, name, record["kind"])
-    if clash is not None:
+    planned = _plan(unit, env, record, alias, mode)
+    chosen = planned.mode
+    if planned.blocked is not None:
+        raise BadInput(
+            f"promotion mode {chosen} ({planned.mode_reason}): {planned.blocked}", hint="promote with --mode copy"
+        )
+    if planned.clash is not None:
         # Checked at once (SPEC §6), not after the approvals were gathered.
-        raise Conflict(f"promotion refused: {clash}")
-    results = _gates(unit, env, record, alias)
-    failed = gate_rules.failures(results)
-    approvals = _target(unit, env).required_approvals
+        raise Conflict(f"promotion refused: {planned.clash}")
+    results, failed, approvals = planned.gates, planned.failed, planned.approvals
     row = {
         "project": _project(unit),
         "name": name,
