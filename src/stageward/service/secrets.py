@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from stageward.access.decide import Target
 from stageward.errors import BadInput, CheckFailed, Denied, NotFound, PartlyFailed
+from stageward.secrets import scopes
 from stageward.secrets.durations import format_duration, parse_duration
 from stageward.secrets.envelope import (
     Keyring,
@@ -55,12 +56,6 @@ def _data_key(unit: Unit, keyring: Keyring, environment: str, *, create: bool) -
 # Scope and lookups --------------------------------------------------------------------------------
 
 
-def _scope(team: str | None, project: str | None = None) -> str:
-    return f"team:{team}" if team else f"project:{project}" if project else "project"
-
-
-def _row_scope(row: dict[str, Any]) -> str:
-    return _scope(row["team"], row["project"])
 
 
 def _team_target(unit: Unit, team: str) -> Target:
@@ -69,11 +64,11 @@ def _team_target(unit: Unit, team: str) -> Target:
 
 
 def _applies_here(unit: Unit, row: dict[str, Any]) -> bool:
-    return row["team"] is None or row["team"] == unit.ctx.target().team
+    return scopes.applies_to(row, unit.ctx.target().team)
 
 
 def _expired(unit: Unit, row: dict[str, Any]) -> bool:
-    return row["expires_at"] is not None and row["expires_at"] <= unit.now()
+    return scopes.expired(row, unit.now())
 
 
 class _Environment:
@@ -103,10 +98,7 @@ class _Environment:
 
     def visible(self, name: str) -> dict[str, Any] | None:
         """The scope of NAME this project resolves: its own secret before its team's."""
-        rows = self.rows(name)
-        own = [r for r in rows if r["team"] is None]
-        chosen = own or rows
-        return chosen[0] if chosen else None
+        return scopes.winner(self.rows(name))
 
     def exact(self, name: str, team: str | None) -> dict[str, Any]:
         """NAME in exactly one scope: TEAM's (any team, checked by the caller) or this project's own."""
@@ -150,7 +142,7 @@ class _Environment:
 def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
     if _expired(unit, row):
         raise SecretExpired(
-            f"secret {row['name']} in {row['environment']} ({_row_scope(row)}) expired at {row['expires_at']}",
+            f"secret {row['name']} in {row['environment']} ({scopes.row_scope(row)}) expired at {row['expires_at']}",
             hint=f"set a new value: stageward secrets set {row['name']} --env {row['environment']}"
             + (" (or: stageward secrets rotate)" if row["rotate_with"] else ""),
         )
@@ -161,7 +153,7 @@ def _public(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "environment": row["environment"],
         "name": row["name"],
-        "scope": _row_scope(row),
+        "scope": scopes.row_scope(row),
         "version": row["current_version"],
         "expires_at": row["expires_at"],
         "expired": _expired(unit, row),
@@ -308,7 +300,7 @@ def set_secret(
         environment=env,
         target=name,
         details={
-            "scope": _scope(team, unit.ctx.project.spec.project),
+            "scope": scopes.scope(team, unit.ctx.project.spec.project),
             "version": version,
             "expires_at": expires_at,
             "rotate_with": generator.spec if generator else None,
@@ -317,7 +309,7 @@ def set_secret(
     return {
         "environment": env,
         "name": name,
-        "scope": _scope(team, unit.ctx.project.spec.project),
+        "scope": scopes.scope(team, unit.ctx.project.spec.project),
         "version": version,
         "expires_at": expires_at,
         "rotate_with": generator.spec if generator else None,
@@ -339,12 +331,12 @@ def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> d
     unit.audit(
         environment=env,
         target=name,
-        details={"scope": _row_scope(row), "version": row["current_version"]},
+        details={"scope": scopes.row_scope(row), "version": row["current_version"]},
     )
     return {
         "environment": env,
         "name": name,
-        "scope": _row_scope(row),
+        "scope": scopes.row_scope(row),
         "version": row["current_version"],
         "expires_at": row["expires_at"],
         "value": value,
@@ -379,7 +371,7 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
                 {
                     "environment": env,
                     "name": name,
-                    "scope": _row_scope(row),
+                    "scope": scopes.row_scope(row),
                     "version": version["version"],
                     "current": version["version"] == row["current_version"],
                     "origin": version["origin"],
@@ -398,8 +390,8 @@ def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -
     _check_team(unit, team, env, "secrets.write")
     row = _Environment(unit, env).exact(name, team)
     versions = secrets_repo.delete_secret(unit.conn, row["id"])
-    unit.audit(environment=env, target=name, details={"scope": _row_scope(row), "versions": versions})
-    return {"environment": env, "name": name, "scope": _row_scope(row), "versions_deleted": versions}
+    unit.audit(environment=env, target=name, details={"scope": scopes.row_scope(row), "versions": versions})
+    return {"environment": env, "name": name, "scope": scopes.row_scope(row), "versions_deleted": versions}
 
 
 @verb("secrets.rotate", write=True, http=("POST", "/secrets/rotate"))
@@ -429,7 +421,7 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
             "kind": "secret",
             "environment": row["environment"],
             "name": row["name"],
-            "scope": _row_scope(row),
+            "scope": scopes.row_scope(row),
             "expires_at": row["expires_at"],
         }
         if not row["rotate_with"]:
@@ -467,14 +459,14 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
                 environment=row["environment"],
                 target=row["name"],
                 outcome="failed",
-                details={"scope": _row_scope(row), "reason": exc.message},
+                details={"scope": scopes.row_scope(row), "reason": exc.message},
             )
             continue
         results.append({**entry, "outcome": "rotated", "detail": f"version {version}, expires {expires_at or 'never'}"})
         unit.audit(
             environment=row["environment"],
             target=row["name"],
-            details={"scope": _row_scope(row), "version": version, "generator": generator.spec},
+            details={"scope": scopes.row_scope(row), "version": version, "generator": generator.spec},
         )
     for key in secrets_repo.list_api_keys(unit.conn, environments):
         if key["revoked_at"] or key["replaced_by"] or key["expires_at"] > horizon:
@@ -562,7 +554,7 @@ class SecretStoreSource:
                 action="secrets.reveal",
                 details={
                     "secrets": [
-                        {"name": r["name"], "scope": _row_scope(r), "version": r["current_version"]} for r in rows
+                        {"name": r["name"], "scope": scopes.row_scope(r), "version": r["current_version"]} for r in rows
                     ],
                     "via": self.unit.spec.name,
                 },
