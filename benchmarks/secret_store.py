@@ -119,7 +119,7 @@ def main() -> None:
     key = created["key"]
     authenticator = KeyAuthenticator(ctx)
     assert authenticator.authenticate(key) == ("spn:ci", "production")
-    from stageward.service.secrets import load_keyring
+    from stageward.service.keyring import load_keyring
 
     with ctx.database.transaction(write=False) as conn:
         keyring = load_keyring(ctx, conn, create=False)

@@ -94,9 +94,8 @@ def model_file(tmp_path: Path) -> Path:
 
 
 def register(client: Client, env: str, name: str, path: Path, auc: float) -> dict[str, object]:
-    uploaded = client.call("model.upload", env=env, path=str(path))
     return client.call(  # type: ignore[no-any-return]
-        "model.register", env=env, name=name, files=uploaded["files"], metrics={"auc": auc}
+        "model.publish", env=env, name=name, path=str(path), metrics={"auc": auc}
     )
 
 

@@ -30,24 +30,19 @@ def test_copy_across_stores(tmp_path, store_url, kind, request):
     try:
         model = root / "model.bin"
         model.write_bytes(os.urandom(3 << 20))
-        uploaded = alice.call("model.upload", env="staging", path=str(model))
-        alice.call(
-            "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
-        )
+        alice.call("model.publish", env="staging", name="ranker", path=str(model), metrics={"auc": 0.9})
         plan = alice.call("promotion.plan", env="production", source="staging", name="ranker", version=1)
         assert not plan["same_store"] and "verified at the destination" in plan["copy"]
         requested = alice.call(
             "promotion.request", env="production", source="staging", name="ranker", version=1
         )
-        assert requested["state"] == "approved"  # bytes must move first, outside the write transaction
-        from stageward.errors import Conflict
-
-        with pytest.raises(Conflict, match="are not yet in"):
-            alice.call("promotion.execute", id=requested["id"])
+        # The request flow: its unit leaves it approved, the bytes are copied outside any write
+        # transaction, then execute records the version in a unit of its own.
+        assert requested["state"] == "executed"
+        kinds = [e["action"] for e in alice.call("audit.list", action="promotion.execute")]
+        assert kinds == ["promotion.execute"]
         copied = alice.call("promotion.transfer", id=requested["id"])
-        assert copied["copied_bytes"] == 3 << 20
-        done = alice.call("promotion.execute", id=requested["id"])
-        assert done["state"] == "executed"
+        assert copied["copied_bytes"] == 0  # executed: nothing left to copy
         again = alice.call("promotion.execute", id=requested["id"])
         assert again["result_version"] == 1  # executes exactly once
         shown = alice.call("model.show", env="production", ref="ranker@champion")
@@ -101,10 +96,7 @@ def test_two_approvers_give_the_last_approval_at_once(tmp_path, store_url):
         alice.call("access.grant", principal="bob", role="developer", env="production")
         alice.call("access.grant", principal="bob", role="developer", env="staging")
         (root / "m.bin").write_bytes(b"m")
-        uploaded = alice.call("model.upload", env="staging", path=str(root / "m.bin"))
-        alice.call(
-            "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
-        )
+        alice.call("model.publish", env="staging", name="ranker", path=str(root / "m.bin"), metrics={"auc": 0.9})
         bob = _client(root, store_url, "bob")
         request = bob.call("promotion.request", env="production", source="staging", name="ranker", version=1)
         bob.close()
@@ -153,7 +145,9 @@ def test_a_corrupt_source_is_caught_at_the_destination_and_nothing_moves(tmp_pat
         blob = alice.transport.context.blob_store("staging").path_of(digest)
         os.chmod(blob, 0o644)
         blob.write_bytes(b"rotted" + blob.read_bytes()[6:])
-        row = alice.call("promotion.request", env="production", source="staging", name="ranker", version=1)
+        with pytest.raises(CheckFailed, match="nothing was published"):
+            alice.call("promotion.request", env="production", source="staging", name="ranker", version=1)
+        [row] = alice.call("promotion.list", env="production")
         with pytest.raises(CheckFailed, match="nothing was published"):
             alice.call("promotion.transfer", id=row["id"])
         assert not alice.transport.context.blob_store("production").exists(digest)
@@ -190,9 +184,10 @@ def test_progress_is_reported_to_the_object_the_face_passes(tmp_path, store_url)
         alice.call(
             "model.register", env="staging", name="ranker", files=uploaded["files"], metrics={"auc": 0.9}
         )
-        row = alice.call("promotion.request", env="production", source="staging", name="ranker", version=1)
         copy = Recorder()
-        alice.call("promotion.transfer", id=row["id"], progress=copy)
+        alice.call(
+            "promotion.request", env="production", source="staging", name="ranker", version=1, progress=copy
+        )
         assert copy.events[0] == ("start", "copying", 5 << 20)
         assert sum(e[1] for e in copy.events if e[0] == "advance") == 5 << 20
         download = Recorder()

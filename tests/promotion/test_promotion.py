@@ -8,8 +8,7 @@ from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
 
 
 def register(client, env, name, path, **fields):
-    uploaded = client.call("model.upload", env=env, path=str(path))
-    return client.call("model.register", env=env, name=name, files=uploaded["files"], **fields)
+    return client.call("model.publish", env=env, name=name, path=str(path), **fields)
 
 
 @pytest.fixture
@@ -130,8 +129,7 @@ def test_edges_modes_and_unknown_versions(people):
     # A dataset of that name in the target: refused at the request, not after the approvals.
     data = Path(alice.transport.context.project.root) / "data.csv"
     data.write_text("a,b\n")
-    uploaded = alice.call("dataset.upload", env="production", path=str(data))
-    alice.call("dataset.register", env="production", name="ranker", files=uploaded["files"])
+    alice.call("dataset.publish", env="production", name="ranker", path=str(data))
     with pytest.raises(Conflict, match="production/ranker is a dataset; cannot promote a model onto it"):
         promote(alice, 1)
     plan = alice.call("promotion.plan", env="production", source="staging", name="ranker", version=1)

@@ -41,8 +41,7 @@ def test_old_unreferenced_blobs_go_referenced_and_young_ones_stay(client_for, tm
     kept, kept_digest = _file(tmp_path, "kept.bin")
     orphan, orphan_digest = _file(tmp_path, "orphan.bin")
     young, young_digest = _file(tmp_path, "young.bin")
-    uploaded = alice.call("model.upload", env="staging", path=str(kept))
-    alice.call("model.register", env="staging", name="ranker", files=uploaded["files"])
+    alice.call("model.publish", env="staging", name="ranker", path=str(kept))
     alice.call("model.upload", env="staging", path=str(orphan))  # an upload never registered
     alice.call("model.upload", env="staging", path=str(young))  # one still on its way to register
     _age(store, kept_digest, 3 * DAY)
@@ -108,8 +107,7 @@ def test_registers_racing_gc_keep_their_blobs(client_for, tmp_path):
     collector.start()
     try:
         for index, (path, _) in enumerate(models):
-            uploaded = alice.call("model.upload", env="sandbox", path=str(path))
-            alice.call("model.register", env="sandbox", name=f"m{index}", files=uploaded["files"])
+            alice.call("model.publish", env="sandbox", name=f"m{index}", path=str(path))
     finally:
         stop.set()
         collector.join()

@@ -10,8 +10,7 @@ from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
 
 def register(client, env, name, path, **fields):
     kind = fields.pop("kind", "model")
-    uploaded = client.call(f"{kind}.upload", env=env, path=str(path))
-    return client.call(f"{kind}.register", env=env, name=name, files=uploaded["files"], **fields)
+    return client.call(f"{kind}.publish", env=env, name=name, path=str(path), **fields)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def project(tmp_path: Path) -> Path:
 
 def _key_file(project: Path) -> Path:
     """Where the CLI keeps the project's master key: the test's own config folder, not beside the database."""
-    from stageward.service.secrets import master_key_file
+    from stageward.service.keyring import master_key_file
     from stageward.testing import make_context
 
     where = master_key_file(make_context(project))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from stageward.project.loader import load_project
 from stageward.service.context import Context
-from stageward.service.secrets import master_key_file
+from stageward.service.keyring import master_key_file
 
 
 def _context(project_root: Path, store_url: str, **environ: str) -> Context:

@@ -27,18 +27,6 @@ def _from_ref(record: dict[str, Any]) -> str | None:
     return f"{source['env']}/{source['name']}:{source['version']}" if source else None
 
 
-def register_files(
-    kind: str, *, env: str, name: str, path: str, as_json: bool, **fields: Any
-) -> dict[str, Any]:
-    """Upload, then record: the bytes move before the short write transaction that records the version."""
-    from stageward.cli.progress import for_terminal
-
-    uploaded = call(f"{kind}.upload", env=env, path=path, progress=for_terminal(as_json))
-    result: dict[str, Any] = call(f"{kind}.register", env=env, name=name, files=uploaded["files"], **fields)
-    result["uploaded_bytes"] = uploaded["uploaded_bytes"]
-    return result
-
-
 def make_app(kind: str) -> typer.Typer:
     app = typer.Typer(help=f"Versions, aliases and files of {kind}s.", no_args_is_help=True)
     alias_app = typer.Typer(help=f"Aliases of a {kind} (champion, challenger, ...).", no_args_is_help=True)
@@ -59,14 +47,15 @@ def make_app(kind: str) -> typer.Typer:
         as_json: bool = JSON,
     ) -> None:
         """Register PATH as a new version of NAME in ENV."""
+        from stageward.cli.progress import for_terminal
         from stageward.registry.values import parse_assignments, parse_metrics
 
-        result = register_files(
-            kind,
+        result = call(
+            f"{kind}.publish",
             env=env,
             name=name,
             path=path,
-            as_json=as_json,
+            progress=for_terminal(as_json),
             metrics=parse_metrics(metric),
             params=parse_assignments("--param", param),
             tags=parse_assignments("--tag", tag),
@@ -93,7 +82,7 @@ def make_app(kind: str) -> typer.Typer:
         as_json: bool = JSON,
     ) -> None:
         """One version: files, metrics, lineage."""
-        result = call(f"{kind}.show", env=_env_of(ref, env), ref=ref, lineage=lineage)
+        result = call(f"{kind}.show", env=env, ref=ref, lineage=lineage)
         if as_json:
             render.record(result, as_json=True)
             return
@@ -140,7 +129,7 @@ def make_app(kind: str) -> typer.Typer:
         from stageward.cli.progress import for_terminal
 
         result = call(
-            f"{kind}.download", env=_env_of(ref, env), ref=ref, dest=dest, progress=for_terminal(as_json)
+            f"{kind}.download", env=env, ref=ref, dest=dest, progress=for_terminal(as_json)
         )
         render.done(
             f"downloaded {result['ref']} into {result['dest']} ({result['files']} file(s))",
@@ -192,17 +181,3 @@ def make_app(kind: str) -> typer.Typer:
         )
 
     return app
-
-
-def _env_of(ref: str, env: str | None) -> str:
-    """The environment a reference is read in: its own ENV/ prefix, else --env."""
-    from stageward.registry.names import parse_reference
-
-    named = parse_reference(ref).env  # a malformed reference is bad input before any lookup
-    if named is not None:
-        return named
-    if env is None:
-        from stageward.errors import BadInput
-
-        raise BadInput(f"{ref}: name the environment with --env or write ENV/{ref}")
-    return env

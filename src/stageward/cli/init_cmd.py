@@ -19,7 +19,7 @@ def init(
     import os
 
     from stageward.scaffold import init_project
-    from stageward.service.secrets import master_key_notice
+    from stageward.service.keyring import master_key_notice
 
     result = init_project(directory, project=project, team=team)
     where, notice = master_key_notice(result.root, dict(os.environ))

@@ -16,17 +16,6 @@ ALIAS = typer.Option("champion", "--alias", help="The alias that moves in the ta
 MODE = typer.Option(None, "--mode", help="copy, retrain or auto (default: the target's promotion.mode).")
 
 
-def finish(result: dict[str, Any], as_json: bool) -> dict[str, Any]:
-    """Approved across stores: copy the bytes (no write lock held), then execute in a short transaction."""
-    if result["state"] != "approved":
-        return result
-    from stageward.cli.progress import for_terminal
-
-    call("promotion.transfer", id=result["id"], progress=for_terminal(as_json))
-    executed: dict[str, Any] = call("promotion.execute", id=result["id"])
-    return executed
-
-
 def describe(result: dict[str, Any]) -> str:
     state = result["state"]
     if state == "executed":
@@ -51,6 +40,8 @@ def promote(
     as_json: bool = JSON,
 ) -> None:
     """Request the promotion of NAME VERSION from one environment to the next."""
+    from stageward.cli.progress import for_terminal
+
     result = call(
         "promotion.request",
         env=target,
@@ -60,8 +51,8 @@ def promote(
         alias=alias,
         mode=mode,
         reason=reason,
+        progress=for_terminal(as_json),
     )
-    result = finish(result, as_json)
     render.done(describe(result), as_json=as_json, data=result)
 
 

@@ -6,7 +6,7 @@ import typer
 
 from stageward.cli import render
 from stageward.cli.options import ENV_OPTIONAL, JSON
-from stageward.cli.promote_cmd import describe, finish
+from stageward.cli.promote_cmd import describe
 from stageward.cli.state import call
 
 app = typer.Typer(help="Promotion requests: the queue, approvals, execution.", no_args_is_help=True)
@@ -84,7 +84,9 @@ def approve(
     promotion_id: int = typer.Argument(..., metavar="ID"), comment: str | None = COMMENT, as_json: bool = JSON
 ) -> None:
     """Approve; the last required approval executes the promotion."""
-    result = finish(call("promotion.approve", id=promotion_id, comment=comment), as_json)
+    from stageward.cli.progress import for_terminal
+
+    result = call("promotion.approve", id=promotion_id, comment=comment, progress=for_terminal(as_json))
     render.done(describe(result), as_json=as_json, data=result)
 
 
@@ -100,6 +102,7 @@ def reject(
 @app.command("execute")
 def execute(promotion_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Finish an approved promotion: copy its blobs if needed, then execute (safe to repeat)."""
-    shown = call("promotion.show", id=promotion_id)
-    result = finish(shown, as_json) if shown["state"] == "approved" else call("promotion.execute", id=promotion_id)
+    from stageward.cli.progress import for_terminal
+
+    result = call("promotion.execute", id=promotion_id, progress=for_terminal(as_json))
     render.done(describe(result), as_json=as_json, data=result)

@@ -17,11 +17,7 @@ def rollback(
     as_json: bool = JSON,
 ) -> None:
     """Return an alias to the version it held before its current one."""
-    if kind not in ("model", "dataset"):
-        from stageward.errors import BadInput
-
-        raise BadInput(f"--kind {kind!r}: expected 'model' or 'dataset'")
-    result = call(f"{kind}.rollback", env=env, name=name, alias=alias)
+    result = call("registry.rollback", env=env, name=name, alias=alias, kind=kind)
     render.done(
         f"{env}/{name}@{alias} -> {result['version']} (was {result['previous']})",
         as_json=as_json,

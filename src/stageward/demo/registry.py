@@ -14,12 +14,11 @@ def _register(client: Any, walk: Walk, version_seed: int, auc: float) -> dict[st
     (folder / "weights").mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(f'{{"seed": {version_seed}}}\n', encoding="utf-8")
     (folder / "weights" / "model.bin").write_bytes(os.urandom(256 * 1024))
-    uploaded = client.call("model.upload", env="staging", path=str(folder))
     record: dict[str, Any] = client.call(
-        "model.register",
+        "model.publish",
         env="staging",
         name="lp-ranker",
-        files=uploaded["files"],
+        path=str(folder),
         metrics={"auc": auc},
         params={"seed": str(version_seed)},
     )

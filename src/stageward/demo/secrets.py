@@ -48,7 +48,7 @@ def steps(walk: Walk) -> None:
         leaked = [where for where, found in places.items() if found]
         if leaked:
             raise StepFailed(f"the value appears in: {', '.join(leaked)}")
-        from stageward.service.secrets import master_key_notice
+        from stageward.service.keyring import master_key_notice
 
         where, _ = master_key_notice(walk.root, walk.environ)
         if where == "STAGEWARD_MASTER_KEY":

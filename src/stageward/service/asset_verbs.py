@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stageward.registry.progress import Progress
 from stageward.service import assets
 from stageward.service.catalogue import HttpMethod, verb
 from stageward.service.unit import Unit
+
+if TYPE_CHECKING:
+    from stageward.service.context import Context
 
 
 def declare_asset_verbs(kind: str) -> None:
@@ -23,10 +26,11 @@ def declare_asset_verbs(kind: str) -> None:
         permission: str | None = None,
         write: bool = False,
         http: tuple[HttpMethod, str] | None = None,
+        flow: Callable[[Context, dict[str, Any], Callable[[dict[str, Any]], Any]], Any] | None = None,
     ) -> None:
         function.__doc__ = doc
         function.__name__ = function.__qualname__ = action
-        verb(f"{kind}.{action}", permission=permission, write=write, http=http)(function)
+        verb(f"{kind}.{action}", permission=permission, write=write, http=http, flow=flow)(function)
 
     # upload and download read and write paths on the machine that runs the verb, so they have no
     # HTTP route: over REST a path would name a file on the server. A remote client streams bytes instead.
@@ -61,6 +65,33 @@ def declare_asset_verbs(kind: str) -> None:
         permission="assets.register", write=True, http=("POST", f"/envs/{{env}}/{plural}"),
     )
 
+    # publish is a flow of two units: upload (the bytes move, no write lock held), then register (a short
+    # write transaction). Like upload it reads a local path, so it has no HTTP route.
+    def publish(
+        unit: Unit,
+        *,
+        env: str,
+        name: str,
+        path: str,
+        metrics: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        run: str | None = None,
+        git_commit: str | None = None,
+        config_digest: str | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        raise RuntimeError(f"{kind}.publish runs as a flow of {kind}.upload and {kind}.register")
+
+    def publish_flow(ctx: Context, arguments: dict[str, Any], _unit: Callable[[dict[str, Any]], Any]) -> Any:
+        return assets.publish(ctx, kind, **arguments)
+
+    declare(
+        "publish", publish,
+        f"Upload PATH (a file or a folder) into ENV's blob store, then record it as a new version of a {kind}.",
+        permission="assets.register", flow=publish_flow,
+    )
+
     def list_assets(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
         return assets.list_assets(unit, kind, env=env)
 
@@ -69,7 +100,7 @@ def declare_asset_verbs(kind: str) -> None:
         http=("GET", f"/{plural}"),
     )
 
-    def show(unit: Unit, *, env: str, ref: str, lineage: bool = False) -> dict[str, Any]:
+    def show(unit: Unit, *, ref: str, env: str | None = None, lineage: bool = False) -> dict[str, Any]:
         return assets.show(unit, kind, env=env, ref=ref, lineage_chain=lineage)
 
     declare(
@@ -77,7 +108,9 @@ def declare_asset_verbs(kind: str) -> None:
         http=("GET", f"/envs/{{env}}/{plural}/{{ref}}"),
     )
 
-    def download(unit: Unit, *, env: str, ref: str, dest: str, progress: Progress | None = None) -> dict[str, Any]:
+    def download(
+        unit: Unit, *, ref: str, dest: str, env: str | None = None, progress: Progress | None = None
+    ) -> dict[str, Any]:
         return assets.download(unit, kind, env=env, ref=ref, dest=dest, progress=progress)
 
     declare("download", download, "Write a version's files into DEST (new or empty), each checked against its sha256.")

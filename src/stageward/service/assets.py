@@ -13,7 +13,7 @@ import re
 import secrets
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stageward.access.decide import Target
 from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
@@ -39,12 +39,14 @@ from stageward.registry.names import (
 from stageward.registry.progress import NoProgress, Progress
 from stageward.registry.values import check_metrics, check_strings
 from stageward.service.unit import Unit
-from stageward.store.blobs.base import CHUNK, BlobStore
+from stageward.store.blobs.base import READ_CHUNK, BlobStore, copy_blob
 from stageward.store.db import registry_repo
+
+if TYPE_CHECKING:
+    from stageward.service.context import Context
 
 _CONFIG_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
-READ_CHUNK = 4 * CHUNK
 AUDITED_METRICS = 20
 
 
@@ -73,6 +75,16 @@ def project_target(unit: Unit, project: str) -> Target | str:
     if registered is None:
         raise NotFound(f"no project {project!r} in this store")
     return Target(project, registered["team"])
+
+
+def env_of(ref: str, env: str | None) -> str:
+    """The environment a reference is read in: its own ENV/ prefix, else ENV (--env)."""
+    named = parse_reference(ref).env  # a malformed reference is bad input before any lookup
+    if named is not None:
+        return named
+    if env is None:
+        raise BadInput(f"{ref}: name the environment with --env or write ENV/{ref}")
+    return env
 
 
 def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -120,21 +132,7 @@ def _hash_file(path: Path, progress: Progress) -> ManifestEntry:
 def _put_file(store: BlobStore, path: Path, expected: str, progress: Progress) -> None:
     """Publish PATH as blob EXPECTED; a file that changed since it was hashed publishes nothing."""
     try:
-        local_import = getattr(store, "import_local_file", None)
-        if local_import is not None:
-            # A folder store: the kernel copies while the copy is re-hashed alongside.
-            local_import(path, expected, progress.advance)
-            return
-        writer = store.open_write(expected)
-        try:
-            with open(path, "rb") as handle:
-                while chunk := handle.read(READ_CHUNK):
-                    writer.write(chunk)
-                    progress.advance(len(chunk))
-        except BaseException:
-            writer.abort()
-            raise
-        writer.commit()
+        copy_blob(store, expected, progress.advance, path=path)
     except CheckFailed:
         raise CheckFailed(f"{path} changed while it was being registered; nothing was published") from None
 
@@ -167,6 +165,19 @@ def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None)
         "size": total,
         "uploaded_bytes": sent,
     }
+
+
+def publish(
+    ctx: Context, kind: str, *, env: str, path: str, progress: Progress | None = None, **fields: Any
+) -> dict[str, Any]:
+    """The publish flow: upload, then register, each its own unit; the bytes move before the short write
+    transaction that records the version."""
+    from stageward.service.catalogue import run_verb
+
+    uploaded = run_verb(ctx, f"{kind}.upload", {"env": env, "path": path, "progress": progress})
+    result: dict[str, Any] = run_verb(ctx, f"{kind}.register", {"env": env, "files": uploaded["files"], **fields})
+    result["uploaded_bytes"] = uploaded["uploaded_bytes"]
+    return result
 
 
 def register(
@@ -281,7 +292,8 @@ def lineage(unit: Unit, record: dict[str, Any]) -> list[dict[str, Any]]:
     return walk(VersionKey(record["env"], record["name"], record["version"]), fetch)
 
 
-def show(unit: Unit, kind: str, *, env: str, ref: str, lineage_chain: bool) -> dict[str, Any]:
+def show(unit: Unit, kind: str, *, env: str | None, ref: str, lineage_chain: bool) -> dict[str, Any]:
+    env = env_of(ref, env)
     _, record = resolve(unit, parse_reference(ref), env, kind)
     if lineage_chain:
         record["lineage"] = [
@@ -305,10 +317,11 @@ def show(unit: Unit, kind: str, *, env: str, ref: str, lineage_chain: bool) -> d
 
 
 def download(
-    unit: Unit, kind: str, *, env: str, ref: str, dest: str, progress: Progress | None = None
+    unit: Unit, kind: str, *, env: str | None, ref: str, dest: str, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Write the version's files under DEST (absent or empty), each checked against its sha256."""
     reporter = progress or NoProgress()
+    env = env_of(ref, env)
     _, record = resolve(unit, parse_reference(ref), env, kind)
     if not isinstance(dest, str) or not dest.strip():
         raise BadInput("DEST: expected the path of a new or empty folder, got nothing")

@@ -39,6 +39,9 @@ class VerbSpec:
     parameters: tuple[str, ...]
     annotations: dict[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()  # the parameters without a default
+    # A flow runs several units in sequence, each its own transaction (bytes move between them, never
+    # inside a write transaction): flow(ctx, arguments, unit) where unit(arguments) runs this verb's own unit.
+    flow: Callable[[Context, dict[str, Any], Callable[[dict[str, Any]], Any]], Any] | None = None
 
     def run(self, ctx: Context, arguments: dict[str, Any]) -> Any:
         return _run(self, ctx, arguments)
@@ -53,6 +56,7 @@ def verb(
     permission: str | None = None,
     write: bool = False,
     http: tuple[HttpMethod, str] | None = None,
+    flow: Callable[[Context, dict[str, Any], Callable[[dict[str, Any]], Any]], Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(function)
@@ -73,6 +77,7 @@ def verb(
                 for p in signature.parameters.values()
                 if p.name != "unit" and p.default is inspect.Parameter.empty
             ),
+            flow=flow,
         )
         if name in CATALOGUE:
             raise RuntimeError(f"verb {name} declared twice")
@@ -178,8 +183,6 @@ def _checked(spec: VerbSpec, arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
-    from stageward.service.unit import Unit, record_denial
-
     unknown = set(arguments) - set(spec.parameters)
     if unknown:
         raise BadInput(f"{spec.name}: unexpected argument(s) {', '.join(sorted(unknown))}")
@@ -190,6 +193,16 @@ def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
     environment = arguments.get("env")
     if environment is not None:
         ctx.environment(environment)  # NotFound for an environment stageward.yaml does not declare
+    if spec.flow is not None:
+        return spec.flow(ctx, arguments, functools.partial(_run_unit, spec, ctx))
+    return _run_unit(spec, ctx, arguments)
+
+
+def _run_unit(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
+    """The verb's unit of work: one transaction, its permission, its audit; a denial audited on its own."""
+    from stageward.service.unit import Unit, record_denial
+
+    environment = arguments.get("env")
     unit: Unit | None = None
     try:
         with contextlib.ExitStack() as stack:

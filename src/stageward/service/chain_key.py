@@ -28,7 +28,7 @@ def chain_key(ctx: Context, conn: Connection, *, create: bool = True) -> bytes:
     known = _KEYS.get(id(ctx))
     if known is not None:
         return known
-    from stageward.service.secrets import load_keyring, master_key_file
+    from stageward.service.keyring import load_keyring, master_key_file
 
     keyring = load_keyring(ctx, conn, create=create)
     if keyring is None:

@@ -19,7 +19,7 @@ from stageward.secrets.durations import parse_duration
 from stageward.secrets.envelope import Keyring
 from stageward.service.catalogue import verb
 from stageward.service.clock import timestamp
-from stageward.service.secrets import load_keyring
+from stageward.service.keyring import load_keyring
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, secrets_repo
 

@@ -5,24 +5,33 @@ are reached it executes exactly once: gates against the alias holder are evaluat
 then the new version and the alias move are written in one transaction. Within one blob
 store no bytes move. Across stores the bytes are copied first by `transfer` — outside any
 write transaction, verified at the destination — and `execute` then only checks they are there.
+
+`request`, `approve` and `execute` are flows (catalogue `flow=`): each is its own unit, and when
+that leaves the promotion approved with bytes to move, the flow goes on with `transfer` and then
+`execute`, each a unit of its own, so every face (CLI, SDK, REST) finishes a promotion the same way.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
 from stageward.project.model import Environment
 from stageward.promotion import gates as gate_rules
-from stageward.promotion.edges import choose_mode, edge_problem, unavailable_reason
+from stageward.promotion.edges import edge_problem
+from stageward.promotion.plan import Holder, PromotionPlan, kind_clash, plan_promotion
 from stageward.registry.files import ManifestEntry
 from stageward.registry.names import check_alias, check_asset_name, check_id, check_version
 from stageward.registry.progress import NoProgress, Progress
 from stageward.service import assets
 from stageward.service.catalogue import verb
 from stageward.service.unit import Unit
+from stageward.store.blobs.base import copy_blob
 from stageward.store.db import promotion_repo, registry_repo
+
+if TYPE_CHECKING:
+    from stageward.service.context import Context
 
 STATES = ("pending", "approved", "executed", "rejected")
 
@@ -58,12 +67,19 @@ def _holder(
     return record["ref"], record["metrics"], version
 
 
-def _kind_clash(unit: Unit, env: str, name: str, kind: str) -> str | None:
-    """Why the target cannot take a KIND named NAME (it holds another kind by that name), or None."""
-    asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
-    if asset is not None and asset["kind"] != kind:
-        return f"{env}/{name} is a {asset['kind']}; cannot promote a {kind} onto it"
-    return None
+def _plan(unit: Unit, env: str, record: dict[str, Any], alias: str, mode: str | None) -> PromotionPlan:
+    """Read the facts (the alias holder, the kind the target holds by this name), then plan (pure)."""
+    holder_ref, holder_metrics, holder_version = _holder(unit, env, record["name"], alias)
+    target_asset = registry_repo.get_asset(unit.conn, _project(unit), env, record["name"])
+    return plan_promotion(
+        unit.ctx.policy,
+        env,
+        mode,
+        target=_target(unit, env),
+        record=record,
+        target_kind=target_asset["kind"] if target_asset else None,
+        holder=Holder(holder_ref, holder_metrics, holder_version),
+    )
 
 
 def _gates(unit: Unit, env: str, record: dict[str, Any], alias: str) -> list[gate_rules.GateResult]:
@@ -182,7 +198,7 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
         )
         asset = {"id": asset_id, "project": row["project"], "environment": env, "name": row["name"]}
         asset["kind"] = row["kind"]
-    elif (clash := _kind_clash(unit, env, row["name"], row["kind"])) is not None:
+    elif (clash := kind_clash(env, row["name"], asset["kind"], row["kind"])) is not None:
         raise Conflict(clash)
     version = registry_repo.next_version(unit.conn, asset["id"])
     registry_repo.insert_version(
@@ -251,6 +267,35 @@ def _advance(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     return _describe(unit, fresh)
 
 
+def _then_execute(
+    ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    """The flow of request and approve: their unit, then, if it left the promotion approved (bytes must move
+    across stores), the flow of execute."""
+    from stageward.service.catalogue import run_verb
+
+    progress = arguments.pop("progress", None)
+    result: dict[str, Any] = unit(arguments)
+    if result["state"] != "approved":
+        return result
+    executed: dict[str, Any] = run_verb(ctx, "promotion.execute", {"id": result["id"], "progress": progress})
+    return executed
+
+
+def _transfer_then_execute(
+    ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]
+) -> dict[str, Any]:
+    """The flow of execute: an approved promotion's bytes are copied first (no write lock held), then its
+    unit executes in a short transaction; any other promotion goes straight to the unit (returned or refused)."""
+    from stageward.service.catalogue import run_verb
+
+    progress = arguments.pop("progress", None)
+    if run_verb(ctx, "promotion.show", {"id": arguments["id"]})["state"] == "approved":
+        run_verb(ctx, "promotion.transfer", {"id": arguments["id"], "progress": progress})
+    result: dict[str, Any] = unit(arguments)
+    return result
+
+
 MAX_TEXT = 2000
 
 
@@ -278,10 +323,9 @@ def plan(
     name, version, alias = _arguments(name, version, alias)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
-    chosen, why = choose_mode(unit.ctx.policy, env, mode)
-    blocked = unavailable_reason(chosen)
-    results = _gates(unit, env, record, alias)
-    holder_ref, _, holder_version = _holder(unit, env, name, alias)
+    planned = _plan(unit, env, record, alias, mode)
+    chosen, why, blocked, clash = planned.mode, planned.mode_reason, planned.blocked, planned.clash
+    results, failed, approvals = planned.gates, planned.failed, planned.approvals
     target_asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
     next_version = registry_repo.next_version(unit.conn, target_asset["id"]) if target_asset else 1
     same = _same_store(unit, source, env)
@@ -296,9 +340,6 @@ def plan(
             f"streams {record['file_count']} file(s), {record['size']} bytes, from "
             f"{unit.ctx.blob_store(source).url} to {target_store}, verified at the destination"
         )
-    approvals = _target(unit, env).required_approvals
-    failed = gate_rules.failures(results)
-    clash = _kind_clash(unit, env, name, record["kind"])
     permitted = unit.can("promotions.request", env)
     if not permitted:
         outcome = f"promote would be denied: {unit.principal} lacks promotions.request in {env}"
@@ -322,8 +363,8 @@ def plan(
         "permitted": permitted,
         "approvals_required": approvals,
         "alias": alias,
-        "alias_from": holder_ref,
-        "alias_from_version": holder_version,
+        "alias_from": planned.holder.ref,
+        "alias_from_version": planned.holder.version,
         "alias_to": f"{env}/{name}:{next_version}",
         "copy": copy if chosen == "copy" else None,
         "same_store": same,
@@ -332,7 +373,11 @@ def plan(
 
 
 @verb(
-    "promotion.request", permission="promotions.request", write=True, http=("POST", "/envs/{env}/promotions")
+    "promotion.request",
+    permission="promotions.request",
+    write=True,
+    http=("POST", "/envs/{env}/promotions"),
+    flow=_then_execute,
 )
 def request(
     unit: Unit,
@@ -344,23 +389,26 @@ def request(
     alias: str = "champion",
     mode: str | None = None,
     reason: str | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved."""
+    """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved.
+
+    PROGRESS reports the copy of the bytes when the request executes at once across stores (the flow).
+    """
     name, version, alias = _arguments(name, version, alias)
     _check_text("--reason", reason)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
-    chosen, why = choose_mode(unit.ctx.policy, env, mode)
-    blocked = unavailable_reason(chosen)
-    if blocked is not None:
-        raise BadInput(f"promotion mode {chosen} ({why}): {blocked}", hint="promote with --mode copy")
-    clash = _kind_clash(unit, env, name, record["kind"])
-    if clash is not None:
+    planned = _plan(unit, env, record, alias, mode)
+    chosen = planned.mode
+    if planned.blocked is not None:
+        raise BadInput(
+            f"promotion mode {chosen} ({planned.mode_reason}): {planned.blocked}", hint="promote with --mode copy"
+        )
+    if planned.clash is not None:
         # Checked at once (SPEC §6), not after the approvals were gathered.
-        raise Conflict(f"promotion refused: {clash}")
-    results = _gates(unit, env, record, alias)
-    failed = gate_rules.failures(results)
-    approvals = _target(unit, env).required_approvals
+        raise Conflict(f"promotion refused: {planned.clash}")
+    results, failed, approvals = planned.gates, planned.failed, planned.approvals
     row = {
         "project": _project(unit),
         "name": name,
@@ -404,9 +452,11 @@ def request(
     return _describe(unit, stored)
 
 
-@verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"))
-def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
-    """Approve a pending promotion; the last required approval executes it."""
+@verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"), flow=_then_execute)
+def approve(
+    unit: Unit, *, id: int, comment: str | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Approve a pending promotion; the last required approval executes it (copying the bytes first)."""
     _check_text("--comment", comment)
     row = _load(unit, id)
     unit.require("promotions.approve", row["target_env"])
@@ -466,18 +516,6 @@ def _may_execute(unit: Unit, row: dict[str, Any]) -> None:
         unit.require("promotions.approve", env)
 
 
-def _verify_destination(store: Any, digest: str) -> None:
-    """Re-hash a copied blob read back from the target store, before any record points at it."""
-    found = hashlib.sha256()
-    with store.open_read(digest) as stream:
-        while chunk := stream.read(assets.READ_CHUNK):
-            found.update(chunk)
-    if found.hexdigest() != digest:
-        raise CheckFailed(
-            f"blob sha256:{digest[:12]} in {store.url} does not hash to its name after the copy"
-        )
-
-
 @verb("promotion.transfer", http=("POST", "/promotions/{id}/transfer"))
 def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[str, Any]:
     """Copy an approved promotion's blobs to the target store, verified there; writes no record."""
@@ -493,7 +531,9 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[s
     unique = {f["sha256"]: f for f in missing}
     reporter.start(f"copying to {target_store.url}", sum(f["size"] for f in unique.values()))
     for digest in unique:
-        copy_blob(source_store, target_store, digest, reporter)
+        # Between two folders the kernel copies while the copy is re-hashed alongside; otherwise the blob
+        # is streamed (hashed on the way), then read back from the target and hashed again.
+        copy_blob(target_store, digest, reporter.advance, source=source_store, read_back=True)
     reporter.finish()
     return {
         "id": id,
@@ -503,33 +543,9 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[s
     }
 
 
-def copy_blob(source_store: Any, target_store: Any, digest: str, reporter: Progress) -> None:
-    """Copy one blob between stores, published only if its digest holds where it landed.
-
-    Between two folders the kernel copies while the copy is re-hashed alongside; otherwise the
-    blob is streamed (hashed on the way) and then read back from the target and hashed again.
-    """
-    fast = getattr(target_store, "import_local_file", None)
-    local = getattr(source_store, "path_of", None)
-    if fast is not None and local is not None:
-        fast(local(digest), digest, reporter.advance)
-        return
-    writer = target_store.open_write(digest)
-    try:
-        with source_store.open_read(digest) as stream:
-            while chunk := stream.read(assets.READ_CHUNK):
-                writer.write(chunk)
-                reporter.advance(len(chunk))
-    except BaseException:
-        writer.abort()
-        raise
-    writer.commit()
-    _verify_destination(target_store, digest)
-
-
-@verb("promotion.execute", write=True, http=("POST", "/promotions/{id}/execute"))
-def execute(unit: Unit, *, id: int) -> dict[str, Any]:
-    """Execute an approved promotion whose blobs are in place; an executed one is returned as it is."""
+@verb("promotion.execute", write=True, http=("POST", "/promotions/{id}/execute"), flow=_transfer_then_execute)
+def execute(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[str, Any]:
+    """Execute an approved promotion, copying its blobs first; an executed one is returned as it is (safe to repeat)."""
     row = _load(unit, id)
     _may_execute(unit, row)
     if row["state"] == "executed":

@@ -7,41 +7,32 @@ audit entry, an error message or a listing.
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stageward.access.decide import Target
 from stageward.errors import BadInput, CheckFailed, Denied, NotFound, PartlyFailed
+from stageward.secrets import scopes
 from stageward.secrets.durations import format_duration, parse_duration
 from stageward.secrets.envelope import (
     Keyring,
-    MasterKeyError,
-    create_key_file,
     decrypt_value,
     encrypt_value,
-    parse_master_key,
-    read_key_file,
 )
 from stageward.secrets.names import check_name, check_value
 from stageward.secrets.rotation import Generator, parse_generator
 from stageward.service.catalogue import verb
 from stageward.service.chain_key import chain_key
 from stageward.service.clock import timestamp
+from stageward.service.keyring import load_keyring
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, audit_repo, secrets_repo
-from stageward.store.db.engine import sqlite_path
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
 
-    from stageward.service.context import Context
+    pass
 
-MASTER_KEY_ID = "secrets.master_key_id"
-LEGACY_KEY_FILE = "master.key"  # beside the SQLite database, where stores made before the key moved keep it
 DEFAULT_ROTATION_WINDOW = "7d"
 
 
@@ -49,109 +40,6 @@ class SecretExpired(CheckFailed):
     """A secret's current version is past its expiry: it is not handed out until someone sets or rotates it."""
 
     code = "secret_expired"
-
-
-# The master key -----------------------------------------------------------------------------------
-
-
-def master_key_file(ctx: Context) -> Path:
-    """Where the master key file lives when STAGEWARD_MASTER_KEY is not set.
-
-    STAGEWARD_MASTER_KEY_FILE if set; else a file per store under the user's configuration
-    folder ($XDG_CONFIG_HOME or ~/.config)/stageward/master-<hash>.key, named by the store's
-    identity (a SQLite database's absolute path; any other store's URL, password removed):
-    two stores never share a key by accident, and a copy of the store's folder does not
-    carry the key that opens it. A SQLite store made before the key moved keeps its
-    `master.key` beside the database, and that file is used while the new place is empty.
-    """
-    configured = ctx.environ.get("STAGEWARD_MASTER_KEY_FILE")
-    if configured:
-        return Path(configured).expanduser()
-    database_file = sqlite_path(ctx.store_url)
-    if database_file is not None:
-        identity = f"sqlite:{database_file.expanduser().resolve()}"
-    else:
-        from sqlalchemy.engine import make_url
-
-        try:
-            identity = make_url(ctx.store_url).render_as_string(hide_password=True)
-        except Exception:  # an unparsable URL fails later, when the store opens; any stable name will do
-            identity = ctx.store_url
-    name = f"master-{hashlib.sha256(identity.encode()).hexdigest()[:16]}.key"
-    default = _config_home(ctx.environ) / "stageward" / name
-    if database_file is not None and not default.exists():
-        legacy = database_file.expanduser().resolve().parent / LEGACY_KEY_FILE
-        if legacy.exists():
-            return legacy
-    return default
-
-
-def _config_home(environ: Mapping[str, str]) -> Path:
-    """The user's configuration folder, from ENVIRON; one that names neither variable (a context made with a
-    bare environment) belongs to this process's user, whose folder the process environment names."""
-    if environ.get("XDG_CONFIG_HOME"):
-        return Path(environ["XDG_CONFIG_HOME"])
-    if environ.get("HOME"):
-        return Path(environ["HOME"]) / ".config"
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-
-
-def master_key_notice(project_root: Path, environ: Mapping[str, str]) -> tuple[str, str]:
-    """(where, one line for `init`): where the project's store will take its master key from."""
-    from stageward.project.loader import PROJECT_FILE, load_project
-    from stageward.service.context import Context, default_store_url
-
-    if "STAGEWARD_MASTER_KEY" in environ:
-        return "STAGEWARD_MASTER_KEY", (
-            "master key: taken from STAGEWARD_MASTER_KEY; keep a backup of it apart from the store, never commit it"
-        )
-    project = load_project(project_root / PROJECT_FILE)
-    ctx = Context(
-        project=project,
-        principal="nobody",  # only the store URL and the environment are read
-        store_url=environ.get("STAGEWARD_STORE") or default_store_url(project),
-        environ=environ,
-    )
-    where = str(master_key_file(ctx))
-    return where, f"master key: {where} (made on first use); back it up apart from the store, never commit it"
-
-
-def load_keyring(ctx: Context, conn: Connection, *, create: bool) -> Keyring | None:
-    """The keys derived from the master key; None when there is none yet and CREATE is false.
-
-    A key that does not match the one the store was encrypted with is refused before
-    anything is decrypted or written, and a missing key is never silently replaced by a
-    new one once the store holds anything encrypted with the old.
-    """
-    expected = access_repo.get_meta(conn, MASTER_KEY_ID)
-    if "STAGEWARD_MASTER_KEY" in ctx.environ:
-        source = "STAGEWARD_MASTER_KEY"
-        master = parse_master_key(ctx.environ["STAGEWARD_MASTER_KEY"], source=source)
-    else:
-        path = master_key_file(ctx)
-        source = f"master key file {path}"
-        if path.exists():
-            master = read_key_file(path)
-        elif expected is not None or secrets_repo.has_key_material(conn):
-            raise MasterKeyError(
-                f"no master key: this store's secrets and API keys were encrypted with master key "
-                f"{expected or '(unknown id)'}, but STAGEWARD_MASTER_KEY is not set and {path} does not exist",
-                hint="set STAGEWARD_MASTER_KEY or STAGEWARD_MASTER_KEY_FILE, or restore the key file from its backup",
-            )
-        elif not create:
-            return None
-        else:
-            master = create_key_file(path)
-    keyring = Keyring.from_master(master)
-    if expected is not None and expected != keyring.key_id:
-        raise MasterKeyError(
-            f"wrong master key: {source} has key id {keyring.key_id}, but this store was encrypted "
-            f"with key id {expected}",
-            hint="use the master key this store was created with; nothing was changed",
-        )
-    if expected is None and create:
-        access_repo.set_meta(conn, MASTER_KEY_ID, keyring.key_id)
-    return keyring
 
 
 def _data_key(unit: Unit, keyring: Keyring, environment: str, *, create: bool) -> bytes | None:
@@ -168,12 +56,6 @@ def _data_key(unit: Unit, keyring: Keyring, environment: str, *, create: bool) -
 # Scope and lookups --------------------------------------------------------------------------------
 
 
-def _scope(team: str | None, project: str | None = None) -> str:
-    return f"team:{team}" if team else f"project:{project}" if project else "project"
-
-
-def _row_scope(row: dict[str, Any]) -> str:
-    return _scope(row["team"], row["project"])
 
 
 def _team_target(unit: Unit, team: str) -> Target:
@@ -182,11 +64,11 @@ def _team_target(unit: Unit, team: str) -> Target:
 
 
 def _applies_here(unit: Unit, row: dict[str, Any]) -> bool:
-    return row["team"] is None or row["team"] == unit.ctx.target().team
+    return scopes.applies_to(row, unit.ctx.target().team)
 
 
 def _expired(unit: Unit, row: dict[str, Any]) -> bool:
-    return row["expires_at"] is not None and row["expires_at"] <= unit.now()
+    return scopes.expired(row, unit.now())
 
 
 class _Environment:
@@ -216,10 +98,7 @@ class _Environment:
 
     def visible(self, name: str) -> dict[str, Any] | None:
         """The scope of NAME this project resolves: its own secret before its team's."""
-        rows = self.rows(name)
-        own = [r for r in rows if r["team"] is None]
-        chosen = own or rows
-        return chosen[0] if chosen else None
+        return scopes.winner(self.rows(name))
 
     def exact(self, name: str, team: str | None) -> dict[str, Any]:
         """NAME in exactly one scope: TEAM's (any team, checked by the caller) or this project's own."""
@@ -263,7 +142,7 @@ class _Environment:
 def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
     if _expired(unit, row):
         raise SecretExpired(
-            f"secret {row['name']} in {row['environment']} ({_row_scope(row)}) expired at {row['expires_at']}",
+            f"secret {row['name']} in {row['environment']} ({scopes.row_scope(row)}) expired at {row['expires_at']}",
             hint=f"set a new value: stageward secrets set {row['name']} --env {row['environment']}"
             + (" (or: stageward secrets rotate)" if row["rotate_with"] else ""),
         )
@@ -274,7 +153,7 @@ def _public(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "environment": row["environment"],
         "name": row["name"],
-        "scope": _row_scope(row),
+        "scope": scopes.row_scope(row),
         "version": row["current_version"],
         "expires_at": row["expires_at"],
         "expired": _expired(unit, row),
@@ -421,7 +300,7 @@ def set_secret(
         environment=env,
         target=name,
         details={
-            "scope": _scope(team, unit.ctx.project.spec.project),
+            "scope": scopes.scope(team, unit.ctx.project.spec.project),
             "version": version,
             "expires_at": expires_at,
             "rotate_with": generator.spec if generator else None,
@@ -430,7 +309,7 @@ def set_secret(
     return {
         "environment": env,
         "name": name,
-        "scope": _scope(team, unit.ctx.project.spec.project),
+        "scope": scopes.scope(team, unit.ctx.project.spec.project),
         "version": version,
         "expires_at": expires_at,
         "rotate_with": generator.spec if generator else None,
@@ -452,12 +331,12 @@ def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> d
     unit.audit(
         environment=env,
         target=name,
-        details={"scope": _row_scope(row), "version": row["current_version"]},
+        details={"scope": scopes.row_scope(row), "version": row["current_version"]},
     )
     return {
         "environment": env,
         "name": name,
-        "scope": _row_scope(row),
+        "scope": scopes.row_scope(row),
         "version": row["current_version"],
         "expires_at": row["expires_at"],
         "value": value,
@@ -492,7 +371,7 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
                 {
                     "environment": env,
                     "name": name,
-                    "scope": _row_scope(row),
+                    "scope": scopes.row_scope(row),
                     "version": version["version"],
                     "current": version["version"] == row["current_version"],
                     "origin": version["origin"],
@@ -511,8 +390,8 @@ def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -
     _check_team(unit, team, env, "secrets.write")
     row = _Environment(unit, env).exact(name, team)
     versions = secrets_repo.delete_secret(unit.conn, row["id"])
-    unit.audit(environment=env, target=name, details={"scope": _row_scope(row), "versions": versions})
-    return {"environment": env, "name": name, "scope": _row_scope(row), "versions_deleted": versions}
+    unit.audit(environment=env, target=name, details={"scope": scopes.row_scope(row), "versions": versions})
+    return {"environment": env, "name": name, "scope": scopes.row_scope(row), "versions_deleted": versions}
 
 
 @verb("secrets.rotate", write=True, http=("POST", "/secrets/rotate"))
@@ -542,7 +421,7 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
             "kind": "secret",
             "environment": row["environment"],
             "name": row["name"],
-            "scope": _row_scope(row),
+            "scope": scopes.row_scope(row),
             "expires_at": row["expires_at"],
         }
         if not row["rotate_with"]:
@@ -580,14 +459,14 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
                 environment=row["environment"],
                 target=row["name"],
                 outcome="failed",
-                details={"scope": _row_scope(row), "reason": exc.message},
+                details={"scope": scopes.row_scope(row), "reason": exc.message},
             )
             continue
         results.append({**entry, "outcome": "rotated", "detail": f"version {version}, expires {expires_at or 'never'}"})
         unit.audit(
             environment=row["environment"],
             target=row["name"],
-            details={"scope": _row_scope(row), "version": version, "generator": generator.spec},
+            details={"scope": scopes.row_scope(row), "version": version, "generator": generator.spec},
         )
     for key in secrets_repo.list_api_keys(unit.conn, environments):
         if key["revoked_at"] or key["replaced_by"] or key["expires_at"] > horizon:
@@ -675,7 +554,7 @@ class SecretStoreSource:
                 action="secrets.reveal",
                 details={
                     "secrets": [
-                        {"name": r["name"], "scope": _row_scope(r), "version": r["current_version"]} for r in rows
+                        {"name": r["name"], "scope": scopes.row_scope(r), "version": r["current_version"]} for r in rows
                     ],
                     "via": self.unit.spec.name,
                 },

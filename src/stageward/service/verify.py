@@ -11,6 +11,7 @@ from stageward.registry.names import parse_reference
 from stageward.service import assets
 from stageward.service.catalogue import verb
 from stageward.service.unit import Unit
+from stageward.store.blobs.base import READ_CHUNK
 
 # What a copy carries unchanged from its source: the same bytes, made by the same run from the same commit.
 _CARRIED = ("manifest_digest", "run", "git_commit", "config_digest")
@@ -24,7 +25,7 @@ def _rehash(unit: Unit, record: dict[str, Any], problems: list[str]) -> int:
         size = 0
         try:
             with store.open_read(entry["sha256"]) as stream:
-                while chunk := stream.read(assets.READ_CHUNK):
+                while chunk := stream.read(READ_CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
         except NotFound:

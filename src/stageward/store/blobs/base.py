@@ -1,16 +1,19 @@
-"""The blob store interface: write a stream (hashing it), read by digest, ask if present."""
+"""The blob store interface: write a stream (hashing it), read by digest, ask if present; and copy_blob,
+the one routine that copies bytes into a store (an upload from a local file, a promotion from another store)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from stageward.errors import BadInput
 
 CHUNK = 1024 * 1024
+READ_CHUNK = 4 * CHUNK  # what a copy, a download or a verify reads at a time
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -73,6 +76,69 @@ class BlobStore(Protocol):
     def remove_blob(self, digest: str, modified_before: float) -> bool:
         """Remove blob DIGEST if it was last modified before MODIFIED_BEFORE (epoch seconds); False when it
         was kept meanwhile (a keep() or a new publish) or is gone."""
+
+    # -- optional capability: blobs that are plain files on this machine. A store without it (S3) answers
+    # None to both, and copy_blob streams through open_write instead.
+
+    def local_file(self, digest: str) -> Path | None:
+        """The file blob DIGEST lies in on this machine, or None when the store keeps no such file."""
+
+    def import_local_file(
+        self, source: Path, expected_sha256: str, advance: Callable[[int], None]
+    ) -> BlobInfo | None:
+        """Copy local file SOURCE in as blob EXPECTED_SHA256, verified where it landed (CheckFailed if the
+        digest does not hold, nothing published), reporting bytes to ADVANCE; None when the store cannot."""
+
+
+def copy_blob(
+    target: BlobStore,
+    digest: str,
+    advance: Callable[[int], None],
+    *,
+    path: Path | None = None,
+    source: BlobStore | None = None,
+    read_back: bool = False,
+) -> None:
+    """Publish blob DIGEST in TARGET from the local file PATH or from the store SOURCE, or nothing at all.
+
+    When the bytes are a local file and TARGET can import one, the target copies them itself (a folder store:
+    the kernel copies while the copy is re-hashed alongside). Otherwise the bytes are streamed through a
+    writer that publishes only if they hash to DIGEST (CheckFailed otherwise); with READ_BACK the blob is
+    then read back from TARGET and hashed again (a copy between stores checks the destination itself).
+    """
+    local = path if path is not None else source.local_file(digest) if source is not None else None
+    if local is not None and target.import_local_file(local, digest, advance) is not None:
+        return
+    writer = target.open_write(digest)
+    try:
+        with open(path, "rb") if path is not None else _open_source(source, digest) as stream:
+            while chunk := stream.read(READ_CHUNK):
+                writer.write(chunk)
+                advance(len(chunk))
+    except BaseException:
+        writer.abort()
+        raise
+    writer.commit()
+    if read_back:
+        _verify_landed(target, digest)
+
+
+def _open_source(source: BlobStore | None, digest: str) -> BinaryIO:
+    if source is None:
+        raise TypeError("copy_blob: pass path= or source=")
+    return source.open_read(digest)
+
+
+def _verify_landed(store: BlobStore, digest: str) -> None:
+    """Re-hash a copied blob read back from STORE, before any record points at it."""
+    from stageward.errors import CheckFailed
+
+    found = hashlib.sha256()
+    with store.open_read(digest) as stream:
+        while chunk := stream.read(READ_CHUNK):
+            found.update(chunk)
+    if found.hexdigest() != digest:
+        raise CheckFailed(f"blob sha256:{digest[:12]} in {store.url} does not hash to its name after the copy")
 
 
 def put_stream(store: BlobStore, stream: BinaryIO) -> BlobInfo:

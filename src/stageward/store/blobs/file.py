@@ -159,6 +159,9 @@ class FileBlobStore:
         check_digest(digest)
         return self.root / "sha256" / digest[:2] / digest[2:]
 
+    def local_file(self, digest: str) -> Path | None:
+        return self.path_of(digest)
+
     def open_write(self, expected_sha256: str | None = None) -> FileBlobWriter:
         return FileBlobWriter(self, expected_sha256)
 

@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, BinaryIO, ParamSpec, TypeVar, cast
 
 from stageward.errors import BadInput, CheckFailed, NotFound, StoreError
@@ -225,6 +226,14 @@ class S3BlobStore:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
+
+    def local_file(self, digest: str) -> Path | None:
+        return None  # objects, not files on this machine
+
+    def import_local_file(
+        self, source: Path, expected_sha256: str, advance: Callable[[int], None]
+    ) -> BlobInfo | None:
+        return None  # copy_blob streams a local file through open_write (multipart)
 
     def exists(self, digest: str) -> bool:
         return self._head(digest) is not None
