@@ -12,16 +12,19 @@ checks and the same output serve every face.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
 import inspect
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from stageward.errors import BadInput, Denied, NotFound, StagewardError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from stageward.service.context import Context
     from stageward.service.unit import Unit
 
@@ -39,9 +42,25 @@ class VerbSpec:
     parameters: tuple[str, ...]
     annotations: dict[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()  # the parameters without a default
+    # The arguments' pydantic model, built from the signature when the verb is declared. Parameters whose
+    # type is not JSON (a progress reporter) are left out of it and passed through as given.
+    input_model: type[BaseModel] | None = None
+    passed_through: frozenset[str] = frozenset()
+    result_type: Any = Any
 
     def run(self, ctx: Context, arguments: dict[str, Any]) -> Any:
         return _run(self, ctx, arguments)
+
+    def input_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the verb's JSON arguments (a pass-through parameter is not in it)."""
+        assert self.input_model is not None
+        return self.input_model.model_json_schema()
+
+    def result_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the verb's result, from its return annotation."""
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(self.result_type).json_schema()
 
 
 CATALOGUE: dict[str, VerbSpec] = {}
@@ -55,35 +74,27 @@ def verb(
     http: tuple[HttpMethod, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        if name in CATALOGUE:
+            raise RuntimeError(f"verb {name} declared twice")
         signature = inspect.signature(function)
-        parameters = tuple(p for p in signature.parameters if p != "unit")
-        spec = VerbSpec(
+        arguments = [p for p in signature.parameters.values() if p.name != "unit"]
+        hints = _type_hints(function, [p.name for p in arguments] + ["return"])
+        passed_through = frozenset(p.name for p in arguments if not _is_json_type(hints[p.name]))
+        CATALOGUE[name] = VerbSpec(
             name=name,
             function=function,
             permission=permission,
             write=write,
             http=http,
             summary=(inspect.getdoc(function) or "").split("\n", 1)[0],
-            parameters=parameters,
-            annotations={
-                p.name: str(p.annotation) for p in signature.parameters.values() if p.name != "unit"
-            },
-            required=tuple(
-                p.name
-                for p in signature.parameters.values()
-                if p.name != "unit" and p.default is inspect.Parameter.empty
-            ),
+            parameters=tuple(p.name for p in arguments),
+            annotations={p.name: _type_text(hints[p.name]) for p in arguments},
+            required=tuple(p.name for p in arguments if p.default is inspect.Parameter.empty),
+            input_model=_input_model(name, arguments, hints, passed_through),
+            passed_through=passed_through,
+            result_type=hints.get("return", Any),
         )
-        if name in CATALOGUE:
-            raise RuntimeError(f"verb {name} declared twice")
-        CATALOGUE[name] = spec
-
-        @functools.wraps(function)
-        def direct(ctx: Context, **arguments: Any) -> Any:
-            return _run(spec, ctx, arguments)
-
-        direct.spec = spec  # type: ignore[attr-defined]
-        return direct
+        return function
 
     return register
 
@@ -112,6 +123,32 @@ def run_verb(ctx: Context, name: str, arguments: dict[str, Any]) -> Any:
     return lookup(name).run(ctx, arguments)
 
 
+def load_all() -> dict[str, VerbSpec]:
+    """Every verb: imports each module of the service layer (the CLI never needs this; schemas and the SDK do)."""
+    import pkgutil
+
+    import stageward.service
+
+    for module in pkgutil.iter_modules(stageward.service.__path__):
+        importlib.import_module(f"stageward.service.{module.name}")
+    return dict(sorted(CATALOGUE.items()))
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """For every verb: the JSON Schema of its input and result, its permission, HTTP route and whether it writes."""
+    return {
+        name: {
+            "summary": spec.summary,
+            "input": spec.input_schema(),
+            "result": spec.result_schema(),
+            "permission": spec.permission,
+            "http": list(spec.http) if spec.http else None,
+            "write": spec.write,
+        }
+        for name, spec in load_all().items()
+    }
+
+
 def _default_target(arguments: dict[str, Any]) -> str | None:
     for key in ("name", "principal", "ref", "team", "id"):
         value = arguments.get(key)
@@ -120,15 +157,87 @@ def _default_target(arguments: dict[str, Any]) -> str | None:
     return None
 
 
-_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
-    "str": lambda v: isinstance(v, str),
-    "bool": lambda v: isinstance(v, bool),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "list[str]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
-    "dict[str, Any]": lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
-    "list[dict[str, Any]]": lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v),
-}
+# ---------------------------------------------------------------------------------------------------------------------
+# The input model
+
+
+class _Hints:
+    """What typing.get_type_hints reads of a function, minus the parameters not asked for.
+
+    A verb's `unit: Unit` may be imported for type checking only, so it is left out rather than resolved.
+    """
+
+    def __init__(self, function: Callable[..., Any], names: list[str]) -> None:
+        self.__annotations__ = {k: v for k, v in function.__annotations__.items() if k in names}
+        self.__globals__ = function.__globals__
+
+
+def _type_hints(function: Callable[..., Any], names: list[str]) -> dict[str, Any]:
+    hints: dict[str, Any] = typing.get_type_hints(_Hints(function, names))
+    for name in names:
+        if name != "return":
+            hints.setdefault(name, Any)  # an unannotated parameter takes any JSON value
+    return hints
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_json_type(annotation: Any) -> bool:
+    """ANNOTATION is made of JSON types only: str, int, float, bool, None, Any, list[...], dict[str, ...] and unions."""
+    if annotation is Any or annotation in _JSON_SCALARS:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict, types.UnionType, typing.Union, typing.Literal):
+        return origin is typing.Literal or all(_is_json_type(a) for a in typing.get_args(annotation))
+    return False
+
+
+def _type_text(annotation: Any) -> str:
+    """ANNOTATION as written in code: `list[str] | None`, `dict[str, Any]`, `Progress | None`."""
+    if annotation is type(None):
+        return "None"
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        return " | ".join(_type_text(a) for a in typing.get_args(annotation))
+    return str(annotation).replace("typing.", "")
+
+
+def _digits_as_int(value: Any) -> Any:
+    # REST paths and query strings are text: an int may come as ASCII digits (not '+1', not '١', not 10**5000).
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return value
+
+
+def _field_type(annotation: Any) -> Any:
+    """ANNOTATION as the model checks it: strict (no bool for int, no bytes for str), an int may be digits."""
+    from pydantic import BeforeValidator
+
+    if annotation is int:
+        return Annotated[int, BeforeValidator(_digits_as_int)]
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        members = tuple(_field_type(a) for a in typing.get_args(annotation))
+        return typing.Union[members]  # noqa: UP007 (built from a tuple)
+    return annotation
+
+
+def _input_model(
+    name: str, arguments: list[inspect.Parameter], hints: dict[str, Any], passed_through: frozenset[str]
+) -> type[BaseModel]:
+    from pydantic import ConfigDict, create_model
+
+    fields: dict[str, Any] = {
+        p.name: (_field_type(hints[p.name]), ... if p.default is inspect.Parameter.empty else p.default)
+        for p in arguments
+        if p.name not in passed_through
+    }
+    title = "".join(part.title().replace("_", "") for part in name.split(".")) + "Input"
+    model: type[BaseModel] = create_model(
+        title, __config__=ConfigDict(strict=True, extra="forbid"), **fields
+    )
+    return model
 
 
 def _encodable(value: Any) -> bool:
@@ -147,45 +256,56 @@ def _encodable(value: Any) -> bool:
 
 
 def _checked(spec: VerbSpec, arguments: dict[str, Any]) -> dict[str, Any]:
-    """ARGUMENTS against the verb's annotations: a wrong type is bad input here, not a crash inside the verb.
+    """ARGUMENTS validated by the verb's input model: a wrong type, a missing or an unexpected argument is
+    bad input here, naming the verb, the argument and the expected type, and never the value (it may be a
+    secret's: messages are built from pydantic's `loc` and `type`, never its `input`).
 
-    An int may come as text of ASCII digits (REST paths and query strings are text); it is read as the int.
-    Annotations other than plain JSON types (a progress reporter) are the caller's business. Text that
-    UTF-8 cannot hold (a lone surrogate such as '\\udcff', which Python makes of undecodable bytes) is
-    refused here, whatever the annotation: the store, the audit chain and JSON all need UTF-8.
+    Text that UTF-8 cannot hold (a lone surrogate such as '\\udcff', which Python makes of undecodable
+    bytes) is refused first, whatever the annotation: the store, the audit chain and JSON all need UTF-8.
     """
-    checked = dict(arguments)
+    from pydantic import ValidationError
+
+    assert spec.input_model is not None
+    unknown = [name for name in arguments if name not in spec.parameters]
+    if unknown:
+        raise BadInput(f"{spec.name}: unexpected argument(s) {', '.join(sorted(unknown))}")
     for name, value in arguments.items():
         if not _encodable(value):
-            # Never the value: it may be a secret's.
             raise BadInput(
                 f"{spec.name}: argument {name} is not valid Unicode text (it holds a lone surrogate, "
                 "as undecodable bytes become); pass UTF-8 text"
             )
-        annotation = spec.annotations.get(name, "")
-        if value is None and annotation.endswith(" | None"):
-            continue
-        expected = annotation.removesuffix(" | None")
-        accepts = _JSON_TYPES.get(expected)
-        if accepts is None or accepts(value):
-            continue
-        if expected == "int" and isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-            checked[name] = int(value)
-            continue
-        # The type only, never the value: it may be a secret's (secrets.set value=b"...").
-        raise BadInput(f"{spec.name}: argument {name} expected {expected}, got {type(value).__name__}")
+    given = {k: v for k, v in arguments.items() if k not in spec.passed_through}
+    try:
+        model = spec.input_model.__pydantic_validator__.validate_python(given)
+    except ValidationError as exc:
+        raise _bad_input(spec, arguments, exc.errors(include_input=False, include_url=False)) from None
+    checked = {name: getattr(model, name) for name in given}
+    for name in spec.passed_through:
+        if name in arguments:
+            checked[name] = arguments[name]
     return checked
+
+
+def _bad_input(spec: VerbSpec, arguments: dict[str, Any], errors: list[Any]) -> BadInput:
+    missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
+    if missing:
+        return BadInput(f"{spec.name}: missing argument(s) {', '.join(missing)}")
+    first = errors[0]
+    name = str(first["loc"][0])
+    expected = spec.annotations.get(name, "").removesuffix(" | None")
+    # The type of the value only, never the value: it may be a secret's (secrets.set value=b"...").
+    message = f"{spec.name}: argument {name} expected {expected}, got {type(arguments.get(name)).__name__}"
+    # Where inside a list: the indices of `loc` (its other parts name union members and validator steps).
+    items = [str(part) for part in first["loc"][1:] if isinstance(part, int)]
+    if items:
+        message += f" (item {'/'.join(items)}: {first['type']})"
+    return BadInput(message)
 
 
 def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
     from stageward.service.unit import Unit, record_denial
 
-    unknown = set(arguments) - set(spec.parameters)
-    if unknown:
-        raise BadInput(f"{spec.name}: unexpected argument(s) {', '.join(sorted(unknown))}")
-    missing = [name for name in spec.required if name not in arguments]
-    if missing:
-        raise BadInput(f"{spec.name}: missing argument(s) {', '.join(missing)}")
     arguments = _checked(spec, arguments)
     environment = arguments.get("env")
     if environment is not None:
