@@ -336,3 +336,159 @@ def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
     if unit.error_after_commit is not None:
         raise unit.error_after_commit
     return result
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The typed SDK: stageward/_client_verbs.py is generated from the catalogue and checked in, so mypy and editors see
+# every verb. `python -m stageward.service.catalogue --write-client` rewrites it; a test fails when it is stale.
+
+CLIENT_MODULE = "_client_verbs.py"
+
+_CLIENT_HEADER = '''\
+"""The verbs of `stageward.Client`, one method each: generated from the verb catalogue, do not edit.
+
+Regenerate with `python -m stageward.service.catalogue --write-client` after adding or changing a verb
+(tests/service/test_client_verbs.py fails while this file is stale).
+"""
+# mypy: disable-error-code="empty-body"
+# ruff: noqa: E501 (the docstrings are the verbs')
+
+from __future__ import annotations
+
+import builtins
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+{type_imports}
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _verb(name: str) -> Callable[[_Method], _Method]:
+    """The method runs verb NAME with the keyword arguments given.
+
+    Its signature is for type checkers, editors and help(); the catalogue checks the arguments, so a
+    missing or mistyped one is the same bad input (exit 2) from the SDK, the CLI and REST.
+    """
+
+    def declare(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def run(self: _Group, **arguments: Any) -> Any:
+            return self._client.call(name, **arguments)
+
+        return cast(_Method, run)
+
+    return declare
+
+
+class _Group:
+    def __init__(self, client: Verbs) -> None:
+        self._client = client
+'''
+
+
+def _code_type(annotation: Any, imports: set[str]) -> str:
+    """ANNOTATION as source text of the generated module (list and dict via builtins: a group has a `list` verb)."""
+    if annotation is Any:
+        return "Any"
+    if annotation is type(None):
+        return "None"
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union):
+        return " | ".join(_code_type(a, imports) for a in typing.get_args(annotation))
+    if origin in (list, dict):
+        inner = ", ".join(_code_type(a, imports) for a in typing.get_args(annotation))
+        return f"builtins.{origin.__name__}[{inner}]"
+    if annotation in _JSON_SCALARS:
+        return str(annotation.__name__)
+    if isinstance(annotation, type):
+        imports.add(f"    from {annotation.__module__} import {annotation.__qualname__}")
+        return annotation.__qualname__
+    raise TypeError(f"no source text for the annotation {annotation!r}")
+
+
+def _docstring(text: str, indent: str) -> str:
+    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    lines = body.splitlines() or [""]
+    if len(lines) == 1:
+        return f'{indent}"""{lines[0]}"""'
+    rest = "\n".join(f"{indent}{line}" if line else "" for line in lines[1:])
+    return f'{indent}"""{lines[0]}\n{rest}\n{indent}"""'
+
+
+def client_source() -> str:
+    """The source of stageward/_client_verbs.py for the verbs in the catalogue."""
+    import json
+
+    groups: dict[str, list[VerbSpec]] = {}
+    for spec in load_all().values():
+        groups.setdefault(spec.name.split(".", 1)[0], []).append(spec)
+    imports: set[str] = set()
+    classes: list[str] = []
+    for group, specs in groups.items():
+        methods = []
+        for spec in specs:
+            signature = inspect.signature(spec.function)
+            hints = _type_hints(spec.function, [*spec.parameters, "return"])
+            parameters = []
+            for name in spec.parameters:
+                default = signature.parameters[name].default
+                text = f"{name}: {_code_type(hints[name], imports)}"
+                if default is not inspect.Parameter.empty:
+                    text += f" = {json.dumps(default) if isinstance(default, str) else repr(default)}"
+                parameters.append(text)
+            result = _code_type(hints.get("return", Any), imports)
+            action = spec.name.split(".", 1)[1]
+            arguments = ", ".join(["self", "*", *parameters]) if parameters else "self"
+            if len(f"    def {action}({arguments}) -> {result}:") > 120:
+                arguments = "\n" + "".join(f"        {p},\n" for p in ["self", "*", *parameters]) + "    "
+            methods.append(
+                f'    @_verb("{spec.name}")\n'
+                f"    def {action}({arguments}) -> {result}:\n"
+                f"{_docstring(inspect.getdoc(spec.function) or spec.name, ' ' * 8)}\n"
+            )
+        classes.append(
+            f"class {group.title()}Verbs(_Group):\n"
+            f'    """The `{group}.*` verbs."""\n\n' + "\n".join(methods)
+        )
+    properties = "".join(
+        f"\n    @property\n    def {group}(self) -> {group.title()}Verbs:\n"
+        f"        return {group.title()}Verbs(self)\n"
+        for group in groups
+    )
+    verbs = (
+        "class Verbs:\n"
+        '    """The verb groups of `Client`: `client.access.grant(...)` is `client.call("access.grant", ...)`."""\n\n'
+        "    def call(self, verb: str, /, **arguments: Any) -> Any:\n"
+        "        raise NotImplementedError\n" + properties
+    )
+    header = _CLIENT_HEADER.format(type_imports="\n".join(sorted(imports)) or "    pass")
+    return header + "\n\n" + "\n\n".join([*classes, verbs])
+
+
+def _main(argv: list[str]) -> int:
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m stageward.service.catalogue")
+    parser.add_argument("--write-client", action="store_true", help=f"rewrite stageward/{CLIENT_MODULE}")
+    parser.add_argument("--schemas", action="store_true", help="print every verb's JSON Schemas")
+    options = parser.parse_args(argv)
+    if options.write_client:
+        (Path(__file__).resolve().parent.parent / CLIENT_MODULE).write_text(client_source(), encoding="utf-8")
+    if options.schemas:
+        import json
+
+        print(json.dumps(schemas(), indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    # Run as a script this module is __main__; the verbs declare themselves in stageward.service.catalogue.
+    from stageward.service import catalogue
+
+    raise SystemExit(catalogue._main(sys.argv[1:]))
