@@ -65,7 +65,7 @@ class Client(Verbs):
     def __init__(self, transport: Transport | None = None) -> None:
         self.transport = transport or transport_from_environment()
 
-    def call(self, verb: str, **arguments: Any) -> Any:
+    def call(self, verb: str, /, **arguments: Any) -> Any:
         return self.transport.call(verb, {k: v for k, v in arguments.items() if v is not None})
 
     def close(self) -> None:
