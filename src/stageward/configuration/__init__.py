@@ -11,9 +11,9 @@ import sys
 import types
 from typing import Any
 
-from stageward.config.model import ConfigError, Finding, Origin
-from stageward.config.resolve import ConfigFiles, Resolved, resolve
-from stageward.config.secrets import SecretSource
+from stageward.configuration.model import ConfigError, Finding, Origin
+from stageward.configuration.resolve import ConfigFiles, Resolved, resolve
+from stageward.configuration.secrets import SecretSource
 
 __all__ = [
     "ConfigError",
