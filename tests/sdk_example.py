@@ -22,3 +22,9 @@ def register_and_stage(files: list[dict[str, Any]]) -> int:
         bindings: list[dict[str, Any]] = client.access.list(env="staging")
         entries = client.audit.list(env="staging", limit=10)
         return len(bindings) + len(entries)
+
+
+def learning_rate() -> float:
+    """stageward.config is a plain function: its view reads keys as attributes."""
+    lr: float = stageward.config("production").training.lr
+    return lr

@@ -1,15 +1,10 @@
 """Configuration per environment (SPEC §4): layers and origins, interpolation, checks, flags, export.
 
-`stageward.config(env)` is also the SDK call that returns an environment's
-resolved config: this module is callable so that importing it never hides
-that function.
+The SDK call that returns an environment's resolved config is the function `stageward.config(env)`;
+this package is named `configuration` so that importing it never hides that function.
 """
 
 from __future__ import annotations
-
-import sys
-import types
-from typing import Any
 
 from stageward.configuration.model import ConfigError, Finding, Origin
 from stageward.configuration.resolve import ConfigFiles, Resolved, resolve
@@ -24,13 +19,3 @@ __all__ = [
     "SecretSource",
     "resolve",
 ]
-
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, env: str | None = None) -> Any:
-        from stageward import _sdk_config
-
-        return _sdk_config(env)
-
-
-sys.modules[__name__].__class__ = _CallableModule
