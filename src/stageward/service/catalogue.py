@@ -12,6 +12,7 @@ checks and the same output serve every face.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import types
@@ -80,7 +81,7 @@ def verb(
         arguments = [p for p in signature.parameters.values() if p.name != "unit"]
         hints = _type_hints(function, [p.name for p in arguments] + ["return"])
         passed_through = frozenset(p.name for p in arguments if not _is_json_type(hints[p.name]))
-        CATALOGUE[name] = VerbSpec(
+        spec = CATALOGUE[name] = VerbSpec(
             name=name,
             function=function,
             permission=permission,
@@ -94,7 +95,15 @@ def verb(
             passed_through=passed_through,
             result_type=hints.get("return", Any),
         )
-        return function
+
+        # Called directly with a context (in-process seams such as secrets.values_for_run, tests), the verb still
+        # runs through the catalogue: arguments checked, permission required, unit of work, audit.
+        @functools.wraps(function)
+        def direct(ctx: Context, **arguments: Any) -> Any:
+            return _run(spec, ctx, arguments)
+
+        direct.spec = spec  # type: ignore[attr-defined]
+        return direct
 
     return register
 
@@ -131,7 +140,9 @@ def load_all() -> dict[str, VerbSpec]:
 
     for module in pkgutil.iter_modules(stageward.service.__path__):
         importlib.import_module(f"stageward.service.{module.name}")
-    return dict(sorted(CATALOGUE.items()))
+    # Only the service layer's: a test may declare verbs of its own in this process.
+    service = __package__ + "."
+    return {name: spec for name, spec in sorted(CATALOGUE.items()) if spec.function.__module__.startswith(service)}
 
 
 def schemas() -> dict[str, dict[str, Any]]:
@@ -217,6 +228,8 @@ def _field_type(annotation: Any) -> Any:
 
     if annotation is int:
         return Annotated[int, BeforeValidator(_digits_as_int)]
+    if annotation is float:
+        return int | float  # an int stays the int it was (strict float would make 1 into 1.0)
     if typing.get_origin(annotation) in (types.UnionType, typing.Union):
         members = tuple(_field_type(a) for a in typing.get_args(annotation))
         return typing.Union[members]  # noqa: UP007 (built from a tuple)
