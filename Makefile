@@ -29,6 +29,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict tests/sdk_example.py
 
 typecheck: $(VENV)/.dev
 	$(VENV)/bin/mypy

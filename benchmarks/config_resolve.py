@@ -131,8 +131,8 @@ def build(root: Path) -> None:
 
 
 def stageward_resolver(root: Path) -> Callable[[], Any]:
-    from stageward.config import ConfigFiles, resolve
-    from stageward.config.digest import digest
+    from stageward.configuration import ConfigFiles, resolve
+    from stageward.configuration.digest import digest
 
     project = root / "stageward"
     environ = dict(OVERRIDES)

@@ -13,10 +13,10 @@ __all__ = ["Client", "__version__", "config", "flag"]
 
 if TYPE_CHECKING:
     from stageward.client import Client
-    from stageward.config.view import ConfigView
+    from stageward.configuration.view import ConfigView
 
 
-def _sdk_config(env: str | None = None) -> ConfigView:
+def config(env: str | None = None) -> ConfigView:
     """The resolved config of ENV (default: STAGEWARD_ENV), read-only, with attribute and item access.
 
     Inside a run (STAGEWARD_CONFIG set) it reads the resolved file the run was
@@ -26,7 +26,7 @@ def _sdk_config(env: str | None = None) -> ConfigView:
     import os
     from pathlib import Path
 
-    from stageward.config.view import ConfigView, read_resolved_file
+    from stageward.configuration.view import ConfigView, read_resolved_file
     from stageward.errors import BadInput
 
     current = os.environ.get("STAGEWARD_ENV") or None
@@ -45,9 +45,9 @@ def _sdk_config(env: str | None = None) -> ConfigView:
 
 def flag(name: str, entity_id: object = None, *, env: str | None = None) -> Any:
     """The value of feature flag NAME (a key under `flags.`) for ENTITY_ID, deterministic per entity."""
-    from stageward.config.flags import evaluate
+    from stageward.configuration.flags import evaluate
 
-    section = _sdk_config(env).get("flags")
+    section = config(env).get("flags")
     return evaluate(section if section is not None else {}, name, entity_id)
 
 
@@ -56,9 +56,4 @@ def __getattr__(name: str) -> Any:
         from stageward.client import Client
 
         return Client
-    if name == "config":
-        # The config package is callable: stageward.config("production") is the SDK call.
-        import stageward.config
-
-        return stageward.config
     raise AttributeError(f"module 'stageward' has no attribute {name!r}")

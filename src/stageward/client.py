@@ -1,7 +1,9 @@
 """Client: every verb, called in-process (local mode) or, with a server, over HTTP.
 
 `Client().call("access.grant", principal="bob", role="developer", env="development")`
-and `Client().access.grant(...)` are the same call. Results are plain JSON-able
+and `Client().access.grant(...)` are the same call. Each verb is a real, typed method
+(`stageward/_client_verbs.py`, generated from the verb catalogue), so a misspelt verb is an
+AttributeError at once and mypy and editors know every argument. Results are plain JSON-able
 values whichever way the call travels, so the CLI prints the same thing in both modes.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from stageward._client_verbs import Verbs
 from stageward.errors import BadInput
 
 
@@ -56,29 +59,14 @@ class LocalTransport:
             self._context = None
 
 
-class _Group:
-    def __init__(self, client: Client, group: str) -> None:
-        self._client = client
-        self._group = group
+class Client(Verbs):
+    """Every verb: `client.model.register(env=..., name=..., files=...)` or `client.call("model.register", ...)`."""
 
-    def __getattr__(self, action: str) -> Any:
-        def call(**arguments: Any) -> Any:
-            return self._client.call(f"{self._group}.{action}", **arguments)
-
-        return call
-
-
-class Client:
     def __init__(self, transport: Transport | None = None) -> None:
         self.transport = transport or transport_from_environment()
 
-    def call(self, verb: str, **arguments: Any) -> Any:
+    def call(self, verb: str, /, **arguments: Any) -> Any:
         return self.transport.call(verb, {k: v for k, v in arguments.items() if v is not None})
-
-    def __getattr__(self, group: str) -> _Group:
-        if group.startswith("_"):
-            raise AttributeError(group)
-        return _Group(self, group)
 
     def close(self) -> None:
         self.transport.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stageward.config import ConfigFiles, Resolved, resolve
+from stageward.configuration import ConfigFiles, Resolved, resolve
 
 STAGEWARD = str(Path(sys.executable).with_name("stageward"))
 

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from stageward.config.digest import canonical, digest
-from stageward.config.flags import bucket, evaluate
+from stageward.configuration.digest import canonical, digest
+from stageward.configuration.flags import bucket, evaluate
 from stageward.errors import BadInput, NotFound
 
 

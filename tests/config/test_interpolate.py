@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stageward.config import ConfigError
+from stageward.configuration import ConfigError
 
 
 def test_a_reference_alone_keeps_the_type_of_what_it_names(conf, resolved):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stageward.config import ConfigError
+from stageward.configuration import ConfigError
 
 
 def test_environment_files_override_base_and_mappings_merge_deeply(conf, resolved):

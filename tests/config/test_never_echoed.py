@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from stageward.config import ConfigError
-from stageward.config.layers import env_layer
-from stageward.config.model import is_own_credential
+from stageward.configuration import ConfigError
+from stageward.configuration.layers import env_layer
+from stageward.configuration.model import is_own_credential
 
 CANARY = "CANARY7f3q"
 

@@ -77,3 +77,13 @@ def test_import_stageward_stays_cheap():
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "['stageward']"
+
+
+def test_config_is_a_plain_function_whatever_was_imported():
+    import inspect
+
+    import stageward.configuration
+    import stageward.configuration.view
+
+    assert inspect.isfunction(stageward.config)
+    assert stageward.config.__module__ == "stageward"

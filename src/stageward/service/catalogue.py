@@ -15,13 +15,17 @@ import contextlib
 import functools
 import importlib
 import inspect
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from stageward.errors import BadInput, Denied, NotFound, StagewardError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from stageward.service.context import Context
     from stageward.service.unit import Unit
 
@@ -42,9 +46,25 @@ class VerbSpec:
     # A flow runs several units in sequence, each its own transaction (bytes move between them, never
     # inside a write transaction): flow(ctx, arguments, unit) where unit(arguments) runs this verb's own unit.
     flow: Callable[[Context, dict[str, Any], Callable[[dict[str, Any]], Any]], Any] | None = None
+    # The arguments' pydantic model, built from the signature when the verb is declared. Parameters whose
+    # type is not JSON (a progress reporter) are left out of it and passed through as given.
+    input_model: type[BaseModel] | None = None
+    passed_through: frozenset[str] = frozenset()
+    result_type: Any = Any
 
     def run(self, ctx: Context, arguments: dict[str, Any]) -> Any:
         return _run(self, ctx, arguments)
+
+    def input_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the verb's JSON arguments (a pass-through parameter is not in it)."""
+        assert self.input_model is not None
+        return self.input_model.model_json_schema()
+
+    def result_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the verb's result, from its return annotation."""
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(self.result_type).json_schema()
 
 
 CATALOGUE: dict[str, VerbSpec] = {}
@@ -59,30 +79,30 @@ def verb(
     flow: Callable[[Context, dict[str, Any], Callable[[dict[str, Any]], Any]], Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        if name in CATALOGUE:
+            raise RuntimeError(f"verb {name} declared twice")
         signature = inspect.signature(function)
-        parameters = tuple(p for p in signature.parameters if p != "unit")
-        spec = VerbSpec(
+        arguments = [p for p in signature.parameters.values() if p.name != "unit"]
+        hints = _type_hints(function, [p.name for p in arguments] + ["return"])
+        passed_through = frozenset(p.name for p in arguments if not _is_json_type(hints[p.name]))
+        spec = CATALOGUE[name] = VerbSpec(
             name=name,
             function=function,
             permission=permission,
             write=write,
             http=http,
             summary=(inspect.getdoc(function) or "").split("\n", 1)[0],
-            parameters=parameters,
-            annotations={
-                p.name: str(p.annotation) for p in signature.parameters.values() if p.name != "unit"
-            },
-            required=tuple(
-                p.name
-                for p in signature.parameters.values()
-                if p.name != "unit" and p.default is inspect.Parameter.empty
-            ),
+            parameters=tuple(p.name for p in arguments),
+            annotations={p.name: _type_text(hints[p.name]) for p in arguments},
+            required=tuple(p.name for p in arguments if p.default is inspect.Parameter.empty),
+            input_model=_input_model(name, arguments, hints, passed_through),
+            passed_through=passed_through,
+            result_type=hints.get("return", Any),
             flow=flow,
         )
-        if name in CATALOGUE:
-            raise RuntimeError(f"verb {name} declared twice")
-        CATALOGUE[name] = spec
 
+        # Called directly with a context (in-process seams such as secrets.values_for_run, tests), the verb still
+        # runs through the catalogue: arguments checked, permission required, unit of work, audit.
         @functools.wraps(function)
         def direct(ctx: Context, **arguments: Any) -> Any:
             return _run(spec, ctx, arguments)
@@ -117,6 +137,34 @@ def run_verb(ctx: Context, name: str, arguments: dict[str, Any]) -> Any:
     return lookup(name).run(ctx, arguments)
 
 
+def load_all() -> dict[str, VerbSpec]:
+    """Every verb: imports each module of the service layer (the CLI never needs this; schemas and the SDK do)."""
+    import pkgutil
+
+    import stageward.service
+
+    for module in pkgutil.iter_modules(stageward.service.__path__):
+        importlib.import_module(f"stageward.service.{module.name}")
+    # Only the service layer's: a test may declare verbs of its own in this process.
+    service = __package__ + "."
+    return {name: spec for name, spec in sorted(CATALOGUE.items()) if spec.function.__module__.startswith(service)}
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """For every verb: the JSON Schema of its input and result, its permission, HTTP route and whether it writes."""
+    return {
+        name: {
+            "summary": spec.summary,
+            "input": spec.input_schema(),
+            "result": spec.result_schema(),
+            "permission": spec.permission,
+            "http": list(spec.http) if spec.http else None,
+            "write": spec.write,
+        }
+        for name, spec in load_all().items()
+    }
+
+
 def _default_target(arguments: dict[str, Any]) -> str | None:
     for key in ("name", "principal", "ref", "team", "id"):
         value = arguments.get(key)
@@ -125,15 +173,89 @@ def _default_target(arguments: dict[str, Any]) -> str | None:
     return None
 
 
-_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
-    "str": lambda v: isinstance(v, str),
-    "bool": lambda v: isinstance(v, bool),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "list[str]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
-    "dict[str, Any]": lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
-    "list[dict[str, Any]]": lambda v: isinstance(v, list) and all(isinstance(i, dict) for i in v),
-}
+# ---------------------------------------------------------------------------------------------------------------------
+# The input model
+
+
+class _Hints:
+    """What typing.get_type_hints reads of a function, minus the parameters not asked for.
+
+    A verb's `unit: Unit` may be imported for type checking only, so it is left out rather than resolved.
+    """
+
+    def __init__(self, function: Callable[..., Any], names: list[str]) -> None:
+        self.__annotations__ = {k: v for k, v in function.__annotations__.items() if k in names}
+        self.__globals__ = function.__globals__
+
+
+def _type_hints(function: Callable[..., Any], names: list[str]) -> dict[str, Any]:
+    hints: dict[str, Any] = typing.get_type_hints(_Hints(function, names))
+    for name in names:
+        if name != "return":
+            hints.setdefault(name, Any)  # an unannotated parameter takes any JSON value
+    return hints
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_json_type(annotation: Any) -> bool:
+    """ANNOTATION is made of JSON types only: str, int, float, bool, None, Any, list[...], dict[str, ...] and unions."""
+    if annotation is Any or annotation in _JSON_SCALARS:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict, types.UnionType, typing.Union, typing.Literal):
+        return origin is typing.Literal or all(_is_json_type(a) for a in typing.get_args(annotation))
+    return False
+
+
+def _type_text(annotation: Any) -> str:
+    """ANNOTATION as written in code: `list[str] | None`, `dict[str, Any]`, `Progress | None`."""
+    if annotation is type(None):
+        return "None"
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        return " | ".join(_type_text(a) for a in typing.get_args(annotation))
+    return str(annotation).replace("typing.", "")
+
+
+def _digits_as_int(value: Any) -> Any:
+    # REST paths and query strings are text: an int may come as ASCII digits (not '+1', not '١', not 10**5000).
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return value
+
+
+def _field_type(annotation: Any) -> Any:
+    """ANNOTATION as the model checks it: strict (no bool for int, no bytes for str), an int may be digits."""
+    from pydantic import BeforeValidator
+
+    if annotation is int:
+        return Annotated[int, BeforeValidator(_digits_as_int)]
+    if annotation is float:
+        return int | float  # an int stays the int it was (strict float would make 1 into 1.0)
+    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
+        members = tuple(_field_type(a) for a in typing.get_args(annotation))
+        return typing.Union[members]  # noqa: UP007 (built from a tuple)
+    return annotation
+
+
+def _input_model(
+    name: str, arguments: list[inspect.Parameter], hints: dict[str, Any], passed_through: frozenset[str]
+) -> type[BaseModel]:
+    from pydantic import ConfigDict, create_model
+
+    fields: dict[str, Any] = {
+        p.name: (_field_type(hints[p.name]), ... if p.default is inspect.Parameter.empty else p.default)
+        for p in arguments
+        if p.name not in passed_through
+    }
+    title = "".join(part.title().replace("_", "") for part in name.split(".")) + "Input"
+    model: type[BaseModel] = create_model(
+        title, __config__=ConfigDict(strict=True, extra="forbid"), **fields
+    )
+    return model
 
 
 def _encodable(value: Any) -> bool:
@@ -152,43 +274,54 @@ def _encodable(value: Any) -> bool:
 
 
 def _checked(spec: VerbSpec, arguments: dict[str, Any]) -> dict[str, Any]:
-    """ARGUMENTS against the verb's annotations: a wrong type is bad input here, not a crash inside the verb.
+    """ARGUMENTS validated by the verb's input model: a wrong type, a missing or an unexpected argument is
+    bad input here, naming the verb, the argument and the expected type, and never the value (it may be a
+    secret's: messages are built from pydantic's `loc` and `type`, never its `input`).
 
-    An int may come as text of ASCII digits (REST paths and query strings are text); it is read as the int.
-    Annotations other than plain JSON types (a progress reporter) are the caller's business. Text that
-    UTF-8 cannot hold (a lone surrogate such as '\\udcff', which Python makes of undecodable bytes) is
-    refused here, whatever the annotation: the store, the audit chain and JSON all need UTF-8.
+    Text that UTF-8 cannot hold (a lone surrogate such as '\\udcff', which Python makes of undecodable
+    bytes) is refused first, whatever the annotation: the store, the audit chain and JSON all need UTF-8.
     """
-    checked = dict(arguments)
+    from pydantic import ValidationError
+
+    assert spec.input_model is not None
+    unknown = [name for name in arguments if name not in spec.parameters]
+    if unknown:
+        raise BadInput(f"{spec.name}: unexpected argument(s) {', '.join(sorted(unknown))}")
     for name, value in arguments.items():
         if not _encodable(value):
-            # Never the value: it may be a secret's.
             raise BadInput(
                 f"{spec.name}: argument {name} is not valid Unicode text (it holds a lone surrogate, "
                 "as undecodable bytes become); pass UTF-8 text"
             )
-        annotation = spec.annotations.get(name, "")
-        if value is None and annotation.endswith(" | None"):
-            continue
-        expected = annotation.removesuffix(" | None")
-        accepts = _JSON_TYPES.get(expected)
-        if accepts is None or accepts(value):
-            continue
-        if expected == "int" and isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
-            checked[name] = int(value)
-            continue
-        # The type only, never the value: it may be a secret's (secrets.set value=b"...").
-        raise BadInput(f"{spec.name}: argument {name} expected {expected}, got {type(value).__name__}")
+    given = {k: v for k, v in arguments.items() if k not in spec.passed_through}
+    try:
+        model = spec.input_model.__pydantic_validator__.validate_python(given)
+    except ValidationError as exc:
+        raise _bad_input(spec, arguments, exc.errors(include_input=False, include_url=False)) from None
+    checked = {name: getattr(model, name) for name in given}
+    for name in spec.passed_through:
+        if name in arguments:
+            checked[name] = arguments[name]
     return checked
 
 
-def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
-    unknown = set(arguments) - set(spec.parameters)
-    if unknown:
-        raise BadInput(f"{spec.name}: unexpected argument(s) {', '.join(sorted(unknown))}")
-    missing = [name for name in spec.required if name not in arguments]
+def _bad_input(spec: VerbSpec, arguments: dict[str, Any], errors: list[Any]) -> BadInput:
+    missing = [str(e["loc"][0]) for e in errors if e["type"] == "missing" and len(e["loc"]) == 1]
     if missing:
-        raise BadInput(f"{spec.name}: missing argument(s) {', '.join(missing)}")
+        return BadInput(f"{spec.name}: missing argument(s) {', '.join(missing)}")
+    first = errors[0]
+    name = str(first["loc"][0])
+    expected = spec.annotations.get(name, "").removesuffix(" | None")
+    # The type of the value only, never the value: it may be a secret's (secrets.set value=b"...").
+    message = f"{spec.name}: argument {name} expected {expected}, got {type(arguments.get(name)).__name__}"
+    # Where inside a list: the indices of `loc` (its other parts name union members and validator steps).
+    items = [str(part) for part in first["loc"][1:] if isinstance(part, int)]
+    if items:
+        message += f" (item {'/'.join(items)}: {first['type']})"
+    return BadInput(message)
+
+
+def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
     arguments = _checked(spec, arguments)
     environment = arguments.get("env")
     if environment is not None:
@@ -229,3 +362,159 @@ def _run_unit(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
     if unit.error_after_commit is not None:
         raise unit.error_after_commit
     return result
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The typed SDK: stageward/_client_verbs.py is generated from the catalogue and checked in, so mypy and editors see
+# every verb. `python -m stageward.service.catalogue --write-client` rewrites it; a test fails when it is stale.
+
+CLIENT_MODULE = "_client_verbs.py"
+
+_CLIENT_HEADER = '''\
+"""The verbs of `stageward.Client`, one method each: generated from the verb catalogue, do not edit.
+
+Regenerate with `python -m stageward.service.catalogue --write-client` after adding or changing a verb
+(tests/service/test_client_verbs.py fails while this file is stale).
+"""
+# mypy: disable-error-code="empty-body"
+# ruff: noqa: E501 (the docstrings are the verbs')
+
+from __future__ import annotations
+
+import builtins
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+{type_imports}
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _verb(name: str) -> Callable[[_Method], _Method]:
+    """The method runs verb NAME with the keyword arguments given.
+
+    Its signature is for type checkers, editors and help(); the catalogue checks the arguments, so a
+    missing or mistyped one is the same bad input (exit 2) from the SDK, the CLI and REST.
+    """
+
+    def declare(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def run(self: _Group, **arguments: Any) -> Any:
+            return self._client.call(name, **arguments)
+
+        return cast(_Method, run)
+
+    return declare
+
+
+class _Group:
+    def __init__(self, client: Verbs) -> None:
+        self._client = client
+'''
+
+
+def _code_type(annotation: Any, imports: set[str]) -> str:
+    """ANNOTATION as source text of the generated module (list and dict via builtins: a group has a `list` verb)."""
+    if annotation is Any:
+        return "Any"
+    if annotation is type(None):
+        return "None"
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union):
+        return " | ".join(_code_type(a, imports) for a in typing.get_args(annotation))
+    if origin in (list, dict):
+        inner = ", ".join(_code_type(a, imports) for a in typing.get_args(annotation))
+        return f"builtins.{origin.__name__}[{inner}]"
+    if annotation in _JSON_SCALARS:
+        return str(annotation.__name__)
+    if isinstance(annotation, type):
+        imports.add(f"    from {annotation.__module__} import {annotation.__qualname__}")
+        return annotation.__qualname__
+    raise TypeError(f"no source text for the annotation {annotation!r}")
+
+
+def _docstring(text: str, indent: str) -> str:
+    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    lines = body.splitlines() or [""]
+    if len(lines) == 1:
+        return f'{indent}"""{lines[0]}"""'
+    rest = "\n".join(f"{indent}{line}" if line else "" for line in lines[1:])
+    return f'{indent}"""{lines[0]}\n{rest}\n{indent}"""'
+
+
+def client_source() -> str:
+    """The source of stageward/_client_verbs.py for the verbs in the catalogue."""
+    import json
+
+    groups: dict[str, list[VerbSpec]] = {}
+    for spec in load_all().values():
+        groups.setdefault(spec.name.split(".", 1)[0], []).append(spec)
+    imports: set[str] = set()
+    classes: list[str] = []
+    for group, specs in groups.items():
+        methods = []
+        for spec in specs:
+            signature = inspect.signature(spec.function)
+            hints = _type_hints(spec.function, [*spec.parameters, "return"])
+            parameters = []
+            for name in spec.parameters:
+                default = signature.parameters[name].default
+                text = f"{name}: {_code_type(hints[name], imports)}"
+                if default is not inspect.Parameter.empty:
+                    text += f" = {json.dumps(default) if isinstance(default, str) else repr(default)}"
+                parameters.append(text)
+            result = _code_type(hints.get("return", Any), imports)
+            action = spec.name.split(".", 1)[1]
+            arguments = ", ".join(["self", "*", *parameters]) if parameters else "self"
+            if len(f"    def {action}({arguments}) -> {result}:") > 120:
+                arguments = "\n" + "".join(f"        {p},\n" for p in ["self", "*", *parameters]) + "    "
+            methods.append(
+                f'    @_verb("{spec.name}")\n'
+                f"    def {action}({arguments}) -> {result}:\n"
+                f"{_docstring(inspect.getdoc(spec.function) or spec.name, ' ' * 8)}\n"
+            )
+        classes.append(
+            f"class {group.title()}Verbs(_Group):\n"
+            f'    """The `{group}.*` verbs."""\n\n' + "\n".join(methods)
+        )
+    properties = "".join(
+        f"\n    @property\n    def {group}(self) -> {group.title()}Verbs:\n"
+        f"        return {group.title()}Verbs(self)\n"
+        for group in groups
+    )
+    verbs = (
+        "class Verbs:\n"
+        '    """The verb groups of `Client`: `client.access.grant(...)` is `client.call("access.grant", ...)`."""\n\n'
+        "    def call(self, verb: str, /, **arguments: Any) -> Any:\n"
+        "        raise NotImplementedError\n" + properties
+    )
+    header = _CLIENT_HEADER.format(type_imports="\n".join(sorted(imports)) or "    pass")
+    return header + "\n\n" + "\n\n".join([*classes, verbs])
+
+
+def _main(argv: list[str]) -> int:
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m stageward.service.catalogue")
+    parser.add_argument("--write-client", action="store_true", help=f"rewrite stageward/{CLIENT_MODULE}")
+    parser.add_argument("--schemas", action="store_true", help="print every verb's JSON Schemas")
+    options = parser.parse_args(argv)
+    if options.write_client:
+        (Path(__file__).resolve().parent.parent / CLIENT_MODULE).write_text(client_source(), encoding="utf-8")
+    if options.schemas:
+        import json
+
+        print(json.dumps(schemas(), indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    # Run as a script this module is __main__; the verbs declare themselves in stageward.service.catalogue.
+    from stageward.service import catalogue
+
+    raise SystemExit(catalogue._main(sys.argv[1:]))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from stageward.config.digest import digest
-from stageward.config.interpolate import EnvRefs
-from stageward.config.resolve import ConfigFiles, Resolved, resolve
+from stageward.configuration.digest import digest
+from stageward.configuration.interpolate import EnvRefs
+from stageward.configuration.resolve import ConfigFiles, Resolved, resolve
 from stageward.errors import BadInput
 from stageward.service.catalogue import verb
 from stageward.service.secret_source import secret_source_for
@@ -59,7 +59,7 @@ def resolved_for_run(unit: Unit, env: str) -> tuple[dict[str, Any], str]:
 
 
 def _shown(env: str, resolved: Resolved, *, explain: bool, values: dict[str, Any]) -> dict[str, Any]:
-    from stageward.config.explain import explain as explain_rows
+    from stageward.configuration.explain import explain as explain_rows
 
     result: dict[str, Any] = {"environment": env, "digest": digest(resolved.values), "config": values}
     if explain:
@@ -95,7 +95,7 @@ def reveal(
 @verb("config.diff", http=("GET", "/config/diff"))
 def diff(unit: Unit, *, env_a: str, env_b: str) -> dict[str, Any]:
     """The difference between two environments' committed configs, intentional differences marked."""
-    from stageward.config.diff import diff as diff_rows
+    from stageward.configuration.diff import diff as diff_rows
 
     for name in (env_a, env_b):
         unit.ctx.environment(name)
@@ -105,7 +105,7 @@ def diff(unit: Unit, *, env_a: str, env_b: str) -> dict[str, Any]:
     files = config_files(unit.ctx.project)
     a = resolve_for(unit, env_a, files=files, committed=True)
     b = resolve_for(unit, env_b, files=files, committed=True)
-    from stageward.config.check import stores_of
+    from stageward.configuration.check import stores_of
 
     spec = unit.ctx.project.spec
     rows = diff_rows(a, b, spec.config.intentional_differences, stores_of(spec))
@@ -121,7 +121,7 @@ def _masked_row(
     row: dict[str, Any], env_a: str, env_b: str, masked_a: dict[str, Any], masked_b: dict[str, Any]
 ) -> dict[str, Any]:
     # Diff compares references as written; secret-like literal values stay out of the output.
-    from stageward.config.model import is_secret_like
+    from stageward.configuration.model import is_secret_like
 
     if is_secret_like(row["key"].rsplit(".", 1)[-1]):
         for env in (env_a, env_b):
@@ -133,7 +133,7 @@ def _masked_row(
 @verb("config.check", http=("GET", "/config/check"))
 def check(unit: Unit, *, env: str | None = None) -> dict[str, Any]:
     """Every finding of SPEC §4 in the committed configs, one a line; ok is false when there is any."""
-    from stageward.config.check import run_checks
+    from stageward.configuration.check import run_checks
 
     project = unit.ctx.project
     names = list(project.spec.environments)
@@ -147,7 +147,7 @@ def check(unit: Unit, *, env: str | None = None) -> dict[str, Any]:
     sources = {name: secret_source_for(unit, name) for name in names}
     schema_findings = []
     if project.spec.config.schema_:
-        from stageward.config.schema import load_schema, violations
+        from stageward.configuration.schema import load_schema, violations
 
         schema = load_schema(project.root / project.spec.config.schema_, project.spec.config.schema_)
         for name, config in resolved.items():
@@ -175,7 +175,7 @@ def export(
     unit: Unit, *, env: str, format: str = "json", overrides: list[str] | None = None
 ) -> dict[str, Any]:
     """ENV's resolved config as dotenv, JSON or a Kubernetes ConfigMap and Secret; no secret value leaves."""
-    from stageward.config import export as exporting
+    from stageward.configuration import export as exporting
 
     if format not in exporting.FORMATS:
         raise BadInput(f"--format {format!r}: expected one of {', '.join(exporting.FORMATS)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from stageward.config.secrets import SecretSource
+    from stageward.configuration.secrets import SecretSource
     from stageward.service.unit import Unit
 
 

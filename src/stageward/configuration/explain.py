@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stageward.config.model import dotted
-from stageward.config.resolve import Resolved, _leaves
+from stageward.configuration.model import dotted
+from stageward.configuration.resolve import Resolved, _leaves
 
 
 def explain(resolved: Resolved, shown: dict[str, Any]) -> list[dict[str, Any]]:

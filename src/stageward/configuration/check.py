@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from stageward.config import flags as flag_rules
-from stageward.config.layers import BASE
-from stageward.config.model import Finding, Path_, dotted, is_own_credential, is_secret_like
-from stageward.config.resolve import Resolved
-from stageward.config.secrets import SecretSource
+from stageward.configuration import flags as flag_rules
+from stageward.configuration.layers import BASE
+from stageward.configuration.model import Finding, Path_, dotted, is_own_credential, is_secret_like
+from stageward.configuration.resolve import Resolved
+from stageward.configuration.secrets import SecretSource
 from stageward.project.model import Environment, Project
 
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from stageward.config.check import intentional, own_store_uri
-from stageward.config.model import dotted
-from stageward.config.resolve import Resolved
+from stageward.configuration.check import intentional, own_store_uri
+from stageward.configuration.model import dotted
+from stageward.configuration.resolve import Resolved
 
 
 def diff(

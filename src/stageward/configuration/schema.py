@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stageward.config.model import ConfigError, Finding, dotted
-from stageward.config.resolve import Resolved
+from stageward.configuration.model import ConfigError, Finding, dotted
+from stageward.configuration.resolve import Resolved
 from stageward.yamlfile import MAX_FILE_BYTES, LoadedYaml, YamlError, load_yaml
 
 

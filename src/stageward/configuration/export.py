@@ -13,8 +13,8 @@ import json
 import re
 from typing import Any
 
-from stageward.config.model import ConfigError, Path_, is_secret_like
-from stageward.config.resolve import Resolved, _leaves
+from stageward.configuration.model import ConfigError, Path_, is_secret_like
+from stageward.configuration.resolve import Resolved, _leaves
 from stageward.yamlfile import YamlError, load_yaml
 
 FORMATS = ("dotenv", "json", "k8s")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stageward.config.model import (
+from stageward.configuration.model import (
     KEY_PATTERN,
     ConfigError,
     Origin,

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stageward.config.interpolate import SECRET_REFERENCE, EnvRefs, Resolver
-from stageward.config.layers import BASE, env_layer, file_layer, load_file, merge, set_layer, yaml_files
-from stageward.config.model import Layer, Origin, Path_, dotted, is_secret_like
-from stageward.config.secrets import SecretSource
+from stageward.configuration.interpolate import SECRET_REFERENCE, EnvRefs, Resolver
+from stageward.configuration.layers import BASE, env_layer, file_layer, load_file, merge, set_layer, yaml_files
+from stageward.configuration.model import Layer, Origin, Path_, dotted, is_secret_like
+from stageward.configuration.secrets import SecretSource
 from stageward.errors import NotFound
 
 MASK = "***"

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from stageward.config.model import ConfigError
+from stageward.configuration.model import ConfigError
 
 
 class ConfigView(Mapping[str, Any]):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from stageward.config.model import (
+from stageward.configuration.model import (
     ConfigError,
     Layer,
     Origin,

@@ -1,0 +1,594 @@
+"""The verbs of `stageward.Client`, one method each: generated from the verb catalogue, do not edit.
+
+Regenerate with `python -m stageward.service.catalogue --write-client` after adding or changing a verb
+(tests/service/test_client_verbs.py fails while this file is stale).
+"""
+# mypy: disable-error-code="empty-body"
+# ruff: noqa: E501 (the docstrings are the verbs')
+
+from __future__ import annotations
+
+import builtins
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+    from stageward.registry.progress import Progress
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _verb(name: str) -> Callable[[_Method], _Method]:
+    """The method runs verb NAME with the keyword arguments given.
+
+    Its signature is for type checkers, editors and help(); the catalogue checks the arguments, so a
+    missing or mistyped one is the same bad input (exit 2) from the SDK, the CLI and REST.
+    """
+
+    def declare(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def run(self: _Group, **arguments: Any) -> Any:
+            return self._client.call(name, **arguments)
+
+        return cast(_Method, run)
+
+    return declare
+
+
+class _Group:
+    def __init__(self, client: Verbs) -> None:
+        self._client = client
+
+
+class AccessVerbs(_Group):
+    """The `access.*` verbs."""
+
+    @_verb("access.grant")
+    def grant(
+        self,
+        *,
+        principal: str,
+        role: str,
+        env: str | None = None,
+        all_environments: bool | None = None,
+        team: str | None = None,
+        project: str | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Bind PRINCIPAL to ROLE in ENV, or in every environment ('*'), optionally narrowed to one team's or one
+        project's resources.
+        """
+
+    @_verb("access.list")
+    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Role bindings in ENV, or in every environment the caller can read."""
+
+    @_verb("access.revoke")
+    def revoke(
+        self,
+        *,
+        principal: str,
+        role: str,
+        env: str | None = None,
+        all_environments: bool | None = None,
+        team: str | None = None,
+        project: str | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Remove PRINCIPAL's ROLE in ENV, or its binding on every environment ('*'), narrowed to TEAM or PROJECT
+        when given. The last unnarrowed admin of an environment is never revoked (docs/access.md).
+        """
+
+    @_verb("access.roles")
+    def roles(self) -> builtins.list[builtins.dict[str, Any]]:
+        """The role -> permission table."""
+
+
+class AuditVerbs(_Group):
+    """The `audit.*` verbs."""
+
+    @_verb("audit.anchor")
+    def anchor(self) -> builtins.dict[str, Any]:
+        """The chain's head (sequence, hash, time, store) to keep outside the store and check with verify --anchor."""
+
+    @_verb("audit.export")
+    def export(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Every entry the caller may read, in order, with hashes, for an outside copy."""
+
+    @_verb("audit.list")
+    def list(
+        self,
+        *,
+        env: str | None = None,
+        principal: str | None = None,
+        action: str | None = None,
+        since: str | None = None,
+        limit: int = 200,
+    ) -> builtins.list[builtins.dict[str, Any]]:
+        """The latest audit entries, oldest first, filtered."""
+
+    @_verb("audit.verify")
+    def verify(self, *, anchor: str | None = None) -> builtins.dict[str, Any]:
+        """Recompute the whole chain with the chain key; fail naming the first entry that does not hold.
+
+        ANCHOR (SEQUENCE:HASH, from `audit anchor`) must also still be in the chain at its sequence.
+        """
+
+
+class ConfigVerbs(_Group):
+    """The `config.*` verbs."""
+
+    @_verb("config.check")
+    def check(self, *, env: str | None = None) -> builtins.dict[str, Any]:
+        """Every finding of SPEC §4 in the committed configs, one a line; ok is false when there is any."""
+
+    @_verb("config.diff")
+    def diff(self, *, env_a: str, env_b: str) -> builtins.dict[str, Any]:
+        """The difference between two environments' committed configs, intentional differences marked."""
+
+    @_verb("config.export")
+    def export(
+        self,
+        *,
+        env: str,
+        format: str = "json",
+        overrides: builtins.list[str] | None = None,
+    ) -> builtins.dict[str, Any]:
+        """ENV's resolved config as dotenv, JSON or a Kubernetes ConfigMap and Secret; no secret value leaves."""
+
+    @_verb("config.reveal")
+    def reveal(
+        self,
+        *,
+        env: str,
+        explain: bool = False,
+        overrides: builtins.list[str] | None = None,
+    ) -> builtins.dict[str, Any]:
+        """ENV's resolved config with secret values; needs secrets.read_value there, and is audited."""
+
+    @_verb("config.show")
+    def show(
+        self,
+        *,
+        env: str,
+        explain: bool = False,
+        overrides: builtins.list[str] | None = None,
+    ) -> builtins.dict[str, Any]:
+        """ENV's resolved config, every secret reference masked as ***; with explain, each key's origin."""
+
+
+class DatasetVerbs(_Group):
+    """The `dataset.*` verbs."""
+
+    @_verb("dataset.alias_history")
+    def alias_history(self, *, env: str, name: str, alias: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Every move of the dataset's aliases, oldest first."""
+
+    @_verb("dataset.alias_set")
+    def alias_set(self, *, env: str, name: str, version: int, alias: str) -> builtins.dict[str, Any]:
+        """Point ALIAS at VERSION; the move is kept in the alias history."""
+
+    @_verb("dataset.download")
+    def download(
+        self,
+        *,
+        ref: str,
+        dest: str,
+        env: str | None = None,
+        progress: Progress | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Write a version's files into DEST (new or empty), each checked against its sha256."""
+
+    @_verb("dataset.list")
+    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """The datasets in ENV, or in every environment the caller can read."""
+
+    @_verb("dataset.publish")
+    def publish(
+        self,
+        *,
+        env: str,
+        name: str,
+        path: str,
+        metrics: builtins.dict[str, Any] | None = None,
+        params: builtins.dict[str, Any] | None = None,
+        tags: builtins.dict[str, Any] | None = None,
+        run: str | None = None,
+        git_commit: str | None = None,
+        config_digest: str | None = None,
+        progress: Progress | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Upload PATH (a file or a folder) into ENV's blob store, then record it as a new version of a dataset."""
+
+    @_verb("dataset.register")
+    def register(
+        self,
+        *,
+        env: str,
+        name: str,
+        files: builtins.list[builtins.dict[str, Any]],
+        metrics: builtins.dict[str, Any] | None = None,
+        params: builtins.dict[str, Any] | None = None,
+        tags: builtins.dict[str, Any] | None = None,
+        run: str | None = None,
+        git_commit: str | None = None,
+        config_digest: str | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Record a new version of a dataset from files already uploaded."""
+
+    @_verb("dataset.rollback")
+    def rollback(self, *, env: str, name: str, alias: str) -> builtins.dict[str, Any]:
+        """Return ALIAS to the version it held before its current one."""
+
+    @_verb("dataset.show")
+    def show(self, *, ref: str, env: str | None = None, lineage: bool = False) -> builtins.dict[str, Any]:
+        """One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS."""
+
+    @_verb("dataset.upload")
+    def upload(self, *, env: str, path: str, progress: Progress | None = None) -> builtins.dict[str, Any]:
+        """Stream the files of a dataset into ENV's blob store; nothing is recorded yet."""
+
+
+class EnvVerbs(_Group):
+    """The `env.*` verbs."""
+
+    @_verb("env.list")
+    def list(self) -> builtins.list[builtins.dict[str, Any]]:
+        """The environments the caller can see, in tier order."""
+
+    @_verb("env.show")
+    def show(self, *, env: str) -> builtins.dict[str, Any]:
+        """One environment with the controls the store enforces there (the applied policy, tier defaults applied)."""
+
+
+class GcVerbs(_Group):
+    """The `gc.*` verbs."""
+
+    @_verb("gc.run")
+    def run(
+        self,
+        *,
+        older_than: float | None = None,
+        blobs: bool = False,
+        dry_run: bool = False,
+    ) -> builtins.dict[str, Any]:
+        """Remove temporary blobs older than OLDER_THAN seconds from your stores; never what a live upload holds.
+
+        With BLOBS, also remove published blobs that no version of the store references and that were last
+        published or kept (by an upload that found them) more than OLDER_THAN seconds ago (default 24 h).
+        """
+
+
+class KeysVerbs(_Group):
+    """The `keys.*` verbs."""
+
+    @_verb("keys.create")
+    def create(self, *, env: str, principal: str, ttl: str = "30d") -> builtins.dict[str, Any]:
+        """A new API key for PRINCIPAL in ENV, shown once."""
+
+    @_verb("keys.list")
+    def list(self, *, env: str | None = None, principal: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Keys by prefix, principal, expiry and last use: all keys where you manage access, your own anywhere."""
+
+    @_verb("keys.revoke")
+    def revoke(self, *, prefix: str) -> builtins.dict[str, Any]:
+        """Revoke the key PREFIX at once."""
+
+    @_verb("keys.rotate")
+    def rotate(self, *, prefix: str, overlap: str = "7d") -> builtins.dict[str, Any]:
+        """A successor of key PREFIX, shown once; the old key stays valid for the overlap, then expires."""
+
+
+class ModelVerbs(_Group):
+    """The `model.*` verbs."""
+
+    @_verb("model.alias_history")
+    def alias_history(self, *, env: str, name: str, alias: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Every move of the model's aliases, oldest first."""
+
+    @_verb("model.alias_set")
+    def alias_set(self, *, env: str, name: str, version: int, alias: str) -> builtins.dict[str, Any]:
+        """Point ALIAS at VERSION; the move is kept in the alias history."""
+
+    @_verb("model.download")
+    def download(
+        self,
+        *,
+        ref: str,
+        dest: str,
+        env: str | None = None,
+        progress: Progress | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Write a version's files into DEST (new or empty), each checked against its sha256."""
+
+    @_verb("model.list")
+    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """The models in ENV, or in every environment the caller can read."""
+
+    @_verb("model.publish")
+    def publish(
+        self,
+        *,
+        env: str,
+        name: str,
+        path: str,
+        metrics: builtins.dict[str, Any] | None = None,
+        params: builtins.dict[str, Any] | None = None,
+        tags: builtins.dict[str, Any] | None = None,
+        run: str | None = None,
+        git_commit: str | None = None,
+        config_digest: str | None = None,
+        progress: Progress | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Upload PATH (a file or a folder) into ENV's blob store, then record it as a new version of a model."""
+
+    @_verb("model.register")
+    def register(
+        self,
+        *,
+        env: str,
+        name: str,
+        files: builtins.list[builtins.dict[str, Any]],
+        metrics: builtins.dict[str, Any] | None = None,
+        params: builtins.dict[str, Any] | None = None,
+        tags: builtins.dict[str, Any] | None = None,
+        run: str | None = None,
+        git_commit: str | None = None,
+        config_digest: str | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Record a new version of a model from files already uploaded."""
+
+    @_verb("model.rollback")
+    def rollback(self, *, env: str, name: str, alias: str) -> builtins.dict[str, Any]:
+        """Return ALIAS to the version it held before its current one."""
+
+    @_verb("model.show")
+    def show(self, *, ref: str, env: str | None = None, lineage: bool = False) -> builtins.dict[str, Any]:
+        """One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS."""
+
+    @_verb("model.upload")
+    def upload(self, *, env: str, path: str, progress: Progress | None = None) -> builtins.dict[str, Any]:
+        """Stream the files of a model into ENV's blob store; nothing is recorded yet."""
+
+
+class PolicyVerbs(_Group):
+    """The `policy.*` verbs."""
+
+    @_verb("policy.apply")
+    def apply(self, *, reason: str | None = None, auto: bool = False) -> builtins.dict[str, Any]:
+        """Apply stageward.yaml's controls to the store: at once where you may, as a request where production loosens."""
+
+    @_verb("policy.approve")
+    def approve(self, *, id: int, comment: str | None = None) -> builtins.dict[str, Any]:
+        """Approve a pending policy change; the last required approval applies it."""
+
+    @_verb("policy.history")
+    def history(self) -> builtins.list[builtins.dict[str, Any]]:
+        """Every applied version of this project's policy: who applied it, when, through which request, what changed."""
+
+    @_verb("policy.plan")
+    def plan(self) -> builtins.dict[str, Any]:
+        """How stageward.yaml differs from the policy applied to the store, and what applying it needs."""
+
+    @_verb("policy.reject")
+    def reject(self, *, id: int, comment: str | None = None) -> builtins.dict[str, Any]:
+        """Reject a pending policy change (an approver of it), or withdraw your own."""
+
+    @_verb("policy.requests")
+    def requests(self, *, state: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Policy change requests of this project, newest first."""
+
+    @_verb("policy.show")
+    def show(self, *, as_of: str | None = None, version: int | None = None) -> builtins.dict[str, Any]:
+        """The policy the store enforces for this project (now, at version N, or as of a time)."""
+
+
+class PromotionVerbs(_Group):
+    """The `promotion.*` verbs."""
+
+    @_verb("promotion.approve")
+    def approve(
+        self,
+        *,
+        id: int,
+        comment: str | None = None,
+        progress: Progress | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Approve a pending promotion; the last required approval executes it (copying the bytes first)."""
+
+    @_verb("promotion.execute")
+    def execute(self, *, id: int, progress: Progress | None = None) -> builtins.dict[str, Any]:
+        """Execute an approved promotion, copying its blobs first; an executed one is returned as it is (safe to repeat)."""
+
+    @_verb("promotion.list")
+    def list(self, *, env: str | None = None, state: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Promotions into ENV (or every environment you can read), newest first."""
+
+    @_verb("promotion.plan")
+    def plan(
+        self,
+        *,
+        env: str,
+        name: str,
+        version: int,
+        source: str,
+        alias: str = "champion",
+        mode: str | None = None,
+    ) -> builtins.dict[str, Any]:
+        """What promote would do, without doing it: gates, approvals, mode and why, the alias move."""
+
+    @_verb("promotion.reject")
+    def reject(self, *, id: int, comment: str | None = None) -> builtins.dict[str, Any]:
+        """Reject a pending or approved promotion, even one you approved; it will not execute."""
+
+    @_verb("promotion.request")
+    def request(
+        self,
+        *,
+        env: str,
+        name: str,
+        version: int,
+        source: str,
+        alias: str = "champion",
+        mode: str | None = None,
+        reason: str | None = None,
+        progress: Progress | None = None,
+    ) -> builtins.dict[str, Any]:
+        """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved.
+
+        PROGRESS reports the copy of the bytes when the request executes at once across stores (the flow).
+        """
+
+    @_verb("promotion.show")
+    def show(self, *, id: int) -> builtins.dict[str, Any]:
+        """One promotion with its gates, decisions and result."""
+
+    @_verb("promotion.transfer")
+    def transfer(self, *, id: int, progress: Progress | None = None) -> builtins.dict[str, Any]:
+        """Copy an approved promotion's blobs to the target store, verified there; writes no record."""
+
+
+class RegistryVerbs(_Group):
+    """The `registry.*` verbs."""
+
+    @_verb("registry.rollback")
+    def rollback(self, *, env: str, name: str, alias: str, kind: str = "model") -> builtins.dict[str, Any]:
+        """Return ALIAS of the KIND (model or dataset) NAME to the version it held before its current one."""
+
+
+class SecretsVerbs(_Group):
+    """The `secrets.*` verbs."""
+
+    @_verb("secrets.delete")
+    def delete(self, *, env: str, name: str, team: str | None = None) -> builtins.dict[str, Any]:
+        """Delete NAME from ENV (one scope), every version with it."""
+
+    @_verb("secrets.get")
+    def get(self, *, env: str, name: str, team: str | None = None) -> builtins.dict[str, Any]:
+        """The current value of NAME in ENV (audited)."""
+
+    @_verb("secrets.history")
+    def history(self, *, env: str, name: str, team: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Every version of NAME in ENV: who set it, when, how, and when it expires. Never values."""
+
+    @_verb("secrets.list")
+    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Secrets by name, scope, version and expiry, in ENV or everywhere the caller may read config. Never values."""
+
+    @_verb("secrets.rotate")
+    def rotate(
+        self,
+        *,
+        env: str | None = None,
+        expiring_within: str | None = None,
+    ) -> builtins.list[builtins.dict[str, Any]]:
+        """Rotate secrets that expire within the window and have a generator; list what must be rotated by hand.
+
+        API keys expiring in the window are listed too: they cannot rotate themselves. Returns one row per
+        secret or key with its outcome (rotated, rotate by hand, failed). When any rotation failed, the others
+        are still kept and the verb raises PartlyFailed (exit 1) whose `result` is that same list of rows.
+        """
+
+    @_verb("secrets.set")
+    def set(
+        self,
+        *,
+        env: str,
+        name: str,
+        value: str | None = None,
+        team: str | None = None,
+        expires_in: str | None = None,
+        rotate_with: str | None = None,
+        generate: bool = False,
+    ) -> builtins.dict[str, Any]:
+        """Store a new version of secret NAME in ENV (the value comes from stdin, never an argument)."""
+
+
+class TeamVerbs(_Group):
+    """The `team.*` verbs."""
+
+    @_verb("team.add_member")
+    def add_member(self, *, team: str, member: str, maintainer: bool = False) -> builtins.dict[str, Any]:
+        """Add MEMBER (a user or service principal) to TEAM; a maintainer may add and remove its members."""
+
+    @_verb("team.create")
+    def create(self, *, name: str, prefix: str | None = None) -> builtins.dict[str, Any]:
+        """Create team NAME whose projects carry PREFIX (default NAME-)."""
+
+    @_verb("team.list")
+    def list(self) -> builtins.list[builtins.dict[str, Any]]:
+        """Teams with their prefixes and members."""
+
+    @_verb("team.remove_member")
+    def remove_member(self, *, team: str, member: str) -> builtins.dict[str, Any]:
+        """Remove MEMBER from TEAM (a store admin, or a maintainer for a member who maintains nothing)."""
+
+
+class VerifyVerbs(_Group):
+    """The `verify.*` verbs."""
+
+    @_verb("verify.asset")
+    def asset(self, *, ref: str, env: str | None = None) -> builtins.dict[str, Any]:
+        """Rehash a version's blobs and its lineage's; fail on any mismatch; say what was read, per version."""
+
+
+class Verbs:
+    """The verb groups of `Client`: `client.access.grant(...)` is `client.call("access.grant", ...)`."""
+
+    def call(self, verb: str, /, **arguments: Any) -> Any:
+        raise NotImplementedError
+
+    @property
+    def access(self) -> AccessVerbs:
+        return AccessVerbs(self)
+
+    @property
+    def audit(self) -> AuditVerbs:
+        return AuditVerbs(self)
+
+    @property
+    def config(self) -> ConfigVerbs:
+        return ConfigVerbs(self)
+
+    @property
+    def dataset(self) -> DatasetVerbs:
+        return DatasetVerbs(self)
+
+    @property
+    def env(self) -> EnvVerbs:
+        return EnvVerbs(self)
+
+    @property
+    def gc(self) -> GcVerbs:
+        return GcVerbs(self)
+
+    @property
+    def keys(self) -> KeysVerbs:
+        return KeysVerbs(self)
+
+    @property
+    def model(self) -> ModelVerbs:
+        return ModelVerbs(self)
+
+    @property
+    def policy(self) -> PolicyVerbs:
+        return PolicyVerbs(self)
+
+    @property
+    def promotion(self) -> PromotionVerbs:
+        return PromotionVerbs(self)
+
+    @property
+    def registry(self) -> RegistryVerbs:
+        return RegistryVerbs(self)
+
+    @property
+    def secrets(self) -> SecretsVerbs:
+        return SecretsVerbs(self)
+
+    @property
+    def team(self) -> TeamVerbs:
+        return TeamVerbs(self)
+
+    @property
+    def verify(self) -> VerifyVerbs:
+        return VerifyVerbs(self)

@@ -1,0 +1,30 @@
+"""The SDK as a user's typed code sees it: `make lint` checks this file with mypy --strict.
+
+It is never run (it would need a project); a misspelt verb or argument here fails the lint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stageward
+
+
+def champion_of(client: stageward.Client, name: str) -> dict[str, Any]:
+    """The version behind NAME@champion in production."""
+    return client.model.show(env="production", ref=f"{name}@champion")
+
+
+def register_and_stage(files: list[dict[str, Any]]) -> int:
+    with stageward.Client() as client:
+        version = client.model.register(env="staging", name="ranker", files=files, metrics={"auc": 0.91})
+        client.model.alias_set(env="staging", name="ranker", alias="candidate", version=version["version"])
+        bindings: list[dict[str, Any]] = client.access.list(env="staging")
+        entries = client.audit.list(env="staging", limit=10)
+        return len(bindings) + len(entries)
+
+
+def learning_rate() -> float:
+    """stageward.config is a plain function: its view reads keys as attributes."""
+    lr: float = stageward.config("production").training.lr
+    return lr
