@@ -8,6 +8,7 @@ Regenerate with `python -m stageward.service.catalogue --write-client` after add
 
 from __future__ import annotations
 
+import abc
 import builtins
 import functools
 from collections.abc import Callable
@@ -531,11 +532,12 @@ class VerifyVerbs(_Group):
         """Rehash a version's blobs and its lineage's; fail on any mismatch; say what was read, per version."""
 
 
-class Verbs:
+class Verbs(abc.ABC):
     """The verb groups of `Client`: `client.access.grant(...)` is `client.call("access.grant", ...)`."""
 
+    @abc.abstractmethod
     def call(self, verb: str, /, **arguments: Any) -> Any:
-        raise NotImplementedError
+        """Run VERB with ARGUMENTS: `Client.call`, locally or over HTTP."""
 
     @property
     def access(self) -> AccessVerbs:

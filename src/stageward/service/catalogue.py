@@ -381,6 +381,7 @@ Regenerate with `python -m stageward.service.catalogue --write-client` after add
 
 from __future__ import annotations
 
+import abc
 import builtins
 import functools
 from collections.abc import Callable
@@ -485,10 +486,11 @@ def client_source() -> str:
         for group in groups
     )
     verbs = (
-        "class Verbs:\n"
+        "class Verbs(abc.ABC):\n"
         '    """The verb groups of `Client`: `client.access.grant(...)` is `client.call("access.grant", ...)`."""\n\n'
+        "    @abc.abstractmethod\n"
         "    def call(self, verb: str, /, **arguments: Any) -> Any:\n"
-        "        raise NotImplementedError\n" + properties
+        '        """Run VERB with ARGUMENTS: `Client.call`, locally or over HTTP."""\n' + properties
     )
     header = _CLIENT_HEADER.format(type_imports="\n".join(sorted(imports)) or "    pass")
     return header + "\n\n" + "\n\n".join([*classes, verbs])
