@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from stageward.audit.anchor import FORMAT as ANCHOR_FORMAT
@@ -11,7 +10,7 @@ from stageward.audit.chain import check_rows, keyed_from_holds
 from stageward.errors import BadInput, CheckFailed, NotFound
 from stageward.service.catalogue import verb
 from stageward.service.chain_key import chain_key
-from stageward.service.clock import timestamp
+from stageward.service.clock import parse_instant
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, audit_repo
 
@@ -22,18 +21,6 @@ def _readable(unit: Unit, env: str | None) -> set[str | None]:
         return {env}
     # Entries with no environment (teams, store creation) go to anyone who may read audit anywhere.
     return {*unit.require_somewhere("audit.read"), None}
-
-
-def _since(text: str) -> str:
-    """--since as the store writes times (fixed-width UTC), so the comparison is exact; a time without offset is UTC."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        shown = text if len(text) <= 40 else text[:40] + "..."
-        raise BadInput(
-            f"--since {shown!r}: expected an ISO date or time, for example 2026-11-01 or 2026-11-01T08:00:00+01:00"
-        ) from None
-    return timestamp(moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC))
 
 
 @verb("audit.list", http=("GET", "/audit"))
@@ -49,7 +36,8 @@ def list_entries(
     """The latest audit entries, oldest first, filtered."""
     if limit < 1 or limit > 100_000:
         raise BadInput(f"--limit {limit}: expected 1 to 100000")
-    cutoff = _since(since) if since is not None else None
+    # As the store writes times (fixed-width UTC), so the comparison is exact; a time without offset is UTC.
+    cutoff = parse_instant(since, option="--since") if since is not None else None
     readable = _readable(unit, env)
     entries = audit_repo.query(
         unit.conn, environments=readable, principal=principal, action=action, since=cutoff, limit=limit
