@@ -126,3 +126,32 @@ def test_gate_bounds_must_be_finite(tmp_path: Path, bound: str):
     text = EXAMPLE_PROJECT.replace("{metric: auc, min: 0.80}", f"{{metric: auc, min: {bound}}}")
     message = _error(tmp_path, text)
     assert "environments.production.promotion.gates.0.min: expected a finite number" in message
+
+
+@pytest.mark.parametrize(
+    ("generators", "expected"),
+    [
+        ('  rotate: "echo hi"\n', "generators.rotate: expected a list of arguments"),
+        (
+            "  rotate: ['echo rotated-$(date)']\n",
+            "generators.rotate.command: the program 'echo rotated-$(date)' holds shell syntax",
+        ),
+    ],
+)
+def test_a_generator_is_an_argv_list_without_shell_syntax(tmp_path: Path, generators: str, expected: str):
+    message = _error(tmp_path, EXAMPLE_PROJECT + "generators:\n" + generators)
+    assert message.startswith("stageward.yaml:") and expected in message
+
+
+def test_production_aliases_are_protected_unless_declared_otherwise(tmp_path: Path):
+    text = EXAMPLE_PROJECT.replace(
+        "  production:\n    tier: production\n",
+        "  production:\n    tier: production\n    aliases: {shadow: {protected: false}}\n",
+    )
+    production = _load(tmp_path, text).spec.environments["production"]
+    assert production.alias_protection() == {"protected": [], "unprotected": ["shadow"], "others_protected": True}
+    assert production.alias_protected("champion") and not production.alias_protected("shadow")
+    assert not _load(tmp_path, EXAMPLE_PROJECT).spec.environments["staging"].alias_protected("champion")
+    staging = "  staging:\n    tier: staging\n"
+    bad = EXAMPLE_PROJECT.replace(staging, staging + "    aliases: {Bad_Name: {}}\n")
+    assert "alias name 'Bad_Name' must match [a-z0-9-]+" in _error(tmp_path, bad)

@@ -62,10 +62,6 @@ def summary(document: PolicyDocument) -> dict[str, Any]:
             "refs": env.required_refs,
             "require_clean_tree": env.clean_tree_required,
             "images": env.images,
-            "aliases": {
-                "protected": sorted(a for a in env.aliases if env.alias_protected(a)),
-                "unprotected": sorted(a for a in env.aliases if not env.alias_protected(a)),
-                "others_protected": env.others_protected,
-            },
+            "aliases": env.alias_protection(),
         }
     return out

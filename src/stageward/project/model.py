@@ -142,6 +142,14 @@ class Environment(_Strict):
             return declared.protected
         return self.others_protected
 
+    def alias_protection(self) -> dict[str, Any]:
+        """The aliases declared protected or not, and whether undeclared ones are: for show and plan."""
+        return {
+            "protected": sorted(a for a in self.aliases if self.alias_protected(a)),
+            "unprotected": sorted(a for a in self.aliases if not self.alias_protected(a)),
+            "others_protected": self.others_protected,
+        }
+
     @property
     def others_protected(self) -> bool:
         """Whether aliases this environment does not declare are protected: in the production tier they are."""

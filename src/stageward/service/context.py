@@ -70,7 +70,6 @@ class Context:
     _policy_digest: str | None = field(default=None, repr=False)
     _policy_loaded: bool = field(default=False, repr=False)
     _project_team: str | None = field(default=None, repr=False)
-    _other_policies: dict[str, tuple[str, PolicyDocument]] = field(default_factory=dict, repr=False)
 
     @property
     def database(self) -> Database:
@@ -123,24 +122,6 @@ class Context:
 
         document = parse_document(row["document"], where=f"policy v{row['version']} of {self.project.spec.project}")
         self.use_policy(document, row["digest"], team=project["team"] if project else None)
-
-    def policy_of(self, project: str, conn: Connection) -> PolicyDocument | None:
-        """The applied policy of PROJECT (this one or another of the store), None when it has none."""
-        if project == self.project.spec.project:
-            return self.policy
-        from stageward.policy.document import parse_document
-        from stageward.store.db import policy_repo
-
-        found = policy_repo.current_digest(conn, project)
-        if found is None:
-            return None
-        cached = self._other_policies.get(project)
-        if cached is None or cached[0] != found[1]:
-            row = policy_repo.current(conn, project)
-            assert row is not None
-            cached = (row["digest"], parse_document(row["document"], where=f"policy v{row['version']} of {project}"))
-            self._other_policies[project] = cached
-        return cached[1]
 
     @property
     def environments(self) -> dict[str, Environment]:

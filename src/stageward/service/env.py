@@ -71,10 +71,6 @@ def show(unit: Unit, *, env: str) -> dict[str, Any]:
         "blobs": declared.blobs,
         "data": {name: store.model_dump() for name, store in declared.data.items()},
         "schedules": [s.model_dump() for s in declared.schedules],
-        "aliases": {
-            "protected": sorted(a for a in declared.aliases if declared.alias_protected(a)),
-            "unprotected": sorted(a for a in declared.aliases if not declared.alias_protected(a)),
-            "others_protected": declared.others_protected,
-        },
+        "aliases": declared.alias_protection(),
         "roles": _roles_held(unit, env),
     }

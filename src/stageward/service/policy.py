@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from stageward.access.decide import Target
-from stageward.errors import BadInput, Conflict, Denied, NotFound, ProjectFileError
+from stageward.errors import BadInput, Conflict, Denied, NotFound
 from stageward.policy.changes import Change, Requirements, diff, requirements
 from stageward.policy.document import PolicyDocument, document_of, parse_document, summary
 from stageward.registry.names import check_id
@@ -406,16 +406,3 @@ def show(unit: Unit, *, as_of: str | None = None, version: int | None = None) ->
         "generators": {name: g.command for name, g in document.generators.items()},
     }
 
-
-def check_project_file(unit: Unit) -> None:
-    """The team prefix rule on the working copy, named at its line (kept for a clear error before any apply)."""
-    spec = unit.ctx.project.spec
-    if spec.team is None:
-        return
-    team = access_repo.get_team(unit.conn, spec.team)
-    prefix = team["prefix"] if team else f"{spec.team}-"
-    if not spec.project.startswith(prefix):
-        raise ProjectFileError(
-            f"{unit.ctx.project.where('project')} project: {spec.project!r} must start with team "
-            f"{spec.team!r}'s prefix {prefix!r}"
-        )

@@ -58,7 +58,7 @@ def _data_key(unit: Unit, keyring: Keyring, environment: str, *, create: bool) -
 
 
 
-def _team_target(unit: Unit, team: str) -> Target:
+def _team_target(team: str) -> Target:
     """A team-scoped secret is checked against the team alone: a binding narrowed to one project never reaches it."""
     return Target("", team)
 
@@ -171,7 +171,7 @@ def _check_team(unit: Unit, team: str | None, env: str, permission: str) -> None
         return
     if access_repo.get_team(unit.conn, team) is None:
         raise NotFound(f"no team {team!r}", hint="create it: stageward team create NAME")
-    target = _team_target(unit, team)
+    target = _team_target(team)
     unit.require(permission, env, target)
     if not access_repo.is_member(unit.conn, team, unit.principal) and not unit.can("access.manage", env, target):
         raise Denied(
@@ -325,7 +325,7 @@ def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> d
     if row["team"] is not None and row["team"] != unit.ctx.target().team:
         # Another team's secret, asked for by its exact scope: only an admin of ENV for that team reads it,
         # deliberately (SPEC §3); a project named with the team's prefix but not registered to it gets nothing.
-        unit.require("access.manage", env, _team_target(unit, row["team"]))
+        unit.require("access.manage", env, _team_target(row["team"]))
     _refuse_expired(unit, row)
     value = secrets_here.decrypt(row)
     unit.audit(
