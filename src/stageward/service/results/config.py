@@ -24,7 +24,10 @@ class ConfigShown(Result):
     environment: str
     digest: str = Field(description="sha256 of the resolved values (secrets as references)")
     config: dict[str, Any] = Field(description="the resolved values, secrets masked unless revealed")
-    explain: list[ExplainedKey] | None = Field(default=None, description="with explain: where each key came from")
+    # Absent, not null, without explain: the JSON users already script against.
+    explain: list[ExplainedKey] | None = Field(
+        default=None, exclude_if=lambda rows: rows is None, description="with explain: where each key came from"
+    )
 
 
 class ConfigDiff(Result):

@@ -95,7 +95,10 @@ class VersionDetail(Version):
     files: list[FileEntry]
     aliases: list[str] = Field(description="the asset's aliases that point at this version")
     latest: int = Field(description="the asset's newest version number")
-    lineage: list[LineageStep] | None = Field(default=None, description="with --lineage: the chain of copies")
+    # Absent, not null, without --lineage: the JSON users already script against.
+    lineage: list[LineageStep] | None = Field(
+        default=None, exclude_if=lambda steps: steps is None, description="with --lineage: the chain of copies"
+    )
 
 
 class AssetSummary(Result):
