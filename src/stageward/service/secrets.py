@@ -509,7 +509,7 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
         unit.fail_after_commit(
             PartlyFailed(
                 f"{len(failures)} of {attempted} rotation(s) failed: {shown}",
-                result=outcomes,
+                result=results,  # JSON rows, as Client.call returns the report
                 hint="each secret's outcome is in the report; fix the failed ones and run secrets rotate again",
             )
         )
