@@ -16,52 +16,47 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from stageward.registry.progress import Progress
-    from stageward.service.results.access import Binding
-    from stageward.service.results.access import EnvironmentDetail
-    from stageward.service.results.access import EnvironmentSummary
-    from stageward.service.results.access import Granted
-    from stageward.service.results.access import KeyInfo
-    from stageward.service.results.access import KeyIssued
-    from stageward.service.results.access import KeyRevoked
-    from stageward.service.results.access import KeyRotated
-    from stageward.service.results.access import MemberAdded
-    from stageward.service.results.access import MemberRemoved
-    from stageward.service.results.access import Revoked
-    from stageward.service.results.access import RolePermissions
-    from stageward.service.results.access import Team
-    from stageward.service.results.access import TeamCreated
-    from stageward.service.results.audit import AuditEntry
-    from stageward.service.results.audit import ChainAnchor
-    from stageward.service.results.audit import ChainVerified
-    from stageward.service.results.config import ConfigChecked
-    from stageward.service.results.config import ConfigDiff
-    from stageward.service.results.config import ConfigExported
-    from stageward.service.results.config import ConfigShown
-    from stageward.service.results.policy import PolicyApplied
-    from stageward.service.results.policy import PolicyPlan
-    from stageward.service.results.policy import PolicyRequest
-    from stageward.service.results.policy import PolicyShown
-    from stageward.service.results.policy import PolicyVersion
-    from stageward.service.results.promotion import Promotion
-    from stageward.service.results.promotion import PromotionPreview
-    from stageward.service.results.promotion import Transferred
-    from stageward.service.results.registry import AliasMove
-    from stageward.service.results.registry import AliasMoved
-    from stageward.service.results.registry import AliasSet
-    from stageward.service.results.registry import AssetSummary
-    from stageward.service.results.registry import Collected
-    from stageward.service.results.registry import Downloaded
-    from stageward.service.results.registry import Published
-    from stageward.service.results.registry import Uploaded
-    from stageward.service.results.registry import Verified
-    from stageward.service.results.registry import Version
-    from stageward.service.results.registry import VersionDetail
-    from stageward.service.results.secrets import RotationOutcome
-    from stageward.service.results.secrets import SecretDeleted
-    from stageward.service.results.secrets import SecretInfo
-    from stageward.service.results.secrets import SecretSet
-    from stageward.service.results.secrets import SecretValue
-    from stageward.service.results.secrets import SecretVersion
+    from stageward.service.results.access import (
+        Binding,
+        EnvironmentDetail,
+        EnvironmentSummary,
+        Granted,
+        KeyInfo,
+        KeyIssued,
+        KeyRevoked,
+        KeyRotated,
+        MemberAdded,
+        MemberRemoved,
+        Revoked,
+        RolePermissions,
+        Team,
+        TeamCreated,
+    )
+    from stageward.service.results.audit import AuditEntry, ChainAnchor, ChainVerified
+    from stageward.service.results.config import ConfigChecked, ConfigDiff, ConfigExported, ConfigShown
+    from stageward.service.results.policy import PolicyApplied, PolicyPlan, PolicyRequest, PolicyShown, PolicyVersion
+    from stageward.service.results.promotion import Promotion, PromotionPreview, Transferred
+    from stageward.service.results.registry import (
+        AliasMove,
+        AliasMoved,
+        AliasSet,
+        AssetSummary,
+        Collected,
+        Downloaded,
+        Published,
+        Uploaded,
+        Verified,
+        Version,
+        VersionDetail,
+    )
+    from stageward.service.results.secrets import (
+        RotationOutcome,
+        SecretDeleted,
+        SecretInfo,
+        SecretSet,
+        SecretValue,
+        SecretVersion,
+    )
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
