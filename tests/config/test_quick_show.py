@@ -38,7 +38,7 @@ class Run:
 def show(project_root: Path, tmp_path: Path, conf: Callable[[str, str], Path]) -> Callable[..., Run]:
     conf("production/db.yaml", "db:\n  password: ${secret:DB_PASSWORD}\n  host: ${env:DB_HOST}\n")
 
-    def run(*args: str, user: str = "alice") -> Run:
+    def run(*args: str, user: str = "alice", extra: dict[str, str] | None = None) -> Run:
         environ = {k: v for k, v in os.environ.items() if not k.startswith(("STAGEWARD_", "CROSSSELL_"))}
         environ.update(
             {
@@ -48,6 +48,7 @@ def show(project_root: Path, tmp_path: Path, conf: Callable[[str, str], Path]) -
                 "CROSSSELL_TRAINING__EPOCHS": "7",
             }
         )
+        environ.update(extra or {})
         done = subprocess.run(
             [sys.executable, "-c", PROBE, *args], cwd=project_root, env=environ, capture_output=True, text=True,
             timeout=60,
@@ -90,6 +91,15 @@ def test_a_caller_without_config_read_is_denied_by_the_full_path_and_audited(sho
     assert result.err.startswith("error: denied: bob lacks config.read in production")
     audit = json.loads(show("audit", "list", "--env", "production", "--json").out)
     assert (audit[-1]["principal"], audit[-1]["action"], audit[-1]["outcome"]) == ("bob", "config.show", "denied")
+
+
+def test_an_api_key_even_a_blank_one_leaves_it_to_the_full_path(show):
+    show(*ARGS)
+    blank = show(*ARGS, extra={"STAGEWARD_API_KEY": ""})
+    assert blank.full_path and blank.code == 3
+    assert blank.err.startswith("error: STAGEWARD_API_KEY is set but empty")
+    forged = show(*ARGS, extra={"STAGEWARD_API_KEY": "swk_not_a_key"})
+    assert forged.full_path and forged.code == 3
 
 
 def test_an_environment_the_policy_does_not_declare_is_the_full_paths_error(show):

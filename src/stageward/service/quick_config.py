@@ -78,7 +78,8 @@ def show(env: str, environ: Mapping[str, str], start: Path | None = None) -> dic
     """config.show of ENV, secrets masked, when every rule can be checked here; else None (take the full path)."""
     from stageward.errors import StagewardError
 
-    if environ.get("STAGEWARD_API_KEY") or environ.get("STAGEWARD_URL"):
+    # A key set at all (even blank, which the full path refuses) or a server: the full path decides who acts.
+    if "STAGEWARD_API_KEY" in environ or environ.get("STAGEWARD_URL"):
         return None
     try:
         return _show(env, environ, start)
