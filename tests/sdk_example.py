@@ -30,3 +30,14 @@ def learning_rate() -> float:
     """stageward.config is a plain function: its view reads keys as attributes."""
     lr: float = stageward.config("production").training.lr
     return lr
+
+
+def typed_settings() -> tuple[float, int, str, bool]:
+    """value() and section() say what they expect: mypy knows the result, the run checks the files agree."""
+    cfg = stageward.config("production")
+    training = cfg.section("training")
+    lr: float = training.value("lr", float)
+    epochs: int = cfg.value("training.epochs", int)
+    root: str = cfg.value("data.root", str, "/srv/data")
+    enabled: bool = cfg.value("flags.new_ranker", bool, False)
+    return lr, epochs, root, enabled
