@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import time
@@ -39,7 +39,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def _key_file() -> Path:
-    """The master key file the store uses: the launcher reads it; the run must not even see its name."""
+    """The master key file the store uses: its content given as STAGEWARD_MASTER_KEY must not reach the run."""
     (found,) = (Path(os.environ["XDG_CONFIG_HOME"]) / "stageward").glob("master-*.key")
     return found
 
@@ -68,13 +68,14 @@ def test_a_run_gets_its_variables_and_config_file_and_its_output_is_streamed_and
         "config = json.load(open(path))\n"
         "pw = config['db']['password']\n"
         "print('mode', oct(stat.S_IMODE(os.stat(path).st_mode)))\n"
-        "print('env', os.environ['STAGEWARD_ENV'], os.environ['STAGEWARD_DATA_SCRATCH'], 'STAGEWARD_DATA_FEATURES' in os.environ)\n"
+        "e = os.environ\n"
+        "print('env', e['STAGEWARD_ENV'], e['STAGEWARD_DATA_SCRATCH'], 'STAGEWARD_DATA_FEATURES' in e)\n"
         "print('leak', pw, base64.b64encode(pw.encode()).decode(), urllib.parse.quote(pw, safe=''))\n"
         "sys.stdout.flush()\n"
         "for c in pw: sys.stdout.write(c); sys.stdout.flush()\n"
         "print()\n"
         "print('secret in env', any(pw in v for v in os.environ.values()))\n"
-        "print('master key withheld', 'STAGEWARD_MASTER_KEY_FILE' not in os.environ)\n"
+        "print('master key withheld', 'STAGEWARD_MASTER_KEY' not in os.environ)\n"
         "print('path', path)\n"
     )
     done = _run(
@@ -90,7 +91,7 @@ def test_a_run_gets_its_variables_and_config_file_and_its_output_is_streamed_and
         "python",
         "-c",
         script,
-        extra={"STAGEWARD_MASTER_KEY_FILE": str(_key_file())},
+        extra={"STAGEWARD_MASTER_KEY": _key_file().read_text().strip()},
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout

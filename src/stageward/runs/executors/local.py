@@ -30,8 +30,10 @@ from stageward.runs.executors.configfile import ConfigFile
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 _READ_SIZE = 1 << 16
-# Variables of the launcher a run must never inherit: with the master key a run could decrypt every secret.
-WITHHELD = ("STAGEWARD_MASTER_KEY", "STAGEWARD_MASTER_KEY_FILE", "STAGEWARD_CONFIG")
+# Variables of the launcher a run never inherits: the master key's value (a secret in an environment variable is
+# readable in /proc by the run and all it starts) and a config path of another run. A key *file* is the machine's
+# (local mode trusts it, SPEC §2): its path is passed on, so the SDK inside a run reaches the store as the launcher.
+WITHHELD = ("STAGEWARD_MASTER_KEY", "STAGEWARD_CONFIG")
 
 
 def _libc() -> ctypes.CDLL | None:
