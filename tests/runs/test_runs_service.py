@@ -91,6 +91,10 @@ def test_a_run_is_recorded_with_metrics_and_its_log_is_paged(client: Client, pro
         if not page.more:
             break
     assert b"".join(pages) == shown and len(pages) >= 4 and max(len(p) for p in pages) <= 1 << 20
+    # A run's log chunks are blobs that gc keeps at any age.
+    client.call("gc.run", blobs=True, older_than=0)
+    page = client.call("runs.logs", run_id=record.id, chunks=64)
+    assert base64.b64decode(page.data) == shown
     with pytest.raises(Conflict, match="metrics are logged while it runs"):
         client.call("runs.log_metric", run_id=record.id, key="loss", value=1.0)
 
