@@ -15,7 +15,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from stageward.registry.progress import Progress
+    from stageward.service.run_models import CostReport
+    from stageward.service.run_models import LogPage
+    from stageward.service.run_models import OutputEcho
+    from stageward.service.run_models import RunDetail
+    from stageward.service.run_models import RunMetric
+    from stageward.service.run_models import RunRecord
+    from stageward.service.run_models import ScanReport
+    from stageward.service.run_models import ScheduleRecord
+    from stageward.service.run_models import TickResult
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -157,6 +167,21 @@ class ConfigVerbs(_Group):
         """ENV's resolved config, every secret reference masked as ***; with explain, each key's origin."""
 
 
+class CostVerbs(_Group):
+    """The `cost.*` verbs."""
+
+    @_verb("cost.report")
+    def report(
+        self,
+        *,
+        by: str = "env",
+        tag: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> CostReport:
+        """Cost of this project's runs in the environments you can read, grouped BY env, team, project or TAG."""
+
+
 class DatasetVerbs(_Group):
     """The `dataset.*` verbs."""
 
@@ -254,7 +279,7 @@ class GcVerbs(_Group):
     ) -> builtins.dict[str, Any]:
         """Remove temporary blobs older than OLDER_THAN seconds from your stores; never what a live upload holds.
 
-        With BLOBS, also remove published blobs that no version of the store references and that were last
+        With BLOBS, also remove published blobs that no version or run log of the store references and that were last
         published or kept (by an upload that found them) more than OLDER_THAN seconds ago (default 24 h).
         """
 
@@ -456,6 +481,83 @@ class RegistryVerbs(_Group):
         """Return ALIAS of the KIND (model or dataset) NAME to the version it held before its current one."""
 
 
+class RunsVerbs(_Group):
+    """The `runs.*` verbs."""
+
+    @_verb("runs.finish")
+    def finish(
+        self,
+        *,
+        run_id: str,
+        status: str,
+        exit_code: int | None = None,
+        cpu_seconds: float = 0.0,
+        external_id: str | None = None,
+        note: str | None = None,
+    ) -> RunRecord:
+        """Record how a run ended (its launcher calls this): status, exit code, CPU seconds and so its cost."""
+
+    @_verb("runs.launch")
+    def launch(
+        self,
+        *,
+        env: str,
+        command: builtins.list[str],
+        image: str | None = None,
+        reads: builtins.list[str] | None = None,
+        writes: builtins.list[str] | None = None,
+        executor: str = "local",
+        tags: builtins.dict[str, str] | None = None,
+        workdir: Path | None = None,
+        echo: OutputEcho | None = None,
+    ) -> RunRecord:
+        """Run COMMAND in ENV once every guardrail passes; its output is streamed, masked and stored."""
+
+    @_verb("runs.list")
+    def list(self, *, env: str | None = None, status: str | None = None, limit: int = 50) -> builtins.list[RunRecord]:
+        """Runs of this project, newest first, in the environments you can read (or ENV)."""
+
+    @_verb("runs.log_metric")
+    def log_metric(self, *, run_id: str, key: str, value: float, step: int = 0) -> RunMetric:
+        """Record metric KEY of a running run you launched (the SDK's stageward.log_metric)."""
+
+    @_verb("runs.logs")
+    def logs(self, *, run_id: str, after: int = -1, chunks: int = 4) -> LogPage:
+        """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER."""
+
+    @_verb("runs.show")
+    def show(self, *, run_id: str) -> RunDetail:
+        """One run: its record and the metrics it logged."""
+
+
+class ScanVerbs(_Group):
+    """The `scan.*` verbs."""
+
+    @_verb("scan.check")
+    def check(self, *, env: str) -> ScanReport:
+        """The vulnerability scan of ENV: its lockfile against its advisories, offline; blocking findings counted."""
+
+
+class SchedulesVerbs(_Group):
+    """The `schedules.*` verbs."""
+
+    @_verb("schedules.add")
+    def add(self, *, env: str, name: str, cron: str, pipeline: str = "train") -> ScheduleRecord:
+        """Run PIPELINE in ENV on the cron schedule CRON (five fields, UTC)."""
+
+    @_verb("schedules.list")
+    def list(self, *, env: str | None = None) -> builtins.list[ScheduleRecord]:
+        """Schedules of this project in the environments you can read (or ENV), with their next due time."""
+
+    @_verb("schedules.remove")
+    def remove(self, *, env: str, name: str) -> ScheduleRecord:
+        """Remove schedule NAME of ENV."""
+
+    @_verb("schedules.tick")
+    def tick(self, *, holder: str) -> TickResult:
+        """One scheduler pass: take the lease, fire what is due once (missed times counted, not replayed)."""
+
+
 class SecretsVerbs(_Group):
     """The `secrets.*` verbs."""
 
@@ -552,6 +654,10 @@ class Verbs(abc.ABC):
         return ConfigVerbs(self)
 
     @property
+    def cost(self) -> CostVerbs:
+        return CostVerbs(self)
+
+    @property
     def dataset(self) -> DatasetVerbs:
         return DatasetVerbs(self)
 
@@ -582,6 +688,18 @@ class Verbs(abc.ABC):
     @property
     def registry(self) -> RegistryVerbs:
         return RegistryVerbs(self)
+
+    @property
+    def runs(self) -> RunsVerbs:
+        return RunsVerbs(self)
+
+    @property
+    def scan(self) -> ScanVerbs:
+        return ScanVerbs(self)
+
+    @property
+    def schedules(self) -> SchedulesVerbs:
+        return SchedulesVerbs(self)
 
     @property
     def secrets(self) -> SecretsVerbs:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from stageward.errors import BadInput
 from stageward.service.catalogue import verb
@@ -16,16 +16,18 @@ if TYPE_CHECKING:
 def report(
     unit: Unit,
     *,
-    by: Literal["env", "team", "project", "tag"] = "env",
+    by: str = "env",
     tag: str | None = None,
     since: str | None = None,
     until: str | None = None,
 ) -> CostReport:
     """Cost of this project's runs in the environments you can read, grouped BY env, team, project or TAG."""
-    from stageward.runs.cost import group_costs
+    from stageward.runs.cost import GROUPINGS, group_costs
     from stageward.service.clock import parse_instant
     from stageward.store.db import runs_repo
 
+    if by not in GROUPINGS:
+        raise BadInput(f"--by {by!r}: expected one of {', '.join(GROUPINGS)}")
     if by == "tag" and not tag:
         raise BadInput("cost report --by tag needs the tag's name: --tag NAME (for example --tag cost_center)")
     if by != "tag" and tag:

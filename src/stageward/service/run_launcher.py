@@ -10,7 +10,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from stageward.service.clock import timestamp
 
 if TYPE_CHECKING:
     from stageward.service.context import Context
-    from stageward.service.run_models import RunRecord
+    from stageward.service.run_models import OutputEcho, RunRecord
     from stageward.service.runs import Delivery
 
 CHUNK_BYTES = 1 << 20
@@ -34,7 +33,7 @@ class RunFailed(CheckFailed):
 
 
 class _Sink:
-    def __init__(self, ctx: Context, record: RunRecord, delivery: Delivery, echo: Callable[[bytes], None] | None):
+    def __init__(self, ctx: Context, record: RunRecord, delivery: Delivery, echo: OutputEcho | None):
         from stageward.runs.masking import run_masker
 
         self.ctx = ctx
@@ -119,7 +118,7 @@ class _Signals:
 
 
 def execute_run(
-    ctx: Context, record: RunRecord, delivery: Delivery, *, echo: Callable[[bytes], None] | None
+    ctx: Context, record: RunRecord, delivery: Delivery, *, echo: OutputEcho | None
 ) -> RunRecord:
     from stageward.runs.executors import CommandNotFound, Launch, executor_named
 

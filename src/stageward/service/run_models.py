@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
+
+
+class OutputEcho(Protocol):
+    """Where a launcher shows a run's output as it comes (the CLI: the terminal), already masked."""
+
+    def __call__(self, data: bytes, /) -> None: ...
 
 
 class _Result(BaseModel):

@@ -14,14 +14,15 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from stageward.errors import BadInput, Conflict, Denied, NotFound
 from stageward.service.catalogue import verb
-from stageward.service.run_models import LogPage, RunDetail, RunMetric, RunRecord
+from stageward.service.run_models import LogPage, OutputEcho, RunDetail, RunMetric, RunRecord
 
 if TYPE_CHECKING:
     from stageward.project.model import Environment
@@ -32,6 +33,8 @@ HEARTBEAT_SECONDS = 5.0
 GRACE_SECONDS = 10.0
 _TAG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 RESERVED_TAGS = ("project", "team", "environment")
+EXECUTORS = ("local", "ray")
+ENDINGS = ("succeeded", "failed", "cancelled")
 
 
 class GuardrailsFailed(Denied):
@@ -55,6 +58,9 @@ class Delivery:
     heartbeat_seconds: float = HEARTBEAT_SECONDS
     grace_seconds: float = GRACE_SECONDS
     workdir: Path = Path()
+
+
+_DELIVERY: ContextVar[Delivery | None] = ContextVar("stageward_run_delivery", default=None)
 
 
 def _seconds(environ: Any, name: str, default: float) -> float:
@@ -170,11 +176,10 @@ def launch(
     image: str | None = None,
     reads: list[str] | None = None,
     writes: list[str] | None = None,
-    executor: Literal["local", "ray"] = "local",
+    executor: str = "local",
     tags: dict[str, str] | None = None,
     workdir: Path | None = None,
-    echo: Callable[[bytes], None] | None = None,
-    delivery: Delivery | None = None,
+    echo: OutputEcho | None = None,
 ) -> RunRecord:
     """Run COMMAND in ENV once every guardrail passes; its output is streamed, masked and stored."""
     from stageward.configuration.digest import digest
@@ -186,6 +191,8 @@ def launch(
 
     if not command or not command[0]:
         raise BadInput("runs.launch: no command given (stageward run --env ENV -- CMD ARGS...)")
+    if executor not in EXECUTORS:
+        raise BadInput(f"--executor {executor!r}: expected {' or '.join(EXECUTORS)}")
     reads, writes = list(reads or []), list(writes or [])
     policy = unit.ctx.environment(env)
     folder = workdir or unit.ctx.project.root
@@ -268,6 +275,7 @@ def launch(
             "writes": writes,
         },
     )
+    delivery = _DELIVERY.get()
     if delivery is not None:
         delivery.config = json.dumps(values, sort_keys=True).encode("utf-8")
         delivery.secret_values = sorted(secrets.delivered.values())
@@ -286,7 +294,12 @@ def _launch_flow(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[s
     from stageward.service.run_launcher import execute_run
 
     delivery = Delivery()
-    record: RunRecord = unit({**arguments, "delivery": delivery})
+    # The launch unit hands the secrets to this flow alone, never through its result or a verb argument.
+    token = _DELIVERY.set(delivery)
+    try:
+        record: RunRecord = unit(arguments)
+    finally:
+        _DELIVERY.reset(token)
     return execute_run(ctx, record, delivery, echo=arguments.get("echo"))
 
 
@@ -295,7 +308,7 @@ def finish(
     unit: Unit,
     *,
     run_id: str,
-    status: Literal["succeeded", "failed", "cancelled"],
+    status: str,
     exit_code: int | None = None,
     cpu_seconds: float = 0.0,
     external_id: str | None = None,
@@ -305,6 +318,8 @@ def finish(
     from stageward.runs.cost import cost_of
     from stageward.store.db import runs_repo
 
+    if status not in ENDINGS:
+        raise BadInput(f"runs.finish: status {status!r}: expected {', '.join(ENDINGS)}")
     row = _run_here(unit, run_id)
     if row["principal"] != unit.principal:
         raise Denied(
