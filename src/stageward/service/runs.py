@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 HEARTBEAT_SECONDS = 5.0
 GRACE_SECONDS = 10.0
 _TAG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
-RESERVED_TAGS = ("project", "team", "environment")
+# Set by Stageward alone: cost is attributed by the first three, and a retrain finds its run by `promotion`.
+RESERVED_TAGS = ("project", "team", "environment", "promotion", "schedule")
 EXECUTORS = ("local", "ray")
 ENDINGS = ("succeeded", "failed", "cancelled")
 
@@ -61,6 +62,8 @@ class Delivery:
 
 
 _DELIVERY: ContextVar[Delivery | None] = ContextVar("stageward_run_delivery", default=None)
+# Tags only Stageward's own flows put on a run (a retrain's promotion, a schedule's name): no --tag can forge them.
+INTERNAL_TAGS: ContextVar[dict[str, str]] = ContextVar("stageward_internal_run_tags", default={})  # noqa: B039
 
 
 def _seconds(environ: Any, name: str, default: float) -> float:
@@ -124,7 +127,13 @@ def _tags(unit: Unit, env: str, policy: Environment, given: dict[str, str]) -> d
             # Cost is attributed by these: a run may not move its cost to another team or cost center.
             raise BadInput(f"--tag {key}: set by Stageward (project, team, environment and cost tags)")
     team = unit.ctx.target().team or unit.ctx.project.spec.team
-    tags = {"project": unit.ctx.project.spec.project, "environment": env, **policy.cost.tags, **given}
+    tags = {
+        "project": unit.ctx.project.spec.project,
+        "environment": env,
+        **policy.cost.tags,
+        **given,
+        **INTERNAL_TAGS.get(),
+    }
     if team:
         tags["team"] = team
     return tags
@@ -183,6 +192,7 @@ def launch(
 ) -> RunRecord:
     """Run COMMAND in ENV once every guardrail passes; its output is streamed, masked and stored."""
     from stageward.configuration.digest import digest
+    from stageward.configuration.resolve import ConfigFiles
     from stageward.runs import cost, gitstate
     from stageward.runs.guardrails import LaunchFacts, evaluate
     from stageward.service.clock import timestamp
@@ -197,6 +207,10 @@ def launch(
     policy = unit.ctx.environment(env)
     folder = workdir or unit.ctx.project.root
     state = gitstate.read_state(folder, unit.ctx.environ)
+    if workdir is not None and state.ref is None:
+        # A retrain's worktree is detached at the source version's commit: it runs on behalf of the checkout
+        # (or CI job) that executes the promotion, and the refs guardrail judges that checkout's ref.
+        state = replace(state, ref=gitstate.read_state(unit.ctx.project.root, unit.ctx.environ).ref)
     project = unit.ctx.project.spec.project
     alive = _mark_lost(unit, env)
     month = timestamp(cost.month_start(unit.ctx.clock.now()))
@@ -225,7 +239,9 @@ def launch(
     if failures:
         raise GuardrailsFailed(env, [f"{f.guardrail}: {f.message}" for f in failures])
     all_tags = _tags(unit, env, policy, dict(tags or {}))
-    resolved = resolve_for(unit, env)
+    # The config files of the code that runs: a retrain's worktree holds them at the source version's commit.
+    files = ConfigFiles(folder / unit.ctx.project.spec.config.dir, folder) if workdir is not None else None
+    resolved = resolve_for(unit, env, files=files)
     secrets = _RunSecrets(unit, env)
     values = resolved.revealed(secrets)
     run_id = unit.ctx.token_bytes(6).hex()

@@ -198,13 +198,14 @@ def _tick_flow(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str
         if not fired.command:
             errors.append(f"{fired.environment}/{fired.name}: no pipeline {fired.pipeline!r} in stageward.yaml")
             continue
+        from stageward.service.runs import INTERNAL_TAGS
+
+        token = INTERNAL_TAGS.set({"schedule": fired.name})
         try:
-            record = run_verb(
-                ctx,
-                "runs.launch",
-                {"env": fired.environment, "command": fired.command, "tags": {"schedule": fired.name}},
-            )
+            record = run_verb(ctx, "runs.launch", {"env": fired.environment, "command": fired.command})
             runs.append(record.id)
         except StagewardError as error:
             errors.append(f"{fired.environment}/{fired.name}: {error.message}")
+        finally:
+            INTERNAL_TAGS.reset(token)
     return result.model_copy(update={"runs": runs, "errors": errors})

@@ -103,6 +103,18 @@ def log_chunks(conn: Connection, run_id: str, *, after: int = -1, limit: int = 6
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def versions_registered_by(conn: Connection, asset_id: int, run_id: str) -> list[int]:
+    """The versions of ASSET_ID that RUN_ID registered, oldest first."""
+    from stageward.store.db.schema_registry import asset_versions
+
+    query = (
+        select(asset_versions.c.version)
+        .where(asset_versions.c.asset_id == asset_id, asset_versions.c.run_id == run_id)
+        .order_by(asset_versions.c.version)
+    )
+    return [int(v) for v in conn.execute(query).scalars()]
+
+
 def referenced_log_blobs(conn: Connection) -> set[str]:
     return set(conn.execute(select(run_log_chunks.c.digest).distinct()).scalars())
 
