@@ -300,6 +300,9 @@ def launch(
             "STAGEWARD_RUN_ID": run_id,
             **_data_variables(policy, reads, writes),
         }
+        if unit.ctx.bound_environment is None:
+            # The run acts as whoever launched it (its SDK calls too); with an API key, the key says who.
+            delivery.variables["STAGEWARD_USER"] = unit.principal
         delivery.heartbeat_seconds = heartbeat
         delivery.grace_seconds = _seconds(unit.ctx.environ, "STAGEWARD_RUN_GRACE_SECONDS", GRACE_SECONDS)
         delivery.workdir = folder
