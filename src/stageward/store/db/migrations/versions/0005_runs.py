@@ -1,5 +1,5 @@
 """Runs: run records, the index of their log chunks (the bytes go to the blob store), run metrics, schedules
-and the scheduler lease."""
+and the scheduler lease; a promotion's retrain run."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -77,8 +77,12 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(128), nullable=False),
         sa.Column("expires_at", sa.String(32), nullable=False),
     )
+    with op.batch_alter_table("promotions") as batch:
+        batch.add_column(sa.Column("run_id", sa.String(32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("promotions") as batch:
+        batch.drop_column("run_id")
     for table in ("scheduler_leases", "schedules", "run_metrics", "run_log_chunks", "runs"):
         op.drop_table(table)
