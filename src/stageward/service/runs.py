@@ -139,6 +139,19 @@ def _tags(unit: Unit, env: str, policy: Environment, given: dict[str, str]) -> d
     return tags
 
 
+def _store_variables(unit: Unit) -> dict[str, str]:
+    """The launcher's default store and blobs (files beside its stageward.yaml), named for the run: a run in a
+    worktree (a retrain) would otherwise find its own, empty, store. A store or blobs the launcher was given by
+    variable reach the run as the launcher's environment does; nothing here holds a credential."""
+    root = unit.ctx.project.root / ".stageward"
+    found: dict[str, str] = {}
+    if "STAGEWARD_STORE" not in unit.ctx.environ and unit.ctx.store_url == f"sqlite:///{root / 'stageward.db'}":
+        found["STAGEWARD_STORE"] = unit.ctx.store_url
+    if "STAGEWARD_BLOBS" not in unit.ctx.environ:
+        found["STAGEWARD_BLOBS"] = f"file://{root / 'blobs'}"
+    return found
+
+
 def _data_variables(policy: Environment, reads: list[str], writes: list[str]) -> dict[str, str]:
     named = [*reads, *writes] or list(policy.data)
     return {f"STAGEWARD_DATA_{name.upper()}": policy.data[name].uri for name in dict.fromkeys(named)}
@@ -303,6 +316,7 @@ def launch(
         if unit.ctx.bound_environment is None:
             # The run acts as whoever launched it (its SDK calls too); with an API key, the key says who.
             delivery.variables["STAGEWARD_USER"] = unit.principal
+        delivery.variables.update(_store_variables(unit))
         delivery.heartbeat_seconds = heartbeat
         delivery.grace_seconds = _seconds(unit.ctx.environ, "STAGEWARD_RUN_GRACE_SECONDS", GRACE_SECONDS)
         delivery.workdir = folder
