@@ -89,3 +89,17 @@ def retrained_version(unit: Unit, promotion: dict[str, Any]) -> tuple[dict[str, 
     version = registry_repo.get_version(unit.conn, asset, numbers[-1])
     assert version is not None
     return run, version
+
+
+def source_of(ctx: Context, promotion: dict[str, Any]) -> dict[str, Any]:
+    """The version a promotion was requested for (its requester was checked then): commit and run read here."""
+    from stageward.store.db import registry_repo
+
+    with ctx.database.transaction(write=False) as conn:
+        asset = registry_repo.get_asset(conn, promotion["project"], promotion["source_env"], promotion["name"])
+        record = (
+            registry_repo.get_version(conn, asset, promotion["source_version"], with_files=False) if asset else None
+        )
+    if record is None:
+        raise NotFound(f"promotion {promotion['id']}: its source version is gone")
+    return record
