@@ -102,10 +102,10 @@ def steps(walk: Walk) -> None:
             reason="retrain on production data",
         )
         carol.call("promotion.approve", id=request["id"])
-        approved = dave.call("promotion.approve", id=request["id"])
-        if approved["state"] == "approved":
-            # The approvers may not launch runs in production; the requester executes the retrain.
-            approved = bob.call("promotion.execute", id=request["id"])
+        # Dave's approval is the second: the promotion is approved, but dave may not run anything in
+        # production, so its retrain does not start with his approval; bob, who may, executes it.
+        walk.expect_error(Denied, lambda: dave.call("promotion.approve", id=request["id"]))
+        approved = bob.call("promotion.execute", id=request["id"])
         if approved["state"] != "executed" or not approved.get("run"):
             raise StepFailed(f"the retrain should have executed with its run: {approved}")
         holder = bob.call("model.show", ref="production/model@champion")
