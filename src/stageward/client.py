@@ -3,8 +3,10 @@
 `Client().call("access.grant", principal="bob", role="developer", env="development")`
 and `Client().access.grant(...)` are the same call. Each verb is a real, typed method
 (`stageward/_client_verbs.py`, generated from the verb catalogue), so a misspelt verb is an
-AttributeError at once and mypy and editors know every argument. Results are plain JSON-able
-values whichever way the call travels, so the CLI prints the same thing in both modes.
+AttributeError at once and mypy and editors know every argument. A typed method returns the verb's
+result model (`client.model.show(...).digest`), whichever way the call travelled: the local transport
+returns the model, a remote one its JSON, validated into the model here. `Client.call`, the untyped door,
+returns the result as plain JSON values in both modes.
 """
 
 from __future__ import annotations
@@ -66,6 +68,16 @@ class Client(Verbs):
         self.transport = transport or transport_from_environment()
 
     def call(self, verb: str, /, **arguments: Any) -> Any:
+        from stageward.service.results.base import to_json
+
+        return to_json(self._transported(verb, arguments))
+
+    def result(self, verb: str, /, **arguments: Any) -> Any:
+        from stageward.service.catalogue import lookup
+
+        return lookup(verb).result_from_json(self._transported(verb, arguments))
+
+    def _transported(self, verb: str, arguments: dict[str, Any]) -> Any:
         return self.transport.call(verb, {k: v for k, v in arguments.items() if v is not None})
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from stageward.errors import BadInput
 from stageward.service.catalogue import verb
-from stageward.service.run_models import CostReport, CostRow
+from stageward.service.results.runs import CostReport, CostRow
 
 if TYPE_CHECKING:
     from stageward.service.unit import Unit

@@ -13,7 +13,7 @@ from stageward.service.catalogue import run_verb
 
 if TYPE_CHECKING:
     from stageward.service.context import Context
-    from stageward.service.run_models import OutputEcho
+    from stageward.service.results.runs import OutputEcho
     from stageward.service.unit import Unit
 
 

@@ -19,7 +19,7 @@ from stageward.service.clock import timestamp
 
 if TYPE_CHECKING:
     from stageward.service.context import Context
-    from stageward.service.run_models import OutputEcho, RunRecord
+    from stageward.service.results.runs import OutputEcho, RunRecord
     from stageward.service.runs import Delivery
 
 CHUNK_BYTES = 1 << 20

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from stageward.errors import BadInput, Conflict, Denied, NotFound
 from stageward.service.catalogue import verb
-from stageward.service.run_models import LogPage, OutputEcho, RunDetail, RunMetric, RunRecord
+from stageward.service.results.runs import LogPage, OutputEcho, RunDetail, RunMetric, RunRecord
 
 if TYPE_CHECKING:
     from stageward.project.model import Environment

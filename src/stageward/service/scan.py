@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from stageward.errors import BadInput, NotFound
 from stageward.service.catalogue import verb
-from stageward.service.run_models import ScanFinding, ScanReport
+from stageward.service.results.runs import ScanFinding, ScanReport
 
 if TYPE_CHECKING:
     from stageward.project.model import VulnerabilityScan

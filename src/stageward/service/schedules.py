@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from stageward.errors import BadInput, Conflict, NotFound, StagewardError
 from stageward.service.catalogue import run_verb, verb
-from stageward.service.run_models import FiredSchedule, ScheduleRecord, TickResult
+from stageward.service.results.runs import FiredSchedule, ScheduleRecord, TickResult
 
 if TYPE_CHECKING:
     from stageward.service.context import Context

@@ -1,10 +1,10 @@
-"""The typed results of the runs verbs (frozen pydantic models: validation, --json and schemas from one place)."""
+"""Results of the runs verbs (`runs.*`, `scan.check`, `cost.report`, `schedules.*`)."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from stageward.service.results.base import Result
 
 
 class OutputEcho(Protocol):
@@ -13,11 +13,7 @@ class OutputEcho(Protocol):
     def __call__(self, data: bytes, /) -> None: ...
 
 
-class _Result(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RunRecord(_Result):
+class RunRecord(Result):
     """A run as SPEC §7 records it."""
 
     id: str
@@ -51,19 +47,19 @@ class RunRecord(_Result):
         return cls(status=status or row["status"], **fields)
 
 
-class RunMetric(_Result):
+class RunMetric(Result):
     key: str
     step: int
     value: float
     at: str
 
 
-class RunDetail(_Result):
+class RunDetail(Result):
     run: RunRecord
     metrics: list[RunMetric]
 
 
-class LogPage(_Result):
+class LogPage(Result):
     """A page of a run's log: base64 of at most a few chunks, never the whole log."""
 
     run_id: str
@@ -73,7 +69,7 @@ class LogPage(_Result):
     more: bool  # more chunks are stored past this page
 
 
-class ScanFinding(_Result):
+class ScanFinding(Result):
     package: str
     version: str
     advisory: str
@@ -83,7 +79,7 @@ class ScanFinding(_Result):
     blocking: bool
 
 
-class ScanReport(_Result):
+class ScanReport(Result):
     environment: str
     lockfile: str
     advisories: str
@@ -92,14 +88,14 @@ class ScanReport(_Result):
     blocking: int
 
 
-class CostRow(_Result):
+class CostRow(Result):
     group: str
     runs: int
     cpu_seconds: float
     cost: float
 
 
-class CostReport(_Result):
+class CostReport(Result):
     by: str
     tag: str | None
     since: str | None
@@ -108,7 +104,7 @@ class CostReport(_Result):
     total: float
 
 
-class ScheduleRecord(_Result):
+class ScheduleRecord(Result):
     id: int
     environment: str
     name: str
@@ -120,7 +116,7 @@ class ScheduleRecord(_Result):
     next_due: str | None
 
 
-class FiredSchedule(_Result):
+class FiredSchedule(Result):
     """A schedule found due by one scheduler pass: fired once, its older missed times only counted."""
 
     environment: str
@@ -132,7 +128,7 @@ class FiredSchedule(_Result):
     missed_times: list[str]
 
 
-class TickResult(_Result):
+class TickResult(Result):
     """One scheduler pass: whether it held the lease, what fell due, and the run each launch made or its error."""
 
     holder: str
