@@ -77,12 +77,13 @@ def register_model(
     params: dict[str, Any] | None = None,
     tags: dict[str, Any] | None = None,
 ) -> Any:
-    """Register PATH as a new version of model NAME in the run's environment; the version records the run."""
+    """Register PATH as a new version of model NAME in the run's environment; the version records the run.
+    Returns the version (`.ref`, `.version`, `.run`...)."""
     from stageward.client import Client
 
     context = run_context()
     with Client() as client:
-        return client.call(
+        return client.result(
             "model.publish",
             env=context.environment,
             name=name,

@@ -59,13 +59,13 @@ def context_for(
 @pytest.fixture
 def client(context_for: Callable[[str], Context]) -> Client:
     made = Client(LocalTransport(context=context_for("alice")))
-    made.call("secrets.set", env="sandbox", name="DB_PASSWORD", value="hunter2-password")
+    made.result("secrets.set", env="sandbox", name="DB_PASSWORD", value="hunter2-password")
     return made
 
 
 def _launch(client: Client, *command: str, **arguments) -> object:
     shown: list[bytes] = []
-    record = client.call("runs.launch", env="sandbox", command=list(command), echo=shown.append, **arguments)
+    record = client.result("runs.launch", env="sandbox", command=list(command), echo=shown.append, **arguments)
     return record, b"".join(shown)
 
 
@@ -81,53 +81,53 @@ def test_a_run_is_recorded_with_metrics_and_its_log_is_paged(client: Client, pro
     record, shown = _launch(client, sys.executable, "-c", script)
     assert record.status == "succeeded" and record.log_bytes == len(shown)
     assert shown.startswith(b"sandbox True ['features', 'scratch']\n") and len(shown) > 3 << 20
-    detail = client.call("runs.show", run_id=record.id)
+    detail = client.result("runs.show", run_id=record.id)
     assert [(m.key, m.step, m.value) for m in detail.metrics] == [("loss", 1, 0.5)]
     pages, after = [], -1
     while True:
-        page = client.call("runs.logs", run_id=record.id, after=after, chunks=1)
+        page = client.result("runs.logs", run_id=record.id, after=after, chunks=1)
         pages.append(base64.b64decode(page.data))
         after = page.next_after
         if not page.more:
             break
     assert b"".join(pages) == shown and len(pages) >= 4 and max(len(p) for p in pages) <= 1 << 20
     # A run's log chunks are blobs that gc keeps at any age.
-    client.call("gc.run", blobs=True, older_than=0)
-    page = client.call("runs.logs", run_id=record.id, chunks=64)
+    client.result("gc.run", blobs=True, older_than=0)
+    page = client.result("runs.logs", run_id=record.id, chunks=64)
     assert base64.b64decode(page.data) == shown
     with pytest.raises(Conflict, match="metrics are logged while it runs"):
-        client.call("runs.log_metric", run_id=record.id, key="loss", value=1.0)
+        client.result("runs.log_metric", run_id=record.id, key="loss", value=1.0)
 
 
 def test_another_principal_cannot_finish_or_log_to_a_run(client: Client, context_for: Callable[[str], Context]):
     record, _ = _launch(client, "python", "-c", "pass")
-    client.call("access.grant", principal="bob", role="developer", env="sandbox")
+    client.result("access.grant", principal="bob", role="developer", env="sandbox")
     bob = Client(LocalTransport(context=context_for("bob")))
     with pytest.raises(Denied, match="launched by alice"):
-        bob.call("runs.finish", run_id=record.id, status="succeeded")
+        bob.result("runs.finish", run_id=record.id, status="succeeded")
     with pytest.raises(Conflict, match="already ended succeeded"):
-        client.call("runs.finish", run_id=record.id, status="succeeded")
+        client.result("runs.finish", run_id=record.id, status="succeeded")
     with pytest.raises(NotFound):
-        bob.call("runs.show", run_id="0123456789ab")
+        bob.result("runs.show", run_id="0123456789ab")
     with pytest.raises(BadInput, match="no command given"):
-        client.call("runs.launch", env="sandbox", command=[])
+        client.result("runs.launch", env="sandbox", command=[])
 
 
 def test_a_failed_run_raises_and_is_costed_and_reported(client: Client, clock: FrozenClock):
     with pytest.raises(CheckFailed, match=r"failed \(exit 4\)"):
         _launch(client, "python", "-c", "import sys; sys.exit(4)", tags={"purpose": "x"})
     _launch(client, "python", "-c", "pass", tags={"purpose": "y"})
-    by_env = client.call("cost.report", by="env")
+    by_env = client.result("cost.report", by="env")
     assert [(r.group, r.runs) for r in by_env.rows] == [("sandbox", 2)]
     assert by_env.total == pytest.approx(sum(r.cost for r in by_env.rows)) and by_env.total > 0
-    by_tag = client.call("cost.report", by="tag", tag="purpose")
+    by_tag = client.result("cost.report", by="tag", tag="purpose")
     assert sorted(r.group for r in by_tag.rows) == ["x", "y"]
-    assert client.call("cost.report", by="team").rows[0].group == "lp"
-    assert client.call("cost.report", since="2030-01-01").rows == []
+    assert client.result("cost.report", by="team").rows[0].group == "lp"
+    assert client.result("cost.report", since="2030-01-01").rows == []
     with pytest.raises(BadInput, match="--tag NAME"):
-        client.call("cost.report", by="tag")
+        client.result("cost.report", by="tag")
     with pytest.raises(BadInput, match="is not before"):
-        client.call("cost.report", since="2026-02-01", until="2026-01-01")
+        client.result("cost.report", since="2026-02-01", until="2026-01-01")
 
 
 def test_a_budget_counts_what_was_spent_this_month(project_root: Path, context_for, client: Client):
@@ -146,31 +146,31 @@ def test_a_budget_counts_what_was_spent_this_month(project_root: Path, context_f
 
 def test_schedules_fire_once_across_two_schedulers_and_report_missed_times(client: Client, clock: FrozenClock):
     with pytest.raises(BadInput, match=r"field 2 \(hour\) '24'"):
-        client.call("schedules.add", env="sandbox", name="bad", cron="0 24 * * *")
+        client.result("schedules.add", env="sandbox", name="bad", cron="0 24 * * *")
     with pytest.raises(BadInput, match="no pipeline 'deploy'"):
-        client.call("schedules.add", env="sandbox", name="deploy", cron="0 * * * *", pipeline="deploy")
-    added = client.call("schedules.add", env="sandbox", name="hourly", cron="0 * * * *")
+        client.result("schedules.add", env="sandbox", name="deploy", cron="0 * * * *", pipeline="deploy")
+    added = client.result("schedules.add", env="sandbox", name="hourly", cron="0 * * * *")
     assert added.next_due == "2026-11-25T13:00:00.000000Z"
     with pytest.raises(Conflict):
-        client.call("schedules.add", env="sandbox", name="hourly", cron="0 * * * *")
-    first = client.call("schedules.tick", holder="a")  # declared `nightly` joins now; nothing due yet
+        client.result("schedules.add", env="sandbox", name="hourly", cron="0 * * * *")
+    first = client.result("schedules.tick", holder="a")  # declared `nightly` joins now; nothing due yet
     assert first.leased and first.fired == []
-    assert {s.name for s in client.call("schedules.list")} == {"hourly", "nightly"}
+    assert {s.name for s in client.result("schedules.list")} == {"hourly", "nightly"}
     clock.advance(hours=3, minutes=1)
-    fired = client.call("schedules.tick", holder="a")
+    fired = client.result("schedules.tick", holder="a")
     assert [(f.name, f.due, f.missed) for f in fired.fired] == [("hourly", "2026-11-25T15:00:00.000000Z", 2)]
     assert fired.fired[0].missed_times == ["2026-11-25T13:00:00.000000Z", "2026-11-25T14:00:00.000000Z"]
     # The pipeline ran through runs.launch, guardrails and all; train.py does not exist, so it failed.
     assert (
         fired.runs == [] and fired.errors[0].startswith("sandbox/hourly: run ") and "failed (exit 2)" in fired.errors[0]
     )
-    refused = client.call("schedules.tick", holder="b")  # a holds the lease for 120 s
+    refused = client.result("schedules.tick", holder="b")  # a holds the lease for 120 s
     assert not refused.leased and refused.fired == []
-    assert client.call("schedules.tick", holder="a").fired == []  # nothing is due twice
+    assert client.result("schedules.tick", holder="a").fired == []  # nothing is due twice
     clock.advance(seconds=121)  # a's lease ran out: b takes over, and still nothing is due twice
-    taken = client.call("schedules.tick", holder="b")
+    taken = client.result("schedules.tick", holder="b")
     assert taken.leased and taken.fired == []
-    removed = client.call("schedules.remove", env="sandbox", name="hourly")
+    removed = client.result("schedules.remove", env="sandbox", name="hourly")
     assert removed.name == "hourly"
     with pytest.raises(NotFound):
-        client.call("schedules.remove", env="sandbox", name="hourly")
+        client.result("schedules.remove", env="sandbox", name="hourly")

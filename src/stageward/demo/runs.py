@@ -43,7 +43,7 @@ def steps(walk: Walk) -> None:
         _git(walk, "add", "-A")
         _git(walk, "commit", "-q", "-m", "lp-crosssell: first commit")
         head = _git(walk, "rev-parse", "--short", "HEAD")
-        alice.call("env.list")  # alice's next call applies the tightened policy (staging's images)
+        alice.result("env.list")  # alice's next call applies the tightened policy (staging's images)
         return f"git main at {head}; staging admits only {STAGING_IMAGE[:40]}..."
 
     walk.step("alice commits the project to git on main; staging admits one pinned image", commit)
@@ -54,7 +54,7 @@ def steps(walk: Walk) -> None:
         try:
             error = walk.expect_error(
                 Denied,
-                lambda: bob.call(
+                lambda: bob.result(
                     "runs.launch",
                     env="staging",
                     image="docker.io/library/python:3.11",
@@ -72,46 +72,47 @@ def steps(walk: Walk) -> None:
     walk.step("bob runs training in staging from a dirty tree with an unpinned image: refused", refused)
 
     def trained() -> str:
-        record = bob.call("runs.launch", env="development", command=[sys.executable, "-m", "train"])
-        version = bob.call("model.show", ref="development/model")
-        if version["run"] != record.id or version["git_commit"] != record.commit:
-            raise StepFailed(f"the version should record run {record.id}; it records {version['run']}")
-        checked = bob.call("verify.asset", ref="development/model")
+        record = bob.result("runs.launch", env="development", command=[sys.executable, "-m", "train"])
+        version = bob.result("model.show", ref="development/model")
+        if version.run != record.id or version.git_commit != record.commit:
+            raise StepFailed(f"the version should record run {record.id}; it records {version.run}")
+        checked = bob.result("verify.asset", ref="development/model")
         return (
-            f"run {record.id} {record.status} ({record.cpu_seconds:.2f} CPU s); {version['ref']} records it "
-            f"(commit {str(record.commit)[:12]}); verify: {' <- '.join(checked['lineage'])}"
+            f"run {record.id} {record.status} ({record.cpu_seconds or 0:.2f} CPU s); {version.ref} records it "
+            f"(commit {str(record.commit)[:12]}); verify: {' <- '.join(checked.lineage)}, "
+            f"back to run {checked.origin.run}"
         )
 
     walk.step("bob runs training in development: it registers a model that records its run", trained)
 
     def retrain() -> str:
-        published = bob.call(
+        published = bob.result(
             "model.publish",
             env="staging",
             name="model",
             path=str(walk.root / "train.py"),
             metrics={"auc": 0.9},
         )
-        request = bob.call(
+        request = bob.result(
             "promotion.request",
             env="production",
             source="staging",
             name="model",
-            version=published["version"],
+            version=published.version,
             mode="retrain",
             reason="retrain on production data",
         )
-        carol.call("promotion.approve", id=request["id"])
+        carol.result("promotion.approve", id=request.id)
         # Dave's approval is the second: the promotion is approved, but dave may not run anything in
         # production, so its retrain does not start with his approval; bob, who may, executes it.
-        walk.expect_error(Denied, lambda: dave.call("promotion.approve", id=request["id"]))
-        approved = bob.call("promotion.execute", id=request["id"])
-        if approved["state"] != "executed" or not approved.get("run"):
+        walk.expect_error(Denied, lambda: dave.result("promotion.approve", id=request.id))
+        approved = bob.result("promotion.execute", id=request.id)
+        if approved.state != "executed" or not approved.run_id:
             raise StepFailed(f"the retrain should have executed with its run: {approved}")
-        holder = bob.call("model.show", ref="production/model@champion")
+        holder = bob.result("model.show", ref="production/model@champion")
         return (
-            f"promotion {approved['id']}: run {approved['run']} trained at {str(published['git_commit'])[:12]} in a "
-            f"worktree; {holder['ref']} (auc {holder['metrics']['auc']}) passed the gates and holds @champion"
+            f"promotion {approved.id}: run {approved.run_id} trained at {str(published.git_commit)[:12]} in a "
+            f"worktree; {holder.ref} (auc {holder.metrics['auc']}) passed the gates and holds @champion"
         )
 
     walk.step("bob promotes staging/model to production by retraining there; two approvals", retrain)

@@ -31,7 +31,7 @@ def main() -> None:
     (out / "model.txt").write_text(f"trained in {run.environment}, auc {auc}\\n", encoding="utf-8")
     stageward.log_metric("auc", auc)
     version = stageward.register_model("model", str(out), metrics={"auc": auc})
-    print(f"registered {version['ref']} (auc {auc}) from run {run.run_id}")
+    print(f"registered {version.ref} (auc {auc}) from run {run.run_id}")
 
 
 if __name__ == "__main__":
