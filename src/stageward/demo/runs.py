@@ -1,5 +1,4 @@
-"""Demo steps of runs: the project in git, a guarded run refused, a run that registers a model with its lineage,
-and a retrain promotion into production."""
+"""Demo steps of runs: the project in git, a guarded run refused, a run that registers a model with its lineage."""
 
 from __future__ import annotations
 
@@ -7,6 +6,7 @@ import shlex
 import subprocess
 import sys
 
+from stageward.client import Client, LocalTransport
 from stageward.demo import StepFailed, Walk
 from stageward.errors import Denied
 
@@ -27,7 +27,7 @@ def _git(walk: Walk, *arguments: str) -> str:
 
 
 def steps(walk: Walk) -> None:
-    alice, bob, carol, dave = (walk.as_(p) for p in ("alice", "bob", "carol", "dave"))
+    bob = walk.as_("bob")
 
     def commit() -> str:
         project = walk.root / "stageward.yaml"
@@ -43,8 +43,10 @@ def steps(walk: Walk) -> None:
         _git(walk, "add", "-A")
         _git(walk, "commit", "-q", "-m", "lp-crosssell: first commit")
         head = _git(walk, "rev-parse", "--short", "HEAD")
-        alice.result("env.list")  # alice's next call applies the tightened policy (staging's images)
-        return f"git main at {head}; staging admits only {STAGING_IMAGE[:40]}..."
+        # A fresh client reads the changed stageward.yaml; a tightening applies at once for alice (SPEC §12).
+        with Client(LocalTransport(walk.root, principal="alice", environ=walk.environ)) as fresh:
+            applied = fresh.result("policy.apply", reason="staging admits one pinned image")
+        return f"git main at {head}; policy v{applied.version} applied: staging admits only {STAGING_IMAGE[:40]}..."
 
     walk.step("alice commits the project to git on main; staging admits one pinned image", commit)
 
@@ -84,35 +86,3 @@ def steps(walk: Walk) -> None:
         )
 
     walk.step("bob runs training in development: it registers a model that records its run", trained)
-
-    def retrain() -> str:
-        published = bob.result(
-            "model.publish",
-            env="staging",
-            name="model",
-            path=str(walk.root / "train.py"),
-            metrics={"auc": 0.9},
-        )
-        request = bob.result(
-            "promotion.request",
-            env="production",
-            source="staging",
-            name="model",
-            version=published.version,
-            mode="retrain",
-            reason="retrain on production data",
-        )
-        carol.result("promotion.approve", id=request.id)
-        # Dave's approval is the second: the promotion is approved, but dave may not run anything in
-        # production, so its retrain does not start with his approval; bob, who may, executes it.
-        walk.expect_error(Denied, lambda: dave.result("promotion.approve", id=request.id))
-        approved = bob.result("promotion.execute", id=request.id)
-        if approved.state != "executed" or not approved.run_id:
-            raise StepFailed(f"the retrain should have executed with its run: {approved}")
-        holder = bob.result("model.show", ref="production/model@champion")
-        return (
-            f"promotion {approved.id}: run {approved.run_id} trained at {str(published.git_commit)[:12]} in a "
-            f"worktree; {holder.ref} (auc {holder.metrics['auc']}) passed the gates and holds @champion"
-        )
-
-    walk.step("bob promotes staging/model to production by retraining there; two approvals", retrain)

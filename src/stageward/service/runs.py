@@ -145,7 +145,9 @@ def _store_variables(unit: Unit) -> dict[str, str]:
     variable reach the run as the launcher's environment does; nothing here holds a credential."""
     root = unit.ctx.project.root / ".stageward"
     found: dict[str, str] = {}
-    if "STAGEWARD_STORE" not in unit.ctx.environ and unit.ctx.store_url == f"sqlite:///{root / 'stageward.db'}":
+    # A SQLite store's URL is a path, never a credential; another store's URL reaches the run only as the
+    # launcher's own variable did.
+    if "STAGEWARD_STORE" not in unit.ctx.environ and unit.ctx.store_url.startswith("sqlite:///"):
         found["STAGEWARD_STORE"] = unit.ctx.store_url
     if "STAGEWARD_BLOBS" not in unit.ctx.environ:
         found["STAGEWARD_BLOBS"] = f"file://{root / 'blobs'}"
