@@ -15,48 +15,63 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from stageward.registry.progress import Progress
-    from stageward.service.results.access import (
-        Binding,
-        EnvironmentDetail,
-        EnvironmentSummary,
-        Granted,
-        KeyInfo,
-        KeyIssued,
-        KeyRevoked,
-        KeyRotated,
-        MemberAdded,
-        MemberRemoved,
-        Revoked,
-        RolePermissions,
-        Team,
-        TeamCreated,
-    )
-    from stageward.service.results.audit import AuditEntry, ChainAnchor, ChainVerified
-    from stageward.service.results.config import ConfigChecked, ConfigDiff, ConfigExported, ConfigShown
-    from stageward.service.results.policy import PolicyApplied, PolicyPlan, PolicyRequest, PolicyShown, PolicyVersion
-    from stageward.service.results.promotion import Promotion, PromotionPreview, Transferred
-    from stageward.service.results.registry import (
-        AliasMove,
-        AliasMoved,
-        AliasSet,
-        AssetSummary,
-        Collected,
-        Downloaded,
-        Published,
-        Uploaded,
-        Verified,
-        Version,
-        VersionDetail,
-    )
-    from stageward.service.results.secrets import (
-        RotationOutcome,
-        SecretDeleted,
-        SecretInfo,
-        SecretSet,
-        SecretValue,
-        SecretVersion,
-    )
+    from stageward.service.results.access import Binding
+    from stageward.service.results.access import EnvironmentDetail
+    from stageward.service.results.access import EnvironmentSummary
+    from stageward.service.results.access import Granted
+    from stageward.service.results.access import KeyInfo
+    from stageward.service.results.access import KeyIssued
+    from stageward.service.results.access import KeyRevoked
+    from stageward.service.results.access import KeyRotated
+    from stageward.service.results.access import MemberAdded
+    from stageward.service.results.access import MemberRemoved
+    from stageward.service.results.access import Revoked
+    from stageward.service.results.access import RolePermissions
+    from stageward.service.results.access import Team
+    from stageward.service.results.access import TeamCreated
+    from stageward.service.results.audit import AuditEntry
+    from stageward.service.results.audit import ChainAnchor
+    from stageward.service.results.audit import ChainVerified
+    from stageward.service.results.config import ConfigChecked
+    from stageward.service.results.config import ConfigDiff
+    from stageward.service.results.config import ConfigExported
+    from stageward.service.results.config import ConfigShown
+    from stageward.service.results.policy import PolicyApplied
+    from stageward.service.results.policy import PolicyPlan
+    from stageward.service.results.policy import PolicyRequest
+    from stageward.service.results.policy import PolicyShown
+    from stageward.service.results.policy import PolicyVersion
+    from stageward.service.results.promotion import Promotion
+    from stageward.service.results.promotion import PromotionPreview
+    from stageward.service.results.promotion import Transferred
+    from stageward.service.results.registry import AliasMove
+    from stageward.service.results.registry import AliasMoved
+    from stageward.service.results.registry import AliasSet
+    from stageward.service.results.registry import AssetSummary
+    from stageward.service.results.registry import Collected
+    from stageward.service.results.registry import Downloaded
+    from stageward.service.results.registry import Published
+    from stageward.service.results.registry import Uploaded
+    from stageward.service.results.registry import Verified
+    from stageward.service.results.registry import Version
+    from stageward.service.results.registry import VersionDetail
+    from stageward.service.results.runs import CostReport
+    from stageward.service.results.runs import LogPage
+    from stageward.service.results.runs import OutputEcho
+    from stageward.service.results.runs import RunDetail
+    from stageward.service.results.runs import RunMetric
+    from stageward.service.results.runs import RunRecord
+    from stageward.service.results.runs import ScanReport
+    from stageward.service.results.runs import ScheduleRecord
+    from stageward.service.results.runs import TickResult
+    from stageward.service.results.secrets import RotationOutcome
+    from stageward.service.results.secrets import SecretDeleted
+    from stageward.service.results.secrets import SecretInfo
+    from stageward.service.results.secrets import SecretSet
+    from stageward.service.results.secrets import SecretValue
+    from stageward.service.results.secrets import SecretVersion
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -181,6 +196,21 @@ class ConfigVerbs(_Group):
         """ENV's resolved config, every secret reference masked as ***; with explain, each key's origin."""
 
 
+class CostVerbs(_Group):
+    """The `cost.*` verbs."""
+
+    @_verb("cost.report")
+    def report(
+        self,
+        *,
+        by: str = "env",
+        tag: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> CostReport:
+        """Cost of this project's runs in the environments you can read, grouped BY env, team, project or TAG."""
+
+
 class DatasetVerbs(_Group):
     """The `dataset.*` verbs."""
 
@@ -265,7 +295,7 @@ class GcVerbs(_Group):
     def run(self, *, older_than: float | None = None, blobs: bool = False, dry_run: bool = False) -> Collected:
         """Remove temporary blobs older than OLDER_THAN seconds from your stores; never what a live upload holds.
 
-        With BLOBS, also remove published blobs that no version of the store references and that were last
+        With BLOBS, also remove published blobs that no version or run log of the store references and that were last
         published or kept (by an upload that found them) more than OLDER_THAN seconds ago (default 24 h).
         """
 
@@ -454,6 +484,83 @@ class RegistryVerbs(_Group):
         """Return ALIAS of the KIND (model or dataset) NAME to the version it held before its current one."""
 
 
+class RunsVerbs(_Group):
+    """The `runs.*` verbs."""
+
+    @_verb("runs.finish")
+    def finish(
+        self,
+        *,
+        run_id: str,
+        status: str,
+        exit_code: int | None = None,
+        cpu_seconds: float = 0.0,
+        external_id: str | None = None,
+        note: str | None = None,
+    ) -> RunRecord:
+        """Record how a run ended (its launcher calls this): status, exit code, CPU seconds and so its cost."""
+
+    @_verb("runs.launch")
+    def launch(
+        self,
+        *,
+        env: str,
+        command: builtins.list[str],
+        image: str | None = None,
+        reads: builtins.list[str] | None = None,
+        writes: builtins.list[str] | None = None,
+        executor: str = "local",
+        tags: builtins.dict[str, str] | None = None,
+        workdir: Path | None = None,
+        echo: OutputEcho | None = None,
+    ) -> RunRecord:
+        """Run COMMAND in ENV once every guardrail passes; its output is streamed, masked and stored."""
+
+    @_verb("runs.list")
+    def list(self, *, env: str | None = None, status: str | None = None, limit: int = 50) -> builtins.list[RunRecord]:
+        """Runs of this project, newest first, in the environments you can read (or ENV)."""
+
+    @_verb("runs.log_metric")
+    def log_metric(self, *, run_id: str, key: str, value: float, step: int = 0) -> RunMetric:
+        """Record metric KEY of a running run you launched (the SDK's stageward.log_metric)."""
+
+    @_verb("runs.logs")
+    def logs(self, *, run_id: str, after: int = -1, chunks: int = 4) -> LogPage:
+        """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER."""
+
+    @_verb("runs.show")
+    def show(self, *, run_id: str) -> RunDetail:
+        """One run: its record and the metrics it logged."""
+
+
+class ScanVerbs(_Group):
+    """The `scan.*` verbs."""
+
+    @_verb("scan.check")
+    def check(self, *, env: str) -> ScanReport:
+        """The vulnerability scan of ENV: its lockfile against its advisories, offline; blocking findings counted."""
+
+
+class SchedulesVerbs(_Group):
+    """The `schedules.*` verbs."""
+
+    @_verb("schedules.add")
+    def add(self, *, env: str, name: str, cron: str, pipeline: str = "train") -> ScheduleRecord:
+        """Run PIPELINE in ENV on the cron schedule CRON (five fields, UTC)."""
+
+    @_verb("schedules.list")
+    def list(self, *, env: str | None = None) -> builtins.list[ScheduleRecord]:
+        """Schedules of this project in the environments you can read (or ENV), with their next due time."""
+
+    @_verb("schedules.remove")
+    def remove(self, *, env: str, name: str) -> ScheduleRecord:
+        """Remove schedule NAME of ENV."""
+
+    @_verb("schedules.tick")
+    def tick(self, *, holder: str) -> TickResult:
+        """One scheduler pass: take the lease, fire what is due once (missed times counted, not replayed)."""
+
+
 class SecretsVerbs(_Group):
     """The `secrets.*` verbs."""
 
@@ -549,6 +656,10 @@ class Verbs(abc.ABC):
         return ConfigVerbs(self)
 
     @property
+    def cost(self) -> CostVerbs:
+        return CostVerbs(self)
+
+    @property
     def dataset(self) -> DatasetVerbs:
         return DatasetVerbs(self)
 
@@ -579,6 +690,18 @@ class Verbs(abc.ABC):
     @property
     def registry(self) -> RegistryVerbs:
         return RegistryVerbs(self)
+
+    @property
+    def runs(self) -> RunsVerbs:
+        return RunsVerbs(self)
+
+    @property
+    def scan(self) -> ScanVerbs:
+        return ScanVerbs(self)
+
+    @property
+    def schedules(self) -> SchedulesVerbs:
+        return SchedulesVerbs(self)
 
     @property
     def secrets(self) -> SecretsVerbs:

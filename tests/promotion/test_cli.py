@@ -69,7 +69,7 @@ def project(tmp_path_factory) -> tuple[Path, str]:
             "alice",
             ["promote", "ranker", "1", "--from", "staging", "--to", "production", "--mode", "retrain"],
             2,
-            "runs are not available yet",
+            "retrain runs the pipeline at the source version's commit, and the version records none",
         ),
         (
             "alice",
@@ -131,7 +131,7 @@ def test_plan_exits_1_when_the_mode_would_be_refused(project):
     args = ["plan", "ranker", "1", "--from", "staging", "--to", "production", "--mode", "retrain"]
     result = run_cli(root, store, "alice", *args)
     assert result.returncode == 1, result.stderr
-    assert result.stderr.startswith("error: plan: promote would be refused: ") and "runs" in result.stderr
+    assert result.stderr.startswith("error: plan: promote would be refused: ") and "commit" in result.stderr
 
 
 def test_plan_exits_1_when_the_promotion_would_be_denied(project):

@@ -49,8 +49,9 @@ def test_edges(project):
 def test_modes(project):
     assert choose_mode(project, "production", None) == ("copy", "production.promotion.mode is copy")
     assert choose_mode(project, "production", "retrain")[0] == "retrain"
-    assert "runs are not available yet" in unavailable_reason("retrain")
-    assert "model_paths" in unavailable_reason("auto")
-    assert unavailable_reason("copy") is None
+    assert "declares none" in str(unavailable_reason("retrain", {}, "a" * 40))
+    assert "records none" in str(unavailable_reason("retrain", {"train": "python train.py"}, None))
+    assert unavailable_reason("retrain", {"train": "python train.py"}, "a" * 40) is None
+    assert unavailable_reason("copy", {}) is None
     with pytest.raises(BadInput, match="--mode 'move': expected 'copy', 'retrain' or 'auto'"):
         choose_mode(project, "production", "move")

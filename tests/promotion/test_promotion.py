@@ -122,7 +122,7 @@ def test_edges_modes_and_unknown_versions(people):
         alice.call("promotion.request", env="production", source="development", name="ranker", version=1)
     with pytest.raises(NotFound, match=r"staging/ranker has no version 9 \(latest is 3\)"):
         promote(alice, 9)
-    with pytest.raises(BadInput, match="runs are not available yet"):
+    with pytest.raises(BadInput, match="retrain runs the pipeline at the source version's commit"):
         promote(alice, 1, mode="retrain")
     with pytest.raises(BadInput, match=r"alias 'Prod!'"):
         promote(alice, 1, alias="Prod!")
@@ -151,7 +151,7 @@ def test_plan_does_nothing_and_explains(people):
     retrain = bob.call(
         "promotion.plan", env="production", source="staging", name="ranker", version=1, mode="retrain"
     )
-    assert not retrain["executable"] and "runs are not available yet" in retrain["unavailable"]
+    assert not retrain["executable"] and "the version records none" in retrain["unavailable"]
     # Someone who may read both ends but not request: the plan says promote would be denied, not opened.
     people["alice"].call("access.grant", principal="carol", role="viewer", env="staging")
     viewer = people["carol"].call("promotion.plan", env="production", source="staging", name="ranker", version=1)

@@ -18,6 +18,7 @@ def _build_app() -> typer.Typer:
         access_cmd,
         audit_cmd,
         config_cmd,
+        cost_cmd,
         dataset_cmd,
         demo_cmd,
         env_cmd,
@@ -29,6 +30,10 @@ def _build_app() -> typer.Typer:
         promote_cmd,
         promotion_cmd,
         rollback_cmd,
+        run_cmd,
+        runs_cmd,
+        scan_cmd,
+        schedule_cmd,
         secrets_cmd,
         team_cmd,
         verify_cmd,
@@ -74,6 +79,12 @@ def _build_app() -> typer.Typer:
     app.command("verify")(verify_cmd.verify)
     app.command("gc")(gc_cmd.gc)
     app.add_typer(policy_cmd.app, name="policy")
+    app.command("run")(run_cmd.run)
+    app.add_typer(runs_cmd.app, name="runs")
+    app.command("scan")(scan_cmd.scan)
+    app.add_typer(cost_cmd.app, name="cost")
+    app.add_typer(schedule_cmd.app, name="schedule")
+    app.command("scheduler")(schedule_cmd.scheduler)
     return app
 
 

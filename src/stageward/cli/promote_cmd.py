@@ -92,6 +92,8 @@ def _show_plan(result: PromotionPreview) -> None:
             "approvals needed": result.approvals_required,
             "alias": f"@{result.alias}: {result.alias_from or 'nobody'} -> {result.alias_to}",
             "copy": result.copy_,
+            "retrain": result.retrain,
+            "deciding files": ", ".join(result.deciding_files) or None,
             "outcome": result.outcome,
         },
         as_json=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from stageward.demo import StepFailed, Walk
 
 # An action of each part of the walk, which the verified chain must hold.
-WALKED = ("access.grant", "secrets.set", "promotion.approve", "model.rollback")
+WALKED = ("access.grant", "secrets.set", "promotion.approve", "model.rollback", "runs.launch", "runs.finish")
 
 
 def steps(walk: Walk) -> None:

@@ -39,13 +39,12 @@ def choose_mode(project: Any, target: str, requested: str | None) -> tuple[str, 
     return configured, f"{target}.promotion.mode is {configured}"
 
 
-def unavailable_reason(mode: str) -> str | None:
-    """Why a mode cannot execute in this version, or None when it can."""
-    if mode == "retrain":
-        return "retrain reruns the pipeline in the target environment, and runs are not available yet"
-    if mode == "auto":
-        return (
-            "auto chooses copy or retrain by comparing files under model_paths between the source "
-            "version's commit and the current commit; it needs runs, which are not available yet"
-        )
+def unavailable_reason(mode: str, pipelines: dict[str, str], commit: str | None = None) -> str | None:
+    """Why a mode cannot execute for this project and version (its COMMIT), or None when it can."""
+    if mode != "retrain":
+        return None
+    if "train" not in pipelines:
+        return "retrain runs pipelines.train in the target environment, and stageward.yaml declares none"
+    if not commit:
+        return "retrain runs the pipeline at the source version's commit, and the version records none"
     return None

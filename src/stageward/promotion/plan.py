@@ -6,10 +6,11 @@ the mode or the target's name blocks it, the gates against the alias holder, the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stageward.promotion import gates as gate_rules
+from stageward.promotion.changes import AutoChoice
 from stageward.promotion.edges import choose_mode, unavailable_reason
 
 
@@ -31,6 +32,7 @@ class PromotionPlan:
     gates: list[gate_rules.GateResult]
     approvals: int
     holder: Holder
+    deciding_files: list[str] = field(default_factory=list)  # --mode auto: the changed files under model_paths
 
     @property
     def failed(self) -> list[gate_rules.GateResult]:
@@ -57,16 +59,24 @@ def plan_promotion(
     record: dict[str, Any],
     target_kind: str | None,
     holder: Holder,
+    auto: AutoChoice | None = None,
+    pipelines: dict[str, str] | None = None,
 ) -> PromotionPlan:
     """The plan of promoting RECORD (a version with name, kind and metrics) into ENV, declared as TARGET by
     the applied POLICY (its gates, approvals and mode)."""
     mode, why = choose_mode(policy, env, requested_mode)
+    deciding: list[str] = []
+    if mode == "auto":
+        if auto is None:
+            raise ValueError("--mode auto is decided from the changed files: pass AUTO")
+        mode, why, deciding = auto.mode, auto.reason, list(auto.deciding_files)
     return PromotionPlan(
         mode=mode,
         mode_reason=why,
-        blocked=unavailable_reason(mode),
+        blocked=unavailable_reason(mode, pipelines or {}, record.get("git_commit")),
         clash=kind_clash(env, record["name"], target_kind, record["kind"]),
         gates=gate_rules.evaluate(target.promotion.gates, record["metrics"], holder.metrics, holder.ref),
         approvals=target.required_approvals,
         holder=holder,
+        deciding_files=deciding,
     )

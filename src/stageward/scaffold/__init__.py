@@ -1,5 +1,6 @@
 """`stageward init`: a new project's stageward.yaml, conf/ layout, .gitignore, and a CI workflow with the files
-it reads, requirements.txt and a starter test (SPEC §10)."""
+it reads: requirements.txt, a starter test, the train module its `stageward run` steps run, and the pinned
+lockfile and advisories folder production's vulnerability scan reads (SPEC §10)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from stageward import __version__
 from stageward.errors import BadInput, Conflict
 from stageward.project.loader import PROJECT_FILE, load_project
 from stageward.project.model import NAME_PATTERN
 from stageward.project.tiers import TIERS
+from stageward.scaffold import pipeline
 
 _NAME = re.compile(NAME_PATTERN)
 
@@ -61,6 +64,7 @@ environments:
         - {{metric: auc, max_drop: 0.01}}
     refs: ["refs/heads/main", "refs/tags/v*"]
     require_clean_tree: true
+    vulnerability_scan: {{lockfile: requirements.lock, advisories: advisories/, fail_on: [HIGH, CRITICAL]}}
     quotas: {{max_concurrent_runs: 2, monthly_budget: 300}}
     cost: {{per_cpu_hour: 0.048, tags: {{cost_center: CC-0000}}}}
     data:
@@ -118,11 +122,10 @@ WORKFLOW = """\
 #   tag v*         -> a run in staging
 #   main           -> promote to production (approvals happen in Stageward)
 #
-# What works with this version of Stageward: the pull request job, and the production job's
-# promote command. The develop and staging jobs need `stageward run`, which is not in this
-# version yet: their last step fails saying so rather than pass without training, and runs the
-# pipeline once your Stageward has runs. The jobs after the first act on your team's shared
-# Stageward (STAGEWARD_URL, an API key per environment), which needs the remote client (SPEC §9).
+# The develop and staging jobs train with `stageward run` (train.py, behind the environment's
+# guardrails; on a detached checkout the ref comes from GITHUB_REF). The jobs after the first act on
+# your team's shared Stageward (STAGEWARD_URL, an API key per environment), which needs the remote
+# client (SPEC §9); run locally, the same command uses the embedded store.
 name: stageward
 on:
   pull_request:
@@ -150,13 +153,8 @@ jobs:
       - uses: actions/setup-python@v6
         with: {python-version: "3.11"}
       - run: pip install -r requirements.txt
-      - name: train in development (needs stageward run)
-        run: |
-          if ! stageward run --help > /dev/null 2>&1; then
-            echo "::error::this version of Stageward has no 'stageward run' yet: nothing was trained in development"
-            exit 1
-          fi
-          stageward run --env development -- python -m train
+      - name: train in development
+        run: stageward run --env development -- python -m train
   staging:
     if: startsWith(github.ref, 'refs/tags/v')
     runs-on: ubuntu-latest
@@ -166,13 +164,8 @@ jobs:
       - uses: actions/setup-python@v6
         with: {python-version: "3.11"}
       - run: pip install -r requirements.txt
-      - name: train in staging (needs stageward run)
-        run: |
-          if ! stageward run --help > /dev/null 2>&1; then
-            echo "::error::this version of Stageward has no 'stageward run' yet: nothing was trained in staging"
-            exit 1
-          fi
-          stageward run --env staging -- python -m train
+      - name: train in staging
+        run: stageward run --env staging -- python -m train
   production:
     if: github.ref == 'refs/heads/main'
     runs-on: ubuntu-latest
@@ -245,6 +238,9 @@ def init_project(root: Path, *, project: str, team: str | None = None) -> Scaffo
         "conf/base/main.yaml": BASE_CONFIG,
         ".github/workflows/stageward.yml": WORKFLOW,
         STARTER_TEST: STARTER_TEST_TEXT,
+        pipeline.TRAIN_MODULE: pipeline.TRAIN_MODULE_TEXT,
+        pipeline.LOCKFILE: pipeline.lockfile_text({"stageward": __version__}),
+        pipeline.ADVISORIES_README: pipeline.ADVISORIES_README_TEXT,
     }
     for tier in TIERS:
         files[f"conf/{tier}/main.yaml"] = ENV_CONFIG[tier]

@@ -214,10 +214,19 @@ def register(
     checked_tags = check_strings("tag", tags)
     if run is not None:
         check_run_id(run)
+    # Lineage is real: --run (or STAGEWARD_RUN_ID inside `stageward run`) must name a run of this environment,
+    # and the version takes that run's commit and config digest unless told otherwise.
+    from stageward.service.run_lineage import registering_run
+
+    ran = registering_run(unit, env, run)
+    if ran is not None:
+        run = ran["id"]
     if git_commit is None:
-        git_commit = head_commit(unit.ctx.project.root)
+        git_commit = ran["commit"] if ran is not None else head_commit(unit.ctx.project.root)
     else:
         check_commit(git_commit)
+    if config_digest is None and ran is not None:
+        config_digest = ran["config_digest"]
     if config_digest is None:
         # The environment's config as it stands now (SPEC §4); a run registering its output passes its own.
         from stageward.service.config import digest_for

@@ -70,4 +70,20 @@ def show(unit: Unit, *, env: str) -> EnvironmentDetail:
         "schedules": [s.model_dump() for s in declared.schedules],
         "aliases": declared.alias_protection(),
         "roles": _roles_held(unit, env),
+        "enforced": ENFORCED_AT,
     })
+
+
+# Where each control of an environment is enforced (SPEC §7, §6), so `env show` says what each one does.
+ENFORCED_AT = {
+    "refs": "at run launch (the ref the code comes from)",
+    "require_clean_tree": "at run launch",
+    "images": "at run launch (pinned by digest and listed)",
+    "vulnerability_scan": "at run launch, and by stageward scan",
+    "quotas": "at run launch (concurrent runs; monthly budget with this run's estimate)",
+    "cost": "when a run ends (its cost), and at run launch (the budget)",
+    "data": "at run launch (--reads, --writes against each store's access)",
+    "schedules": "by the scheduler (stageward scheduler), each run launched behind the guardrails",
+    "promotion": "at promotion request (edge, gates) and execution (gates again, approvals)",
+    "aliases": "at alias set, promotion and rollback (protected aliases)",
+}

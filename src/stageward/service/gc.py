@@ -32,7 +32,7 @@ def run(
 ) -> Collected:
     """Remove temporary blobs older than OLDER_THAN seconds from your stores; never what a live upload holds.
 
-    With BLOBS, also remove published blobs that no version of the store references and that were last
+    With BLOBS, also remove published blobs that no version or run log of the store references and that were last
     published or kept (by an upload that found them) more than OLDER_THAN seconds ago (default 24 h).
     """
     if older_than is not None:
@@ -94,10 +94,11 @@ def _collect_blobs(
     store's own guard (a flock on file://), so one kept just now is not removed. A register that comes
     after a removal finds its blob missing and fails (exit 4); it never records a version without its bytes.
     """
-    from stageward.store.db import registry_repo
+    from stageward.store.db import registry_repo, runs_repo
 
     cutoff = time.time() - grace
-    referenced = registry_repo.referenced_blobs(unit.conn)
+    # Run logs are blobs too: a chunk's row is written right after its blob is published (well within any grace).
+    referenced = registry_repo.referenced_blobs(unit.conn) | runs_repo.referenced_log_blobs(unit.conn)
     found: dict[str, list[RemovedBlob]] = {}
     for url, store in stores.items():
         candidates = [

@@ -54,9 +54,7 @@ def _check_edge(unit: Unit, source: str, env: str) -> None:
         raise Denied(f"promotion refused: {problem}", environment=env)
 
 
-def _holder(
-    unit: Unit, env: str, name: str, alias: str
-) -> tuple[str | None, dict[str, float] | None, int | None]:
+def _holder(unit: Unit, env: str, name: str, alias: str) -> tuple[str | None, dict[str, float] | None, int | None]:
     asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
     if asset is None:
         return None, None, None
@@ -80,14 +78,24 @@ def _plan(unit: Unit, env: str, record: dict[str, Any], alias: str, mode: str | 
         record=record,
         target_kind=target_asset["kind"] if target_asset else None,
         holder=Holder(holder_ref, holder_metrics, holder_version),
+        auto=_auto(unit, record) if mode == "auto" else None,
+        pipelines=dict(unit.ctx.project.spec.pipelines),
     )
+
+
+def _auto(unit: Unit, record: dict[str, Any]) -> Any:
+    """--mode auto: copy or retrain from the files under model_paths changed since the version's commit."""
+    from stageward.promotion.changes import choose_auto
+    from stageward.runs.worktree import changed_files
+
+    commit = record["git_commit"]
+    changed = changed_files(unit.ctx.project.root, commit) if commit else None
+    return choose_auto(changed, unit.ctx.project.spec.model_paths, commit)
 
 
 def _gates(unit: Unit, env: str, record: dict[str, Any], alias: str) -> list[gate_rules.GateResult]:
     holder_ref, holder_metrics, _ = _holder(unit, env, record["name"], alias)
-    return gate_rules.evaluate(
-        _target(unit, env).promotion.gates, record["metrics"], holder_metrics, holder_ref
-    )
+    return gate_rules.evaluate(_target(unit, env).promotion.gates, record["metrics"], holder_metrics, holder_ref)
 
 
 def _gate_message(prefix: str, results: list[gate_rules.GateResult]) -> str:
@@ -122,9 +130,7 @@ def _describe(unit: Unit, row: dict[str, Any]) -> Promotion:
             "source": f"{row['source_env']}/{row['name']}:{row['source_version']}",
             "approvals": approvals,
             "decisions": decisions,
-            "result": f"{row['target_env']}/{row['name']}:{row['result_version']}"
-            if row["result_version"]
-            else None,
+            "result": f"{row['target_env']}/{row['name']}:{row['result_version']}" if row["result_version"] else None,
         }
     )
 
@@ -151,8 +157,57 @@ def _blobs_missing(
     return [f for f in record["files"] if not present(f["sha256"])]
 
 
+def _execute_retrain(unit: Unit, row: dict[str, Any]) -> Promotion:
+    """A retrain's run has registered a version in the target: its gates, then the alias moves to it."""
+    from stageward.service.retrain import retrained_version
+
+    run, version = retrained_version(unit, row)
+    promotion_repo.set_run(unit.conn, row["id"], run["id"])
+    row = {**row, "run_id": run["id"]}
+    results = _gates(unit, row["target_env"], version, row["alias"])
+    target = f"{row['name']}@{row['alias']}"
+    edge = edge_problem(unit.ctx.policy, row["source_env"], row["target_env"])
+    if edge is not None or gate_rules.failures(results):
+        note = (
+            f"promotion {row['id']} rejected when it executed: the applied policy no longer allows it ({edge})"
+            if edge is not None
+            else _gate_message(f"promotion {row['id']}: {version['ref']} of retrain run {run['id']} rejected", results)
+        )
+        promotion_repo.set_state(
+            unit.conn, row["id"], expected=row["state"], state="rejected", at=unit.now(), note=note,
+            gates=[r.to_dict() for r in results],
+        )  # fmt: skip
+        unit.audit(
+            environment=row["target_env"], target=target, outcome="failed", action="promotion.execute",
+            details={"promotion": row["id"], "run": run["id"], "gates": [r.reason for r in results if not r.passed]},
+        )  # fmt: skip
+        unit.fail_after_commit(CheckFailed(note))
+        return _describe(unit, {**row, "state": "rejected", "note": note})
+    asset = registry_repo.get_asset(unit.conn, row["project"], row["target_env"], row["name"])
+    assert asset is not None
+    previous = registry_repo.move_alias(
+        unit.conn, asset["id"], row["alias"], version["version"], action="promote", at=unit.now(),
+        by=unit.principal, promotion_id=row["id"],
+    )  # fmt: skip
+    if not promotion_repo.set_state(
+        unit.conn, row["id"], expected=row["state"], state="executed", at=unit.now(),
+        gates=[r.to_dict() for r in results], result_version=version["version"],
+    ):  # fmt: skip
+        raise Conflict(f"promotion {row['id']} changed while it executed; nothing was written")
+    unit.audit(
+        environment=row["target_env"], target=target, action="promotion.execute",
+        details={"promotion": row["id"], "mode": "retrain", "run": run["id"], "version": version["version"],
+                 "previous": previous},
+    )  # fmt: skip
+    fresh = promotion_repo.get_promotion(unit.conn, row["id"])
+    assert fresh is not None
+    return _describe(unit, fresh)
+
+
 def _execute(unit: Unit, row: dict[str, Any]) -> Promotion:
     """Gates again, then the new version and the alias move in this transaction; blobs in place."""
+    if row["mode"] == "retrain":
+        return _execute_retrain(unit, row)
     source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
     results = _gates(unit, row["target_env"], source, row["alias"])
     target = f"{row['name']}@{row['alias']}"
@@ -260,9 +315,10 @@ def _execute(unit: Unit, row: dict[str, Any]) -> Promotion:
 
 
 def _advance(unit: Unit, row: dict[str, Any]) -> Promotion:
-    """Approvals reached: execute now when no bytes need to move, else wait for the transfer."""
+    """Approvals reached: execute now when no bytes need to move, else wait for the transfer (or the retrain
+    run, which runs outside any write transaction)."""
     same = _same_store(unit, row["source_env"], row["target_env"])
-    if same:
+    if same and row["mode"] != "retrain":
         return _execute(unit, row)
     promotion_repo.set_state(unit.conn, row["id"], expected=row["state"], state="approved", at=unit.now())
     fresh = promotion_repo.get_promotion(unit.conn, row["id"])
@@ -270,9 +326,7 @@ def _advance(unit: Unit, row: dict[str, Any]) -> Promotion:
     return _describe(unit, fresh)
 
 
-def _then_execute(
-    ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]
-) -> Promotion:
+def _then_execute(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]) -> Promotion:
     """The flow of request and approve: their unit, then, if it left the promotion approved (bytes must move
     across stores), the flow of execute."""
     from stageward.service.catalogue import run_verb
@@ -281,19 +335,35 @@ def _then_execute(
     result: Promotion = unit(arguments)
     if result.state != "approved":
         return result
-    executed: Promotion = run_verb(ctx, "promotion.execute", {"id": result.id, "progress": progress})
+    try:
+        executed: Promotion = run_verb(ctx, "promotion.execute", {"id": result.id, "progress": progress})
+    except Denied as refused:
+        if result.mode != "retrain":
+            raise
+        env = result.target_env
+        raise Denied(
+            f"promotion {result.id} is approved, but its retrain run did not start: {refused.message}",
+            permission=refused.permission,
+            environment=env,
+            hint=f"someone who may run in {env} executes it: stageward promotion execute {result.id}",
+        ) from None
     return executed
 
 
-def _transfer_then_execute(
-    ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]
-) -> Promotion:
+def _transfer_then_execute(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]) -> Promotion:
     """The flow of execute: an approved promotion's bytes are copied first (no write lock held), then its
     unit executes in a short transaction; any other promotion goes straight to the unit (returned or refused)."""
     from stageward.service.catalogue import run_verb
 
     progress = arguments.pop("progress", None)
-    if run_verb(ctx, "promotion.show", {"id": arguments["id"]}).state == "approved":
+    shown: Promotion = run_verb(ctx, "promotion.show", {"id": arguments["id"]})
+    if shown.state == "approved" and shown.mode == "retrain":
+        # The pipeline runs first, behind the target's guardrails, outside any transaction of this promotion.
+        from stageward.service.retrain import retrain_run, source_of
+
+        promotion = shown.model_dump()
+        retrain_run(ctx, promotion, source_of(ctx, promotion), echo=None)
+    elif shown.state == "approved":
         run_verb(ctx, "promotion.transfer", {"id": arguments["id"], "progress": progress})
     result: Promotion = unit(arguments)
     return result
@@ -334,10 +404,7 @@ def plan(
     same = _same_store(unit, source, env)
     target_store = unit.ctx.blob_store(env).url
     if same:
-        copy = (
-            f"the new version references the same {record['file_count']} blob(s) in {target_store}; "
-            "no bytes move"
-        )
+        copy = f"the new version references the same {record['file_count']} blob(s) in {target_store}; no bytes move"
     else:
         copy = (
             f"streams {record['file_count']} file(s), {record['size']} bytes, from "
@@ -370,6 +437,13 @@ def plan(
         alias_from_version=planned.holder.version,
         alias_to=f"{env}/{name}:{next_version}",
         copy=copy if chosen == "copy" else None,
+        retrain=(
+            f"pipelines.train runs in {env} at {str(record['git_commit'])[:12]} in a git worktree, with {env}'s "
+            "config and secrets; the version it registers passes the gates before the alias moves"
+        )
+        if chosen == "retrain" and blocked is None
+        else None,
+        deciding_files=planned.deciding_files,
         same_store=same,
         outcome=outcome,
     )
@@ -456,9 +530,7 @@ def request(
 
 
 @verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"), flow=_then_execute)
-def approve(
-    unit: Unit, *, id: int, comment: str | None = None, progress: Progress | None = None
-) -> Promotion:
+def approve(unit: Unit, *, id: int, comment: str | None = None, progress: Progress | None = None) -> Promotion:
     """Approve a pending promotion; the last required approval executes it (copying the bytes first)."""
     _check_text("--comment", comment)
     row = _load(unit, id)
@@ -505,9 +577,7 @@ def reject(unit: Unit, *, id: int, comment: str | None = None) -> Promotion:
         promotion_repo.add_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now())
     note = f"rejected by {unit.principal}" + (f": {comment}" if comment else "")
     promotion_repo.set_state(unit.conn, id, expected=row["state"], state="rejected", at=unit.now(), note=note)
-    unit.audit(
-        environment=row["target_env"], target=f"{row['name']}@{row['alias']}", details={"promotion": id}
-    )
+    unit.audit(environment=row["target_env"], target=f"{row['name']}@{row['alias']}", details={"promotion": id})
     fresh = promotion_repo.get_promotion(unit.conn, id)
     assert fresh is not None
     return _describe(unit, fresh)
@@ -561,9 +631,7 @@ def execute(unit: Unit, *, id: int, progress: Progress | None = None) -> Promoti
 
 
 @verb("promotion.list", http=("GET", "/promotions"))
-def list_promotions(
-    unit: Unit, *, env: str | None = None, state: str | None = None
-) -> list[Promotion]:
+def list_promotions(unit: Unit, *, env: str | None = None, state: str | None = None) -> list[Promotion]:
     """Promotions into ENV (or every environment you can read), newest first."""
     if state is not None and state not in STATES:
         raise BadInput(f"--state {state!r}: expected one of {', '.join(STATES)}")

@@ -31,8 +31,7 @@ def _rehash(unit: Unit, record: dict[str, Any], problems: list[str]) -> int:
                     size += len(chunk)
         except NotFound:
             problems.append(
-                f"{record['ref']} {entry['path']}: blob sha256:{entry['sha256'][:12]} is missing "
-                f"from {store.url}"
+                f"{record['ref']} {entry['path']}: blob sha256:{entry['sha256'][:12]} is missing from {store.url}"
             )
             continue
         if digest.hexdigest() != entry["sha256"] or size != entry["size"]:
@@ -70,6 +69,10 @@ def asset(unit: Unit, *, ref: str, env: str | None = None) -> Verified:
                         f"{step['ref']} came from {source['ref']} but its {key} differs "
                         f"({step[key]!r} vs {source[key]!r})"
                     )
+    # The walk ends at the run that produced the first version: its commit and config digest must be the version's.
+    from stageward.service.run_lineage import run_problems, run_summary
+
+    problems += run_problems(unit, chain[-1])
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise CheckFailed(f"verify {ref}: {problems[0]}{more}", hint="; ".join(problems[1:4]) or None)
@@ -81,5 +84,10 @@ def asset(unit: Unit, *, ref: str, env: str | None = None) -> Verified:
         # Each version of the lineage with what was read of its own blobs: a copy in the same store
         # shares its source's blobs, and they are read again for it.
         versions=versions,
-        origin=Origin.model_validate({key: first[key] for key in Origin.model_fields}),
+        origin=Origin.model_validate(
+            {
+                **{key: first[key] for key in Origin.model_fields if key != "run_record"},
+                "run_record": run_summary(unit, first["run"]),
+            }
+        ),
     )

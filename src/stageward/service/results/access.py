@@ -137,7 +137,7 @@ class EnvironmentDetail(Result):
     tier: str
     promote_from: list[str]
     promotion: PromotionControls
-    refs: list[str] = Field(description="git refs a promotion's commit must be on")
+    refs: list[str] = Field(description="git refs a run is launched from (a detached HEAD: the CI's ref)")
     require_clean_tree: bool
     images: list[str] | None
     vulnerability_scan: dict[str, Any] | None
@@ -148,3 +148,4 @@ class EnvironmentDetail(Result):
     schedules: list[dict[str, Any]]
     aliases: AliasProtection
     roles: list[str] = Field(description="the caller's roles here")
+    enforced: dict[str, str] = Field(description="control -> where it is enforced (at run launch, at promotion)")

@@ -52,7 +52,7 @@ class Promotion(Result):
     source_version: int
     target_env: str
     alias: str = Field(description="the alias the promoted version takes in the target")
-    mode: str = Field(description="reference (same blob store) or copy")
+    mode: str = Field(description="copy or retrain (as --mode auto decided)")
     reason: str | None = Field(description="the requester's --reason")
     requested_by: str
     requested_at: str
@@ -66,6 +66,7 @@ class Promotion(Result):
     approvals: list[str] = Field(description="who approved")
     decisions: list[Decision]
     result: str | None = Field(description="TARGET_ENV/NAME:VERSION created, once executed")
+    run_id: str | None = Field(default=None, description="a retrain's run")
 
 
 class PromotionPreview(Result):
@@ -76,7 +77,7 @@ class PromotionPreview(Result):
 
     source: str
     target_env: str
-    mode: str = Field(description="reference or copy")
+    mode: str = Field(description="copy or retrain (as --mode auto decided)")
     mode_reason: str = Field(description="why that mode")
     executable: bool = Field(description="false when the mode is blocked or the alias clashes")
     unavailable: str | None = Field(description="why it cannot execute, when it cannot")
@@ -89,6 +90,8 @@ class PromotionPreview(Result):
     alias_from_version: int | None
     alias_to: str = Field(description="the ref the alias would point at")
     copy_: str | None = Field(alias="copy", description="what a copy would move (mode copy only)")
+    retrain: str | None = Field(default=None, description="where and how a retrain would run (mode retrain only)")
+    deciding_files: list[str] = Field(default=[], description="--mode auto: the changed files under model_paths")
     same_store: bool
     outcome: str = Field(description="one line: what promote would do")
 

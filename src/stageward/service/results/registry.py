@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -176,6 +176,9 @@ class Origin(Result):
     git_commit: str | None
     config_digest: str | None
     created_by: str
+    run_record: dict[str, Any] | None = Field(
+        default=None, description="the run that produced it: commit, ref, dirty flag, image, config digest, executor"
+    )
 
 
 class Verified(Result):

@@ -76,6 +76,11 @@ def change_decision(
     return (result.rowcount or 0) == 1
 
 
+def set_run(conn: Connection, promotion_id: int, run_id: str) -> None:
+    """Record the retrain run of a promotion."""
+    conn.execute(update(promotions).where(promotions.c.id == promotion_id).values(run_id=run_id))
+
+
 def set_state(
     conn: Connection,
     promotion_id: int,

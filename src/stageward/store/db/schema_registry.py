@@ -100,6 +100,7 @@ promotions = Table(
     Column("updated_at", String(32), nullable=False),
     Column("note", Text, nullable=True),
     Column("project", String(64), nullable=False),
+    Column("run_id", String(32), nullable=True),  # a retrain's run (migration 0005)
     Index("ix_promotions_target_state", "target_env", "state"),
 )
 

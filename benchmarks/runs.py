@@ -1,0 +1,173 @@
+"""Runs behind guardrails, beside what a user would otherwise run, all measured in this one run.
+
+    .venv/bin/python benchmarks/runs.py [--repeat 9] [--no-ray]
+
+1. `stageward run -- python -c pass` with every guardrail on (ref, clean tree, pinned image, data access,
+   concurrency quota, budget, vulnerability scan) against `python -c pass` alone: goal < 250 ms added.
+2. The offline scan of a 300-package lockfile against 5,000 OSV advisories: goal < 1 s. pip-audit is not run:
+   it cannot be fed advisories offline (its vulnerability services are the PyPI JSON API and the OSV web API,
+   and `--no-deps`/`--disable-pip` do not change where advisories come from), so there is nothing equal to time.
+3. A Ray run (`stageward run --executor ray`) against `ray job submit` of the same command on a local head
+   this script starts and stops: goal within 1.2x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+DIGEST = "sha256:" + "ab" * 32
+
+PROJECT = f"""\
+project: bench
+environments:
+  guarded:
+    tier: production
+    refs: ["refs/heads/main"]
+    require_clean_tree: true
+    images: ["ghcr.io/acme/train@{DIGEST}"]
+    vulnerability_scan: {{lockfile: requirements.lock, advisories: advisories/, fail_on: [HIGH, CRITICAL]}}
+    quotas: {{max_concurrent_runs: 4, monthly_budget: 1000}}
+    cost: {{per_cpu_hour: 0.05}}
+    data:
+      features: {{uri: "s3://bench/features", access: read}}
+  sandbox:
+    tier: sandbox
+"""
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=b", "-c", "user.email=b@example.com", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+def _median(command: list[str], cwd: Path, env: dict[str, str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
+    return statistics.median(times)
+
+
+def _advisories(folder: Path, count: int, packages: int) -> None:
+    folder.mkdir()
+    for index in range(count):
+        name = f"pkg{index % (packages * 3)}"  # a third of them name a package of the lockfile
+        document = {
+            "id": f"GHSA-bench-{index:05d}",
+            "summary": "benchmark advisory",
+            "affected": [
+                {
+                    "package": {"ecosystem": "PyPI", "name": name},
+                    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": f"0.{index % 7}"}]}],
+                    "versions": [f"0.0.{index % 5}"],
+                }
+            ],
+            "database_specific": {"severity": ["LOW", "MODERATE", "HIGH"][index % 3]},
+        }
+        (folder / f"GHSA-bench-{index:05d}.json").write_text(json.dumps(document))
+
+
+def guarded_run(work: Path, repeat: int) -> tuple[float, float]:
+    root = work / "guarded"
+    root.mkdir()
+    (root / "stageward.yaml").write_text(PROJECT)
+    (root / "requirements.lock").write_text("".join(f"dep{i}=={i}.0\n" for i in range(30)))
+    _advisories(root / "advisories", 50, 30)
+    (root / ".gitignore").write_text(".stageward/\n")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "bench")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAGEWARD_")}
+    env.update({"STAGEWARD_USER": "bench", "XDG_CONFIG_HOME": str(work / "xdg")})
+    command = [
+        str(BIN / "stageward"), "run", "--env", "guarded", "--image", f"ghcr.io/acme/train@{DIGEST}",
+        "--reads", "features", "--", sys.executable, "-c", "pass",
+    ]  # fmt: skip
+    subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)  # creates the store
+    bare = _median([sys.executable, "-c", "pass"], root, env, repeat)
+    guarded = _median(command, root, env, repeat)
+    return bare, guarded
+
+
+def scan_timing(work: Path) -> tuple[float, int]:
+    from stageward.runs.scan import scan
+
+    root = work / "scan"
+    root.mkdir()
+    (root / "requirements.lock").write_text("".join(f"pkg{i}==0.0.{i % 5}\n" for i in range(300)))
+    _advisories(root / "advisories", 5000, 300)
+    start = time.perf_counter()
+    findings = scan(root / "requirements.lock", "requirements.lock", root / "advisories", "advisories/", ["HIGH"])
+    return time.perf_counter() - start, len(findings)
+
+
+def ray_timing(work: Path, repeat: int) -> tuple[float, float]:
+    from tests.runs.rayhead import RayHead
+
+    root = work / "ray"
+    root.mkdir()
+    (root / "stageward.yaml").write_text(PROJECT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STAGEWARD_", "RAY_"))}
+    env.update({"PYTHONPATH": str(ROOT / "src"), "STAGEWARD_USER": "bench", "XDG_CONFIG_HOME": str(work / "xdg")})
+    head = RayHead().start(env)
+    try:
+        env.update({"STAGEWARD_RAY_ADDRESS": head.address, "STAGEWARD_RAY_PYTHON": sys.executable})
+        ours = [
+            str(BIN / "stageward"),
+            "run",
+            "--env",
+            "sandbox",
+            "--executor",
+            "ray",
+            "--",
+            sys.executable,
+            "-c",
+            "pass",
+        ]
+        theirs = [str(BIN / "ray"), "job", "submit", "--address", head.address, "--", sys.executable, "-c", "pass"]
+        subprocess.run(ours, cwd=root, env=env, check=True, capture_output=True)  # store made, Ray warmed up
+        subprocess.run(theirs, cwd=root, env=env, check=True, capture_output=True)
+        return _median(theirs, root, env, repeat), _median(ours, root, env, repeat)
+    finally:
+        head.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--no-ray", action="store_true")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="sw-bench-runs-") as folder:
+        work = Path(folder)
+        bare, guarded = guarded_run(work, options.repeat)
+        print(f"python -c pass                       {bare * 1000:8.1f} ms")
+        added = (guarded - bare) * 1000
+        print(f"stageward run, every guardrail on    {guarded * 1000:8.1f} ms   (+{added:.1f} ms; goal < 250)")
+        seconds, found = scan_timing(work)
+        print(f"scan 300 pins x 5,000 advisories     {seconds * 1000:8.1f} ms   ({found} findings; goal < 1000)")
+        print("pip-audit                            not run: it cannot read OSV advisories from a folder offline")
+        if not options.no_ray:
+            submit, ours = ray_timing(work, max(3, options.repeat // 3))
+            print(f"ray job submit -- python -c pass     {submit * 1000:8.1f} ms")
+            print(f"stageward run --executor ray         {ours * 1000:8.1f} ms   ({ours / submit:.2f}x; goal <= 1.2x)")
+
+
+if __name__ == "__main__":
+    main()

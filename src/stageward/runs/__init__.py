@@ -1,0 +1,1 @@
+"""Runs behind guardrails: the checks before launch, the vulnerability scan, masking, cost, schedules, executors."""

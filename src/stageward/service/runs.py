@@ -1,0 +1,485 @@
+"""Runs: launch behind the guardrails (a flow: decide and record, execute, finish), and reading them back.
+
+`runs.launch` is a flow of three steps, so no transaction stays open while a command runs: its own unit checks
+every guardrail together and records the run (the quota is counted inside that write transaction, and writers
+are serialized, so two launches racing for the last slot cannot both start); then the executor runs the command
+while the launcher streams masked output to the terminal and to the blob store and beats the run's heartbeat;
+then `runs.finish` records the outcome. Heartbeats and log chunk rows are bookkeeping of a running run, written
+without an audit entry each; the launch, the finish and every refusal are audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stageward.errors import BadInput, Conflict, Denied, NotFound
+from stageward.service.catalogue import verb
+from stageward.service.results.runs import LogPage, OutputEcho, RunDetail, RunMetric, RunRecord
+
+if TYPE_CHECKING:
+    from stageward.project.model import Environment
+    from stageward.service.context import Context
+    from stageward.service.unit import Unit
+
+HEARTBEAT_SECONDS = 5.0
+GRACE_SECONDS = 10.0
+_TAG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+# Set by Stageward alone: cost is attributed by the first three, and a retrain finds its run by `promotion`.
+RESERVED_TAGS = ("project", "team", "environment", "promotion", "schedule")
+EXECUTORS = ("local", "ray")
+ENDINGS = ("succeeded", "failed", "cancelled")
+
+
+class GuardrailsFailed(Denied):
+    """Launch refused: every failing guardrail, one a line (exit 3)."""
+
+    def __init__(self, environment: str, lines: list[str]) -> None:
+        shown = "\n".join(f"  - {line}" for line in lines)
+        count = f"{len(lines)} guardrail{'s' if len(lines) != 1 else ''} failed"
+        super().__init__(
+            f"run refused in {environment}: {count}\n{shown}", permission="runs.launch", environment=environment
+        )
+
+
+@dataclass
+class Delivery:
+    """What the launch unit hands the launcher and nobody else: the config with secrets, and what to mask."""
+
+    config: bytes = b""
+    secret_values: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
+    grace_seconds: float = GRACE_SECONDS
+    workdir: Path = Path()
+
+
+_DELIVERY: ContextVar[Delivery | None] = ContextVar("stageward_run_delivery", default=None)
+# Tags only Stageward's own flows put on a run (a retrain's promotion, a schedule's name): no --tag can forge them.
+INTERNAL_TAGS: ContextVar[dict[str, str]] = ContextVar("stageward_internal_run_tags", default={})  # noqa: B039
+
+
+def _seconds(environ: Any, name: str, default: float) -> float:
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(f"{name}={text!r}: expected a number of seconds") from None
+    if not 0.05 <= value <= 3600:
+        raise BadInput(f"{name}={text!r}: expected between 0.05 and 3600 seconds")
+    return value
+
+
+def lost_after(heartbeat_seconds: float) -> float:
+    """A run whose heartbeat is older than this is `lost`: three beats missed, plus a second of slack."""
+    return 3 * heartbeat_seconds + 1.0
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def effective_status(row: dict[str, Any], now: datetime) -> str:
+    """`lost` for a run still marked running whose launcher stopped beating; the recorded status otherwise."""
+    if row["status"] != "running":
+        return str(row["status"])
+    if now - _parse(row["heartbeat_at"]) > timedelta(seconds=lost_after(row["heartbeat_seconds"])):
+        return "lost"
+    return "running"
+
+
+def _mark_lost(unit: Unit, environment: str) -> list[dict[str, Any]]:
+    """Record as lost the running runs of ENVIRONMENT whose heartbeat stopped; the ones still running."""
+    from stageward.store.db import runs_repo
+
+    alive = []
+    now = unit.ctx.clock.now()
+    for row in runs_repo.running(unit.conn, unit.ctx.project.spec.project, environment):
+        if effective_status(row, now) == "lost":
+            runs_repo.update_run(unit.conn, row["id"], status="lost", ended_at=row["heartbeat_at"])
+            unit.audit(
+                environment=environment,
+                target=row["id"],
+                action="runs.lost",
+                details={"last_heartbeat": row["heartbeat_at"]},
+            )
+        else:
+            alive.append(row)
+    return alive
+
+
+def _tags(unit: Unit, env: str, policy: Environment, given: dict[str, str]) -> dict[str, str]:
+    for key, value in given.items():
+        if not _TAG_KEY.fullmatch(key):
+            raise BadInput(f"--tag {key}: a tag name is lower case letters, digits, _ . - (at most 64)")
+        if len(value) > 256:
+            raise BadInput(f"--tag {key}: a tag value is at most 256 characters")
+        if key in RESERVED_TAGS or key in policy.cost.tags:
+            # Cost is attributed by these: a run may not move its cost to another team or cost center.
+            raise BadInput(f"--tag {key}: set by Stageward (project, team, environment and cost tags)")
+    team = unit.ctx.target().team or unit.ctx.project.spec.team
+    tags = {
+        "project": unit.ctx.project.spec.project,
+        "environment": env,
+        **policy.cost.tags,
+        **given,
+        **INTERNAL_TAGS.get(),
+    }
+    if team:
+        tags["team"] = team
+    return tags
+
+
+def _store_variables(unit: Unit) -> dict[str, str]:
+    """The launcher's default store and blobs (files beside its stageward.yaml), named for the run: a run in a
+    worktree (a retrain) would otherwise find its own, empty, store. A store or blobs the launcher was given by
+    variable reach the run as the launcher's environment does; nothing here holds a credential."""
+    root = unit.ctx.project.root / ".stageward"
+    found: dict[str, str] = {}
+    # A SQLite store's URL is a path, never a credential; another store's URL reaches the run only as the
+    # launcher's own variable did.
+    if "STAGEWARD_STORE" not in unit.ctx.environ and unit.ctx.store_url.startswith("sqlite:///"):
+        found["STAGEWARD_STORE"] = unit.ctx.store_url
+    if "STAGEWARD_BLOBS" not in unit.ctx.environ:
+        found["STAGEWARD_BLOBS"] = f"file://{root / 'blobs'}"
+    return found
+
+
+def _data_variables(policy: Environment, reads: list[str], writes: list[str]) -> dict[str, str]:
+    named = [*reads, *writes] or list(policy.data)
+    return {f"STAGEWARD_DATA_{name.upper()}": policy.data[name].uri for name in dict.fromkeys(named)}
+
+
+def _scan(unit: Unit, policy: Environment, workdir: Path) -> tuple[list[Any], str | None]:
+    if policy.vulnerability_scan is None:
+        return [], None
+    from stageward.service.scan import scan_in
+
+    try:
+        return scan_in(workdir, policy.vulnerability_scan), None
+    except BadInput as error:
+        return [], error.message
+
+
+class _RunSecrets:
+    """The config's `${secret:NAME}` values for a run: runs.launch delivers them (secrets.values_for_run)."""
+
+    def __init__(self, unit: Unit, env: str) -> None:
+        self.unit = unit
+        self.env = env
+        self.delivered: dict[str, str] = {}
+
+    def exists(self, name: str) -> bool:
+        from stageward.service.secrets import SecretStoreSource
+
+        return SecretStoreSource(self.unit, self.env).exists(name)
+
+    def reveal_many(self, names: Iterable[str]) -> dict[str, str]:
+        from stageward.service.secrets import values_for_run
+
+        values = values_for_run(self.unit, self.env, list(names))
+        self.delivered.update(values)
+        return values
+
+
+@verb("runs.launch", write=True, http=("POST", "/envs/{env}/runs"), flow=lambda c, a, u: _launch_flow(c, a, u))
+def launch(
+    unit: Unit,
+    *,
+    env: str,
+    command: list[str],
+    image: str | None = None,
+    reads: list[str] | None = None,
+    writes: list[str] | None = None,
+    executor: str = "local",
+    tags: dict[str, str] | None = None,
+    workdir: Path | None = None,
+    echo: OutputEcho | None = None,
+) -> RunRecord:
+    """Run COMMAND in ENV once every guardrail passes; its output is streamed, masked and stored."""
+    from stageward.configuration.digest import digest
+    from stageward.configuration.resolve import ConfigFiles
+    from stageward.runs import cost, gitstate
+    from stageward.runs.guardrails import LaunchFacts, evaluate
+    from stageward.service.clock import timestamp
+    from stageward.service.config import resolve_for
+    from stageward.store.db import runs_repo
+
+    if not command or not command[0]:
+        raise BadInput("runs.launch: no command given (stageward run --env ENV -- CMD ARGS...)")
+    if executor not in EXECUTORS:
+        raise BadInput(f"--executor {executor!r}: expected {' or '.join(EXECUTORS)}")
+    reads, writes = list(reads or []), list(writes or [])
+    policy = unit.ctx.environment(env)
+    folder = workdir or unit.ctx.project.root
+    state = gitstate.read_state(folder, unit.ctx.environ)
+    if workdir is not None and state.ref is None:
+        # A retrain's worktree is detached at the source version's commit: it runs on behalf of the checkout
+        # (or CI job) that executes the promotion, and the refs guardrail judges that checkout's ref.
+        state = replace(state, ref=gitstate.read_state(unit.ctx.project.root, unit.ctx.environ).ref)
+    project = unit.ctx.project.spec.project
+    alive = _mark_lost(unit, env)
+    month = timestamp(cost.month_start(unit.ctx.clock.now()))
+    recent = [
+        r["cost"]
+        for r in runs_repo.list_runs(unit.conn, project, [env], limit=10)
+        if r["cost"] is not None and r["status"] != "running"
+    ]
+    findings, scan_error = _scan(unit, policy, folder)
+    facts = LaunchFacts(
+        environment=env,
+        permitted=unit.can("runs.launch", env),
+        principal=unit.principal,
+        ref=state.ref,
+        dirty=state.dirty,
+        image=image,
+        reads=reads,
+        writes=writes,
+        running=len(alive),
+        spent_this_month=runs_repo.spent_since(unit.conn, project, env, month),
+        estimate=cost.estimate(recent),
+        findings=findings,
+        scan_error=scan_error,
+    )
+    failures = evaluate(policy, facts)
+    if failures:
+        raise GuardrailsFailed(env, [f"{f.guardrail}: {f.message}" for f in failures])
+    all_tags = _tags(unit, env, policy, dict(tags or {}))
+    # The config files of the code that runs: a retrain's worktree holds them at the source version's commit.
+    files = ConfigFiles(folder / unit.ctx.project.spec.config.dir, folder) if workdir is not None else None
+    resolved = resolve_for(unit, env, files=files)
+    secrets = _RunSecrets(unit, env)
+    values = resolved.revealed(secrets)
+    run_id = unit.ctx.token_bytes(6).hex()
+    heartbeat = _seconds(unit.ctx.environ, "STAGEWARD_RUN_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
+    now = unit.now()
+    row = {
+        "id": run_id,
+        "project": project,
+        "environment": env,
+        "principal": unit.principal,
+        "command": list(command),
+        "commit": state.commit,
+        "ref": state.ref,
+        "dirty": state.dirty,
+        "image": image,
+        "config_digest": digest(resolved.values),
+        "executor": executor,
+        "status": "running",
+        "started_at": now,
+        "ended_at": None,
+        "exit_code": None,
+        "cpu_seconds": None,
+        "cost": None,
+        "estimate": facts.estimate,
+        "tags": all_tags,
+        "reads": reads,
+        "writes": writes,
+        "heartbeat_at": now,
+        "heartbeat_seconds": heartbeat,
+        "external_id": None,
+        "log_bytes": 0,
+        "note": None,
+    }
+    runs_repo.insert_run(unit.conn, **row)
+    unit.audit(
+        environment=env,
+        target=run_id,
+        details={
+            "command": list(command),
+            "executor": executor,
+            "image": image,
+            "commit": state.commit,
+            "ref": state.ref,
+            "dirty": state.dirty,
+            "config_digest": row["config_digest"],
+            "reads": reads,
+            "writes": writes,
+        },
+    )
+    delivery = _DELIVERY.get()
+    if delivery is not None:
+        delivery.config = json.dumps(values, sort_keys=True).encode("utf-8")
+        delivery.secret_values = sorted(secrets.delivered.values())
+        delivery.variables = {
+            "STAGEWARD_ENV": env,
+            "STAGEWARD_RUN_ID": run_id,
+            **_data_variables(policy, reads, writes),
+        }
+        if unit.ctx.bound_environment is None:
+            # The run acts as whoever launched it (its SDK calls too); with an API key, the key says who.
+            delivery.variables["STAGEWARD_USER"] = unit.principal
+        delivery.variables.update(_store_variables(unit))
+        delivery.heartbeat_seconds = heartbeat
+        delivery.grace_seconds = _seconds(unit.ctx.environ, "STAGEWARD_RUN_GRACE_SECONDS", GRACE_SECONDS)
+        delivery.workdir = folder
+    return RunRecord.of(row)
+
+
+def _launch_flow(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]) -> RunRecord:
+    from stageward.service.run_launcher import execute_run
+
+    delivery = Delivery()
+    # The launch unit hands the secrets to this flow alone, never through its result or a verb argument.
+    token = _DELIVERY.set(delivery)
+    try:
+        record: RunRecord = unit(arguments)
+    finally:
+        _DELIVERY.reset(token)
+    return execute_run(ctx, record, delivery, echo=arguments.get("echo"))
+
+
+@verb("runs.finish", write=True, http=("POST", "/runs/{run_id}/finish"))
+def finish(
+    unit: Unit,
+    *,
+    run_id: str,
+    status: str,
+    exit_code: int | None = None,
+    cpu_seconds: float = 0.0,
+    external_id: str | None = None,
+    note: str | None = None,
+) -> RunRecord:
+    """Record how a run ended (its launcher calls this): status, exit code, CPU seconds and so its cost."""
+    from stageward.runs.cost import cost_of
+    from stageward.store.db import runs_repo
+
+    if status not in ENDINGS:
+        raise BadInput(f"runs.finish: status {status!r}: expected {', '.join(ENDINGS)}")
+    row = _run_here(unit, run_id)
+    if row["principal"] != unit.principal:
+        raise Denied(
+            f"denied: run {run_id} was launched by {row['principal']}; only its launcher records its end",
+            permission="runs.launch",
+            environment=row["environment"],
+        )
+    unit.require("runs.launch", row["environment"])
+    if row["status"] not in ("running", "lost"):
+        raise Conflict(f"run {run_id} already ended {row['status']}")
+    if not 0 <= cpu_seconds < 1e12:
+        raise BadInput(f"runs.finish: cpu_seconds {cpu_seconds} out of range")
+    policy = unit.ctx.environment(row["environment"])
+    fields = {
+        "status": status,
+        "exit_code": exit_code,
+        "cpu_seconds": cpu_seconds,
+        "cost": cost_of(cpu_seconds, policy.cost.per_cpu_hour),
+        "ended_at": unit.now(),
+        "note": note,
+        "external_id": external_id or row["external_id"],
+    }
+    runs_repo.update_run(unit.conn, run_id, **fields)
+    unit.audit(
+        environment=row["environment"],
+        target=run_id,
+        details={k: fields[k] for k in ("status", "exit_code", "cpu_seconds", "cost", "note")},
+    )
+    return RunRecord.of({**row, **fields})
+
+
+def _run_here(unit: Unit, run_id: str) -> dict[str, Any]:
+    """RUN_ID of this project, else NotFound (a run of another project is not named to this one)."""
+    from stageward.store.db import runs_repo
+
+    row = runs_repo.get_run(unit.conn, run_id) if re.fullmatch(r"[0-9a-f]{1,32}", run_id) else None
+    if row is None or row["project"] != unit.ctx.project.spec.project:
+        raise NotFound(f"no run {run_id} in project {unit.ctx.project.spec.project}")
+    return row
+
+
+def _readable(unit: Unit, run_id: str) -> dict[str, Any]:
+    row = _run_here(unit, run_id)
+    unit.require("env.read", row["environment"])
+    return row
+
+
+@verb("runs.list", http=("GET", "/runs"))
+def list_runs(unit: Unit, *, env: str | None = None, status: str | None = None, limit: int = 50) -> list[RunRecord]:
+    """Runs of this project, newest first, in the environments you can read (or ENV)."""
+    from stageward.store.db import runs_repo
+
+    if not 1 <= limit <= 1000:
+        raise BadInput("runs.list: limit must be between 1 and 1000")
+    if env is not None:
+        unit.require("env.read", env)
+        where = [env]
+    else:
+        where = unit.require_somewhere("env.read")
+    now = unit.ctx.clock.now()
+    rows = runs_repo.list_runs(unit.conn, unit.ctx.project.spec.project, where, limit=None if status else limit)
+    records = [RunRecord.of(row, status=effective_status(row, now)) for row in rows]
+    if status is not None:
+        records = [r for r in records if r.status == status]
+    return records[:limit]
+
+
+@verb("runs.show", http=("GET", "/runs/{run_id}"))
+def show(unit: Unit, *, run_id: str) -> RunDetail:
+    """One run: its record and the metrics it logged."""
+    from stageward.store.db import runs_repo
+
+    row = _readable(unit, run_id)
+    metrics = [RunMetric(**m) for m in runs_repo.metrics_of(unit.conn, run_id)]
+    return RunDetail(run=RunRecord.of(row, status=effective_status(row, unit.ctx.clock.now())), metrics=metrics)
+
+
+@verb("runs.logs", http=("GET", "/runs/{run_id}/logs"))
+def logs(unit: Unit, *, run_id: str, after: int = -1, chunks: int = 4) -> LogPage:
+    """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER."""
+    from stageward.store.db import runs_repo
+
+    if not 1 <= chunks <= 64:
+        raise BadInput("runs.logs: chunks must be between 1 and 64")
+    row = _readable(unit, run_id)
+    page = runs_repo.log_chunks(unit.conn, run_id, after=after, limit=chunks + 1)
+    more = len(page) > chunks
+    page = page[:chunks]
+    store = unit.ctx.blob_store(row["environment"])
+    data = bytearray()
+    for chunk in page:
+        with store.open_read(chunk["digest"]) as stream:
+            data += stream.read()
+    return LogPage(
+        run_id=run_id,
+        status=effective_status(row, unit.ctx.clock.now()),
+        data=base64.b64encode(bytes(data)).decode("ascii"),
+        next_after=page[-1]["sequence"] if page else after,
+        more=more,
+    )
+
+
+@verb("runs.log_metric", write=True, http=("POST", "/runs/{run_id}/metrics"))
+def log_metric(unit: Unit, *, run_id: str, key: str, value: float, step: int = 0) -> RunMetric:
+    """Record metric KEY of a running run you launched (the SDK's stageward.log_metric)."""
+    import math
+
+    from stageward.store.db import runs_repo
+
+    row = _run_here(unit, run_id)
+    unit.require("runs.launch", row["environment"])
+    if row["principal"] != unit.principal:
+        raise Denied(
+            f"denied: run {run_id} was launched by {row['principal']}",
+            permission="runs.launch",
+            environment=row["environment"],
+        )
+    if row["status"] != "running":
+        raise Conflict(f"run {run_id} is {row['status']}: metrics are logged while it runs")
+    if not re.fullmatch(r"[A-Za-z0-9_.\-/]{1,128}", key):
+        raise BadInput(f"metric name {key!r}: letters, digits, _ . - / (at most 128)")
+    if not math.isfinite(value):
+        raise BadInput(f"metric {key}: the value must be a finite number")
+    if not 0 <= step < 2**31:
+        raise BadInput(f"metric {key}: step must be between 0 and {2**31 - 1}")
+    runs_repo.put_metric(unit.conn, run_id, key, step, float(value), unit.now())
+    unit.audit(environment=row["environment"], target=run_id, details={"metric": key, "step": step})
+    return RunMetric(key=key, step=step, value=float(value), at=unit.now())
