@@ -7,7 +7,7 @@ the mode or the target's name blocks it, the gates against the alias holder, the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from stageward.promotion import gates as gate_rules
 from stageward.promotion.edges import choose_mode, unavailable_reason
@@ -48,13 +48,24 @@ def kind_clash(env: str, name: str, target_kind: str | None, kind: str) -> str |
     return None
 
 
+class Promotable(Protocol):
+    """What planning reads of the version to promote (the store's version record is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def metrics(self) -> dict[str, float]: ...
+
+
 def plan_promotion(
     policy: Any,
     env: str,
     requested_mode: str | None,
     *,
     target: Any,
-    record: dict[str, Any],
+    record: Promotable,
     target_kind: str | None,
     holder: Holder,
 ) -> PromotionPlan:
@@ -65,8 +76,8 @@ def plan_promotion(
         mode=mode,
         mode_reason=why,
         blocked=unavailable_reason(mode),
-        clash=kind_clash(env, record["name"], target_kind, record["kind"]),
-        gates=gate_rules.evaluate(target.promotion.gates, record["metrics"], holder.metrics, holder.ref),
+        clash=kind_clash(env, record.name, target_kind, record.kind),
+        gates=gate_rules.evaluate(target.promotion.gates, record.metrics, holder.metrics, holder.ref),
         approvals=target.required_approvals,
         holder=holder,
     )
