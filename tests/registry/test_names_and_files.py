@@ -1,5 +1,6 @@
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -131,16 +132,19 @@ def test_rollback_is_a_stack():
     assert rollback_target(moves) is None
 
 
+@dataclass(frozen=True)
+class _Step:
+    ref: str
+    promoted_from: VersionKey | None
+
+
 def test_lineage_walks_back_and_detects_breaks():
     records = {
-        VersionKey("production", "m", 1): {
-            "ref": "production/m:1",
-            "promoted_from": {"env": "staging", "name": "m", "version": 4},
-        },
-        VersionKey("staging", "m", 4): {"ref": "staging/m:4", "promoted_from": None},
+        VersionKey("production", "m", 1): _Step("production/m:1", VersionKey("staging", "m", 4)),
+        VersionKey("staging", "m", 4): _Step("staging/m:4", None),
     }
     chain = walk(VersionKey("production", "m", 1), records.get)
-    assert [c["ref"] for c in chain] == ["production/m:1", "staging/m:4"]
+    assert [c.ref for c in chain] == ["production/m:1", "staging/m:4"]
     del records[VersionKey("staging", "m", 4)]
     with pytest.raises(CheckFailed, match="which is missing"):
         walk(VersionKey("production", "m", 1), records.get)

@@ -65,10 +65,10 @@ def diff(
         return
     rows = [
         {
-            "key": row["key"],
-            env_a: "(missing)" if row["only_in"] == env_b else _text(row[env_a]),
-            env_b: "(missing)" if row["only_in"] == env_a else _text(row[env_b]),
-            "marked": row["marked"],
+            "key": row.key,
+            env_a: "(missing)" if row.only_in == env_b else _text(row.values[env_a]),
+            env_b: "(missing)" if row.only_in == env_a else _text(row.values[env_b]),
+            "marked": row.marked,
         }
         for row in result.differences
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,20 +47,3 @@ def parse_document(text: str, *, where: str) -> PolicyDocument:
         return PolicyDocument.model_validate_json(text)
     except (ValidationError, ValueError) as exc:
         raise StoreError(f"{where}: the stored policy does not validate ({str(exc).splitlines()[0]})") from None
-
-
-def summary(document: PolicyDocument) -> dict[str, Any]:
-    """Each environment's controls as enforced (tier defaults applied), for show and plan."""
-    out: dict[str, Any] = {}
-    for name, env in document.environments.items():
-        out[name] = {
-            "tier": env.tier,
-            "promote_from": env.promote_from,
-            "approvals": env.required_approvals,
-            "gates": [g.model_dump(exclude_none=True) for g in env.promotion.gates],
-            "refs": env.required_refs,
-            "require_clean_tree": env.clean_tree_required,
-            "images": env.images,
-            "aliases": env.alias_protection(),
-        }
-    return out

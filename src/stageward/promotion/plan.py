@@ -7,7 +7,7 @@ the mode or the target's name blocks it, the gates against the alias holder, the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from stageward.promotion import gates as gate_rules
 from stageward.promotion.changes import AutoChoice
@@ -50,13 +50,26 @@ def kind_clash(env: str, name: str, target_kind: str | None, kind: str) -> str |
     return None
 
 
+class Promotable(Protocol):
+    """What planning reads of the version to promote (the store's version record is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def metrics(self) -> dict[str, float]: ...
+    @property
+    def git_commit(self) -> str | None: ...
+
+
 def plan_promotion(
     policy: Any,
     env: str,
     requested_mode: str | None,
     *,
     target: Any,
-    record: dict[str, Any],
+    record: Promotable,
     target_kind: str | None,
     holder: Holder,
     auto: AutoChoice | None = None,
@@ -73,9 +86,9 @@ def plan_promotion(
     return PromotionPlan(
         mode=mode,
         mode_reason=why,
-        blocked=unavailable_reason(mode, pipelines or {}, record.get("git_commit")),
-        clash=kind_clash(env, record["name"], target_kind, record["kind"]),
-        gates=gate_rules.evaluate(target.promotion.gates, record["metrics"], holder.metrics, holder.ref),
+        blocked=unavailable_reason(mode, pipelines or {}, record.git_commit),
+        clash=kind_clash(env, record.name, target_kind, record.kind),
+        gates=gate_rules.evaluate(target.promotion.gates, record.metrics, holder.metrics, holder.ref),
         approvals=target.required_approvals,
         holder=holder,
         deciding_files=deciding,

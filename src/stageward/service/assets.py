@@ -7,6 +7,7 @@ records the version in a short transaction that only checks the blobs are there.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -65,15 +66,13 @@ AUDITED_METRICS = 20
 # -- resolving references ---------------------------------------------------------------------------------
 
 
-def find_asset(unit: Unit, env: str, name: str, kind: str | None) -> dict[str, Any]:
+def find_asset(unit: Unit, env: str, name: str, kind: str | None) -> registry_repo.AssetRecord:
     """NAME in ENV of this project."""
     asset = registry_repo.get_asset(unit.conn, unit.ctx.project.spec.project, env, name)
     if asset is None:
         raise NotFound(f"no {kind or 'model or dataset'} named {name!r} in {env}")
-    if kind is not None and asset["kind"] != kind:
-        raise NotFound(
-            f"{env}/{name} is a {asset['kind']}, not a {kind}", hint=f"use: stageward {asset['kind']} ..."
-        )
+    if kind is not None and asset.kind != kind:
+        raise NotFound(f"{env}/{name} is a {asset.kind}, not a {kind}", hint=f"use: stageward {asset.kind} ...")
     return asset
 
 
@@ -99,8 +98,8 @@ def env_of(ref: str, env: str | None) -> str:
     return env
 
 
-def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(asset, version record with files) named by REF, read in ENV unless REF names its own (and its project)."""
+def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> registry_repo.Found:
+    """The version (with its files) named by REF, read in ENV unless REF names its own (and its project)."""
     where = ref.env or env
     project = ref.project or unit.ctx.project.spec.project
     target = project_target(unit, project)
@@ -108,20 +107,20 @@ def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> tuple[dic
         unit.ctx.environment(where)
     unit.require("env.read", where, target)
     found = registry_repo.lookup(unit.conn, project, where, ref.name, version=ref.version, alias=ref.alias)
-    if found is not None and (kind is None or found[0]["kind"] == kind):
-        asset, record, latest = found
-        record["latest"] = latest
+    if found is not None and (kind is None or found.asset.kind == kind):
         if project != unit.ctx.project.spec.project:
-            record["ref"] = f"{project}:{record['ref']}"
-        return asset, record
+            return dataclasses.replace(
+                found, version=dataclasses.replace(found.version, ref=f"{project}:{found.version.ref}")
+            )
+        return found
     # Something is missing: find out what, to say so.
     if project != unit.ctx.project.spec.project:
         raise NotFound(f"no {kind or 'model or dataset'} {ref} in project {project}")
     asset = find_asset(unit, where, ref.name, kind)
     if ref.alias is not None:
-        held = ", ".join(registry_repo.aliases_of(unit.conn, asset["id"])) or "none"
+        held = ", ".join(registry_repo.aliases_of(unit.conn, asset.id)) or "none"
         raise NotFound(f"{where}/{ref.name} has no alias {ref.alias!r} (aliases: {held})")
-    newest = registry_repo.latest_version(unit.conn, asset["id"])
+    newest = registry_repo.latest_version(unit.conn, asset.id)
     if newest is None:
         raise NotFound(f"{where}/{ref.name} has no versions")
     raise NotFound(f"{where}/{ref.name} has no version {ref.version} (latest is {newest})")
@@ -245,14 +244,14 @@ def register(
     asset = registry_repo.get_asset(unit.conn, project, env, name)
     if asset is None:
         asset_id = registry_repo.create_asset(unit.conn, project, env, name, kind, at=unit.now(), by=unit.principal)
-        asset = {"id": asset_id, "project": project, "environment": env, "name": name, "kind": kind}
-    elif asset["kind"] != kind:
-        raise Conflict(f"{env}/{name} is already a {asset['kind']}; a {kind} needs another name")
-    version = registry_repo.next_version(unit.conn, asset["id"])
+        asset = registry_repo.AssetRecord(asset_id, project, env, name, kind)
+    elif asset.kind != kind:
+        raise Conflict(f"{env}/{name} is already a {asset.kind}; a {kind} needs another name")
+    version = registry_repo.next_version(unit.conn, asset.id)
     digest = manifest_digest(entries)
     registry_repo.insert_version(
         unit.conn,
-        asset_id=asset["id"],
+        asset_id=asset.id,
         version=version,
         files=entries,
         manifest_digest=digest,
@@ -283,7 +282,7 @@ def register(
     )
     record = registry_repo.get_version(unit.conn, asset, version, with_files=False)
     assert record is not None
-    return Version.model_validate(record)
+    return Version.from_record(record)
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -298,44 +297,31 @@ def readable(unit: Unit, env: str | None) -> list[str]:
 
 def list_assets(unit: Unit, kind: str, *, env: str | None) -> list[AssetSummary]:
     rows = registry_repo.list_assets(unit.conn, unit.ctx.project.spec.project, readable(unit, env), kind)
-    return [AssetSummary.model_validate(row) for row in rows]
+    return [AssetSummary.from_record(row) for row in rows]
 
 
-def lineage(unit: Unit, record: dict[str, Any]) -> list[dict[str, Any]]:
+def lineage(unit: Unit, record: registry_repo.VersionRecord) -> list[registry_repo.VersionRecord]:
     from stageward.registry.lineage import VersionKey, walk
 
-    def fetch(key: VersionKey) -> dict[str, Any] | None:
+    def fetch(key: VersionKey) -> registry_repo.VersionRecord | None:
         if key.env not in unit.ctx.environments:
             return None
         unit.require("env.read", key.env)
         asset = registry_repo.get_asset(unit.conn, unit.ctx.project.spec.project, key.env, key.name)
         return registry_repo.get_version(unit.conn, asset, key.version) if asset else None
 
-    return walk(VersionKey(record["env"], record["name"], record["version"]), fetch)
+    return walk(VersionKey(record.env, record.name, record.version), fetch)
 
 
 def show(unit: Unit, kind: str, *, env: str | None, ref: str, lineage_chain: bool) -> VersionDetail:
     env = env_of(ref, env)
-    _, record = resolve(unit, parse_reference(ref), env, kind)
-    if lineage_chain:
-        record["lineage"] = [
-            {
-                k: step[k]
-                for k in (
-                    "ref",
-                    "created_by",
-                    "created_at",
-                    "promoted_from",
-                    "promotion_id",
-                    "run",
-                    "git_commit",
-                    "config_digest",
-                    "manifest_digest",
-                )
-            }
-            for step in lineage(unit, record)
-        ]
-    return VersionDetail.model_validate(record)
+    found = resolve(unit, parse_reference(ref), env, kind)
+    return VersionDetail.from_found(
+        found.version,
+        aliases=found.aliases,
+        latest=found.latest,
+        lineage=lineage(unit, found.version) if lineage_chain else None,
+    )
 
 
 def download(
@@ -344,7 +330,7 @@ def download(
     """Write the version's files under DEST (absent or empty), each checked against its sha256."""
     reporter = progress or NoProgress()
     env = env_of(ref, env)
-    _, record = resolve(unit, parse_reference(ref), env, kind)
+    record = resolve(unit, parse_reference(ref), env, kind).version
     if not isinstance(dest, str) or not dest.strip():
         raise BadInput("DEST: expected the path of a new or empty folder, got nothing")
     # Lexically normal and absolute: `new/..` names the folder it lands in, not a sibling of it.
@@ -361,22 +347,22 @@ def download(
         staging.mkdir()
     except OSError as exc:
         raise BadInput(f"DEST {dest}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
-    store = unit.ctx.blob_store(record["env"])
+    store = unit.ctx.blob_store(record.env)
     try:
-        reporter.start(f"downloading {record['ref']}", record["size"])
-        for entry in record["files"]:
-            out = destination_of(staging, entry["path"])
+        reporter.start(f"downloading {record.ref}", record.size)
+        for entry in record.files:
+            out = destination_of(staging, entry.path)
             out.parent.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha256()
-            with store.open_read(entry["sha256"]) as source, open(out, "wb") as sink:
+            with store.open_read(entry.sha256) as source, open(out, "wb") as sink:
                 while chunk := source.read(READ_CHUNK):
                     digest.update(chunk)
                     sink.write(chunk)
                     reporter.advance(len(chunk))
-            if digest.hexdigest() != entry["sha256"]:
+            if digest.hexdigest() != entry.sha256:
                 raise CheckFailed(
-                    f"{record['ref']} {entry['path']}: the stored blob has sha256:{digest.hexdigest()[:12]}, "
-                    f"the manifest says sha256:{entry['sha256'][:12]}; nothing was written to {dest}"
+                    f"{record.ref} {entry.path}: the stored blob has sha256:{digest.hexdigest()[:12]}, "
+                    f"the manifest says sha256:{entry.sha256[:12]}; nothing was written to {dest}"
                 )
         reporter.finish()
         if target.is_dir():
@@ -388,7 +374,7 @@ def download(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Downloaded(ref=record["ref"], dest=str(target), files=len(record["files"]), size=record["size"])
+    return Downloaded(ref=record.ref, dest=str(target), files=len(record.files), size=record.size)
 
 
 # -- aliases ----------------------------------------------------------------------------------------------
@@ -407,13 +393,13 @@ def alias_set(unit: Unit, kind: str, *, env: str, name: str, version: int, alias
         )
     asset = find_asset(unit, env, check_asset_name(name), kind)
     if registry_repo.get_version(unit.conn, asset, version, with_files=False) is None:
-        latest = registry_repo.latest_version(unit.conn, asset["id"])
+        latest = registry_repo.latest_version(unit.conn, asset.id)
         raise NotFound(f"{env}/{name} has no version {version} (latest is {latest})")
-    current = registry_repo.get_alias(unit.conn, asset["id"], alias)
+    current = registry_repo.get_alias(unit.conn, asset.id, alias)
     changed = current != version
     if changed:
         registry_repo.move_alias(
-            unit.conn, asset["id"], alias, version, action="set", at=unit.now(), by=unit.principal
+            unit.conn, asset.id, alias, version, action="set", at=unit.now(), by=unit.principal
         )
     unit.audit(
         environment=env,
@@ -429,18 +415,17 @@ def rollback(unit: Unit, kind: str, *, env: str, name: str, alias: str) -> Alias
         # A protected alias returns to its previous holder only by an admin's hand (SPEC §12).
         unit.require("access.manage", env)
     asset = find_asset(unit, env, check_asset_name(name), kind)
-    current = registry_repo.get_alias(unit.conn, asset["id"], alias)
+    current = registry_repo.get_alias(unit.conn, asset.id, alias)
     if current is None:
         raise NotFound(f"{env}/{name} has no alias {alias!r}")
     moves = [
-        alias_stack.AliasMove(h["action"], h["version"])
-        for h in registry_repo.history(unit.conn, asset["id"], alias)
+        alias_stack.AliasMove(h.action, h.version) for h in registry_repo.history(unit.conn, asset.id, alias)
     ]
     target = alias_stack.rollback_target(moves)
     if target is None:
         raise Conflict(f"{env}/{name}@{alias} has no earlier version to return to (it holds {current})")
     registry_repo.move_alias(
-        unit.conn, asset["id"], alias, target, action="rollback", at=unit.now(), by=unit.principal
+        unit.conn, asset.id, alias, target, action="rollback", at=unit.now(), by=unit.principal
     )
     unit.audit(environment=env, target=f"{name}@{alias}", details={"version": target, "previous": current})
     return AliasMoved(env=env, name=name, alias=alias, version=target, previous=current)
@@ -450,4 +435,4 @@ def alias_history(unit: Unit, kind: str, *, env: str, name: str, alias: str | No
     if alias is not None:
         check_alias(alias)
     asset = find_asset(unit, env, check_asset_name(name), kind)
-    return [AliasMove.model_validate(row) for row in registry_repo.history(unit.conn, asset["id"], alias)]
+    return [AliasMove.from_record(row) for row in registry_repo.history(unit.conn, asset.id, alias)]

@@ -13,6 +13,7 @@ from stageward.service.catalogue import verb
 from stageward.service.results.config import (
     ConfigChecked,
     ConfigDiff,
+    ConfigDifference,
     ConfigExported,
     ConfigShown,
     ExplainedKey,
@@ -119,7 +120,17 @@ def diff(unit: Unit, *, env_a: str, env_b: str) -> ConfigDiff:
     return ConfigDiff(
         environments=[env_a, env_b],
         digests={env_a: digest(a.values), env_b: digest(b.values)},
-        differences=[_masked_row(row, env_a, env_b, masked_a, masked_b) for row in rows],
+        differences=[
+            ConfigDifference(
+                key=row["key"],
+                values={env_a: row[env_a], env_b: row[env_b]},
+                only_in=row["only_in"],
+                intentional=row["intentional"],
+                marked=row["marked"],
+                origins=row["origins"],
+            )
+            for row in (_masked_row(row, env_a, env_b, masked_a, masked_b) for row in rows)
+        ],
     )
 
 

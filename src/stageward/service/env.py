@@ -50,28 +50,7 @@ def list_environments(unit: Unit) -> list[EnvironmentSummary]:
 def show(unit: Unit, *, env: str) -> EnvironmentDetail:
     """One environment with the controls the store enforces there (the applied policy, tier defaults applied)."""
     declared = unit.ctx.environment(env)
-    return EnvironmentDetail.model_validate({
-        "name": env,
-        "tier": declared.tier,
-        "promote_from": declared.promote_from,
-        "promotion": {
-            "mode": declared.promotion.mode,
-            "approvals": declared.required_approvals,
-            "gates": [g.model_dump(exclude_none=True) for g in declared.promotion.gates],
-        },
-        "refs": declared.required_refs,
-        "require_clean_tree": declared.clean_tree_required,
-        "images": declared.images,
-        "vulnerability_scan": declared.vulnerability_scan.model_dump() if declared.vulnerability_scan else None,
-        "quotas": declared.quotas.model_dump(exclude_none=True),
-        "cost": declared.cost.model_dump(),
-        "blobs": declared.blobs,
-        "data": {name: store.model_dump() for name, store in declared.data.items()},
-        "schedules": [s.model_dump() for s in declared.schedules],
-        "aliases": declared.alias_protection(),
-        "roles": _roles_held(unit, env),
-        "enforced": ENFORCED_AT,
-    })
+    return EnvironmentDetail.from_declared(env, declared, roles=_roles_held(unit, env), enforced=ENFORCED_AT)
 
 
 # Where each control of an environment is enforced (SPEC §7, §6), so `env show` says what each one does.

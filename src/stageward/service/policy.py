@@ -12,10 +12,11 @@ from typing import Any
 from stageward.access.decide import Target
 from stageward.errors import BadInput, Conflict, Denied, NotFound
 from stageward.policy.changes import Change, Requirements, diff, requirements
-from stageward.policy.document import PolicyDocument, document_of, parse_document, summary
+from stageward.policy.document import PolicyDocument, document_of, parse_document
 from stageward.registry.names import check_id
 from stageward.service.catalogue import verb
 from stageward.service.clock import parse_instant
+from stageward.service.results.access import EnvironmentControls
 from stageward.service.results.policy import PolicyApplied, PolicyPlan, PolicyRequest, PolicyShown, PolicyVersion
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, policy_repo
@@ -405,7 +406,7 @@ def show(unit: Unit, *, as_of: str | None = None, version: int | None = None) ->
         "applied_at": row["applied_at"],
         "applied_by": row["applied_by"],
         "request": row["request_id"],
-        "environments": summary(document),
+        "environments": {name: EnvironmentControls.from_declared(e) for name, e in document.environments.items()},
         "generators": {name: g.command for name, g in document.generators.items()},
     })
 

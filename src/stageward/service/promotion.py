@@ -33,6 +33,7 @@ from stageward.store.db import promotion_repo, registry_repo
 
 if TYPE_CHECKING:
     from stageward.service.context import Context
+    from stageward.store.db.registry_repo import VersionRecord
 
 STATES = ("pending", "approved", "executed", "rejected")
 
@@ -58,44 +59,44 @@ def _holder(unit: Unit, env: str, name: str, alias: str) -> tuple[str | None, di
     asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
     if asset is None:
         return None, None, None
-    version = registry_repo.get_alias(unit.conn, asset["id"], alias)
+    version = registry_repo.get_alias(unit.conn, asset.id, alias)
     if version is None:
         return None, None, None
     record = registry_repo.get_version(unit.conn, asset, version, with_files=False)
     assert record is not None
-    return record["ref"], record["metrics"], version
+    return record.ref, record.metrics, version
 
 
-def _plan(unit: Unit, env: str, record: dict[str, Any], alias: str, mode: str | None) -> PromotionPlan:
+def _plan(unit: Unit, env: str, record: VersionRecord, alias: str, mode: str | None) -> PromotionPlan:
     """Read the facts (the alias holder, the kind the target holds by this name), then plan (pure)."""
-    holder_ref, holder_metrics, holder_version = _holder(unit, env, record["name"], alias)
-    target_asset = registry_repo.get_asset(unit.conn, _project(unit), env, record["name"])
+    holder_ref, holder_metrics, holder_version = _holder(unit, env, record.name, alias)
+    target_asset = registry_repo.get_asset(unit.conn, _project(unit), env, record.name)
     return plan_promotion(
         unit.ctx.policy,
         env,
         mode,
         target=_target(unit, env),
         record=record,
-        target_kind=target_asset["kind"] if target_asset else None,
+        target_kind=target_asset.kind if target_asset else None,
         holder=Holder(holder_ref, holder_metrics, holder_version),
         auto=_auto(unit, record) if mode == "auto" else None,
         pipelines=dict(unit.ctx.project.spec.pipelines),
     )
 
 
-def _auto(unit: Unit, record: dict[str, Any]) -> Any:
+def _auto(unit: Unit, record: VersionRecord) -> Any:
     """--mode auto: copy or retrain from the files under model_paths changed since the version's commit."""
     from stageward.promotion.changes import choose_auto
     from stageward.runs.worktree import changed_files
 
-    commit = record["git_commit"]
+    commit = record.git_commit
     changed = changed_files(unit.ctx.project.root, commit) if commit else None
     return choose_auto(changed, unit.ctx.project.spec.model_paths, commit)
 
 
-def _gates(unit: Unit, env: str, record: dict[str, Any], alias: str) -> list[gate_rules.GateResult]:
-    holder_ref, holder_metrics, _ = _holder(unit, env, record["name"], alias)
-    return gate_rules.evaluate(_target(unit, env).promotion.gates, record["metrics"], holder_metrics, holder_ref)
+def _gates(unit: Unit, env: str, record: VersionRecord, alias: str) -> list[gate_rules.GateResult]:
+    holder_ref, holder_metrics, _ = _holder(unit, env, record.name, alias)
+    return gate_rules.evaluate(_target(unit, env).promotion.gates, record.metrics, holder_metrics, holder_ref)
 
 
 def _gate_message(prefix: str, results: list[gate_rules.GateResult]) -> str:
@@ -107,7 +108,7 @@ def _same_store(unit: Unit, source_env: str, target_env: str) -> bool:
     return unit.ctx.blob_store(source_env).url == unit.ctx.blob_store(target_env).url
 
 
-def _source_record(unit: Unit, source: str, name: str, version: int, *, check: bool = True) -> dict[str, Any]:
+def _source_record(unit: Unit, source: str, name: str, version: int, *, check: bool = True) -> VersionRecord:
     """The version to promote; CHECK is off once a request stands (the requester was checked then)."""
     if check:
         unit.require("env.read", source)
@@ -116,7 +117,7 @@ def _source_record(unit: Unit, source: str, name: str, version: int, *, check: b
         raise NotFound(f"no model or dataset named {name!r} in {source}")
     record = registry_repo.get_version(unit.conn, asset, version)
     if record is None:
-        latest = registry_repo.latest_version(unit.conn, asset["id"])
+        latest = registry_repo.latest_version(unit.conn, asset.id)
         raise NotFound(f"{source}/{name} has no version {version} (latest is {latest})")
     return record
 
@@ -146,15 +147,15 @@ def _load(unit: Unit, promotion_id: int) -> dict[str, Any]:
 
 
 def _blobs_missing(
-    unit: Unit, row: dict[str, Any], record: dict[str, Any], *, keep: bool = False
-) -> list[dict[str, Any]]:
+    unit: Unit, row: dict[str, Any], record: VersionRecord, *, keep: bool = False
+) -> list[ManifestEntry]:
     """The source's blobs not yet in the target store; with KEEP, those there are kept for `gc --blobs`'s grace
     period (a transfer, whose execute records them later)."""
     if _same_store(unit, row["source_env"], row["target_env"]):
         return []
     store = unit.ctx.blob_store(row["target_env"])
     present = store.keep if keep else store.exists
-    return [f for f in record["files"] if not present(f["sha256"])]
+    return [f for f in record.files if not present(f.sha256)]
 
 
 def _execute_retrain(unit: Unit, row: dict[str, Any]) -> Promotion:
@@ -171,7 +172,7 @@ def _execute_retrain(unit: Unit, row: dict[str, Any]) -> Promotion:
         note = (
             f"promotion {row['id']} rejected when it executed: the applied policy no longer allows it ({edge})"
             if edge is not None
-            else _gate_message(f"promotion {row['id']}: {version['ref']} of retrain run {run['id']} rejected", results)
+            else _gate_message(f"promotion {row['id']}: {version.ref} of retrain run {run['id']} rejected", results)
         )
         promotion_repo.set_state(
             unit.conn, row["id"], expected=row["state"], state="rejected", at=unit.now(), note=note,
@@ -186,17 +187,17 @@ def _execute_retrain(unit: Unit, row: dict[str, Any]) -> Promotion:
     asset = registry_repo.get_asset(unit.conn, row["project"], row["target_env"], row["name"])
     assert asset is not None
     previous = registry_repo.move_alias(
-        unit.conn, asset["id"], row["alias"], version["version"], action="promote", at=unit.now(),
+        unit.conn, asset.id, row["alias"], version.version, action="promote", at=unit.now(),
         by=unit.principal, promotion_id=row["id"],
     )  # fmt: skip
     if not promotion_repo.set_state(
         unit.conn, row["id"], expected=row["state"], state="executed", at=unit.now(),
-        gates=[r.to_dict() for r in results], result_version=version["version"],
+        gates=[r.to_dict() for r in results], result_version=version.version,
     ):  # fmt: skip
         raise Conflict(f"promotion {row['id']} changed while it executed; nothing was written")
     unit.audit(
         environment=row["target_env"], target=target, action="promotion.execute",
-        details={"promotion": row["id"], "mode": "retrain", "run": run["id"], "version": version["version"],
+        details={"promotion": row["id"], "mode": "retrain", "run": run["id"], "version": version.version,
                  "previous": previous},
     )  # fmt: skip
     fresh = promotion_repo.get_promotion(unit.conn, row["id"])
@@ -254,32 +255,31 @@ def _execute(unit: Unit, row: dict[str, Any]) -> Promotion:
         asset_id = registry_repo.create_asset(
             unit.conn, row["project"], env, row["name"], row["kind"], at=unit.now(), by=unit.principal
         )
-        asset = {"id": asset_id, "project": row["project"], "environment": env, "name": row["name"]}
-        asset["kind"] = row["kind"]
-    elif (clash := kind_clash(env, row["name"], asset["kind"], row["kind"])) is not None:
+        asset = registry_repo.AssetRecord(asset_id, row["project"], env, row["name"], row["kind"])
+    elif (clash := kind_clash(env, row["name"], asset.kind, row["kind"])) is not None:
         raise Conflict(clash)
-    version = registry_repo.next_version(unit.conn, asset["id"])
+    version = registry_repo.next_version(unit.conn, asset.id)
     registry_repo.insert_version(
         unit.conn,
-        asset_id=asset["id"],
+        asset_id=asset.id,
         version=version,
-        files=[ManifestEntry(f["path"], f["size"], f["sha256"]) for f in source["files"]],
-        manifest_digest=source["manifest_digest"],
-        metrics=source["metrics"],
-        params=source["params"],
-        tags=source["tags"],
-        run_id=source["run"],
-        git_commit=source["git_commit"],
-        config_digest=source["config_digest"],
+        files=list(source.files),
+        manifest_digest=source.manifest_digest,
+        metrics=source.metrics,
+        params=source.params,
+        tags=source.tags,
+        run_id=source.run,
+        git_commit=source.git_commit,
+        config_digest=source.config_digest,
         blob_store=unit.ctx.blob_store(env).url,
         at=unit.now(),
         by=row["requested_by"],
-        promoted_from={"env": row["source_env"], "name": row["name"], "version": row["source_version"]},
+        promoted_from=registry_repo.VersionSource(row["source_env"], row["name"], row["source_version"]),
         promotion_id=row["id"],
     )
     previous = registry_repo.move_alias(
         unit.conn,
-        asset["id"],
+        asset.id,
         row["alias"],
         version,
         action="promote",
@@ -303,7 +303,7 @@ def _execute(unit: Unit, row: dict[str, Any]) -> Promotion:
         action="promotion.execute",
         details={
             "promotion": row["id"],
-            "from": source["ref"],
+            "from": source.ref,
             "version": version,
             "previous": previous,
             "same_store": _same_store(unit, row["source_env"], env),
@@ -400,14 +400,14 @@ def plan(
     chosen, why, blocked, clash = planned.mode, planned.mode_reason, planned.blocked, planned.clash
     results, failed, approvals = planned.gates, planned.failed, planned.approvals
     target_asset = registry_repo.get_asset(unit.conn, _project(unit), env, name)
-    next_version = registry_repo.next_version(unit.conn, target_asset["id"]) if target_asset else 1
+    next_version = registry_repo.next_version(unit.conn, target_asset.id) if target_asset else 1
     same = _same_store(unit, source, env)
     target_store = unit.ctx.blob_store(env).url
     if same:
-        copy = f"the new version references the same {record['file_count']} blob(s) in {target_store}; no bytes move"
+        copy = f"the new version references the same {record.file_count} blob(s) in {target_store}; no bytes move"
     else:
         copy = (
-            f"streams {record['file_count']} file(s), {record['size']} bytes, from "
+            f"streams {record.file_count} file(s), {record.size} bytes, from "
             f"{unit.ctx.blob_store(source).url} to {target_store}, verified at the destination"
         )
     permitted = unit.can("promotions.request", env)
@@ -422,7 +422,7 @@ def plan(
     else:
         outcome = "promote would execute at once"
     return PromotionPreview(
-        source=record["ref"],
+        source=record.ref,
         target_env=env,
         mode=chosen,
         mode_reason=why,
@@ -438,7 +438,7 @@ def plan(
         alias_to=f"{env}/{name}:{next_version}",
         copy=copy if chosen == "copy" else None,
         retrain=(
-            f"pipelines.train runs in {env} at {str(record['git_commit'])[:12]} in a git worktree, with {env}'s "
+            f"pipelines.train runs in {env} at {str(record.git_commit)[:12]} in a git worktree, with {env}'s "
             "config and secrets; the version it registers passes the gates before the alias moves"
         )
         if chosen == "retrain" and blocked is None
@@ -489,7 +489,7 @@ def request(
     row = {
         "project": _project(unit),
         "name": name,
-        "kind": record["kind"],
+        "kind": record.kind,
         "source_env": source,
         "source_version": version,
         "target_env": env,
@@ -511,7 +511,7 @@ def request(
         outcome="failed" if failed else "ok",
         details={
             "promotion": promotion_id,
-            "from": record["ref"],
+            "from": record.ref,
             "mode": chosen,
             "approvals": approvals,
             "gates": [r.reason for r in results],
@@ -521,7 +521,7 @@ def request(
     assert stored is not None
     if failed:
         unit.fail_after_commit(
-            CheckFailed(_gate_message(f"promotion {promotion_id} of {record['ref']} rejected", results))
+            CheckFailed(_gate_message(f"promotion {promotion_id} of {record.ref} rejected", results))
         )
         return _describe(unit, stored)
     if approvals == 0:
@@ -601,15 +601,15 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> Transf
     missing = _blobs_missing(unit, row, source, keep=True)
     source_store = unit.ctx.blob_store(row["source_env"])
     target_store = unit.ctx.blob_store(row["target_env"])
-    unique = {f["sha256"]: f for f in missing}
-    reporter.start(f"copying to {target_store.url}", sum(f["size"] for f in unique.values()))
+    unique = {f.sha256: f for f in missing}
+    reporter.start(f"copying to {target_store.url}", sum(f.size for f in unique.values()))
     for digest in unique:
         # Between two folders the kernel copies while the copy is re-hashed alongside; otherwise the blob
         # is streamed (hashed on the way), then read back from the target and hashed again.
         copy_blob(target_store, digest, reporter.advance, source=source_store, read_back=True)
     reporter.finish()
     return Transferred(
-        id=id, state=row["state"], copied_files=len(unique), copied_bytes=sum(f["size"] for f in unique.values())
+        id=id, state=row["state"], copied_files=len(unique), copied_bytes=sum(f.size for f in unique.values())
     )
 
 

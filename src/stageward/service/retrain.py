@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from stageward.service.context import Context
     from stageward.service.results.runs import OutputEcho
     from stageward.service.unit import Unit
+    from stageward.store.db.registry_repo import VersionRecord
 
 
 def pipeline_command(folder: Any, fallback: dict[str, str]) -> list[str]:
@@ -30,14 +31,14 @@ def pipeline_command(folder: Any, fallback: dict[str, str]) -> list[str]:
     return shlex.split(pipelines["train"])
 
 
-def retrain_run(ctx: Context, promotion: dict[str, Any], source: dict[str, Any], echo: OutputEcho | None) -> str:
+def retrain_run(ctx: Context, promotion: dict[str, Any], source: VersionRecord, echo: OutputEcho | None) -> str:
     """Run the train pipeline for PROMOTION (a row) at SOURCE's commit in the target environment; its run id."""
     from stageward.runs.worktree import worktree_at
     from stageward.service.runs import INTERNAL_TAGS
 
-    commit = source.get("git_commit")
+    commit = source.git_commit
     if not commit:
-        raise CheckFailed(f"retrain of {source['ref']}: it records no git commit to train from")
+        raise CheckFailed(f"retrain of {source.ref}: it records no git commit to train from")
     image = _source_image(ctx, source)
     with worktree_at(ctx.project.root, commit) as tree:
         command = pipeline_command(tree, dict(ctx.project.spec.pipelines))
@@ -53,11 +54,11 @@ def retrain_run(ctx: Context, promotion: dict[str, Any], source: dict[str, Any],
     return str(record.id)
 
 
-def _source_image(ctx: Context, source: dict[str, Any]) -> str | None:
+def _source_image(ctx: Context, source: VersionRecord) -> str | None:
     """The image the source version was trained in (its run's), so the retrain runs in the same one."""
     from stageward.store.db import runs_repo
 
-    run = source.get("run")
+    run = source.run
     if not run:
         return None
     with ctx.database.transaction(write=False) as conn:
@@ -65,7 +66,7 @@ def _source_image(ctx: Context, source: dict[str, Any]) -> str | None:
     return str(row["image"]) if row and row["image"] else None
 
 
-def retrained_version(unit: Unit, promotion: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def retrained_version(unit: Unit, promotion: dict[str, Any]) -> tuple[dict[str, Any], VersionRecord]:
     """In the execute unit: the succeeded run of PROMOTION and the version of its asset that run registered."""
     from stageward.store.db import registry_repo, runs_repo
 
@@ -79,7 +80,7 @@ def retrained_version(unit: Unit, promotion: dict[str, Any]) -> tuple[dict[str, 
         raise NotFound(f"promotion {promotion['id']}: no succeeded retrain run in {env}")
     run = runs[0]  # newest first
     asset = registry_repo.get_asset(unit.conn, promotion["project"], env, promotion["name"])
-    numbers = runs_repo.versions_registered_by(unit.conn, asset["id"], run["id"]) if asset else []
+    numbers = runs_repo.versions_registered_by(unit.conn, asset.id, run["id"]) if asset else []
     if asset is None or not numbers:
         raise CheckFailed(
             f"promotion {promotion['id']}: retrain run {run['id']} registered no version of "
@@ -91,7 +92,7 @@ def retrained_version(unit: Unit, promotion: dict[str, Any]) -> tuple[dict[str, 
     return run, version
 
 
-def source_of(ctx: Context, promotion: dict[str, Any]) -> dict[str, Any]:
+def source_of(ctx: Context, promotion: dict[str, Any]) -> VersionRecord:
     """The version a promotion was requested for (its requester was checked then): commit and run read here."""
     from stageward.store.db import registry_repo
 

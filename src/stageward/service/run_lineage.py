@@ -9,6 +9,7 @@ from stageward.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
     from stageward.service.unit import Unit
+    from stageward.store.db.registry_repo import VersionRecord
 
 _RUN_ID = re.compile(r"^[0-9a-f]{1,32}$")
 
@@ -32,23 +33,23 @@ def registering_run(unit: Unit, env: str, run: str | None) -> dict[str, Any] | N
     return row
 
 
-def run_problems(unit: Unit, version: dict[str, Any]) -> list[str]:
+def run_problems(unit: Unit, version: VersionRecord) -> list[str]:
     """What does not hold between VERSION and the run it records: the run exists and succeeded (or still
     runs), and its commit and config digest are the version's. Empty when it records no run."""
     from stageward.store.db import runs_repo
 
-    run_id = version.get("run")
+    run_id = version.run
     if not run_id:
         return []
     row = runs_repo.get_run(unit.conn, run_id) if _RUN_ID.fullmatch(str(run_id)) else None
     if row is None or row["project"] != unit.ctx.project.spec.project:
-        return [f"{version['ref']}: its run {run_id} does not exist"]
+        return [f"{version.ref}: its run {run_id} does not exist"]
     problems = []
     if row["status"] not in ("succeeded", "running"):
-        problems.append(f"{version['ref']}: its run {run_id} ended {row['status']}")
+        problems.append(f"{version.ref}: its run {run_id} ended {row['status']}")
     for key, ran in (("git_commit", row["commit"]), ("config_digest", row["config_digest"])):
-        if version.get(key) != ran:
-            problems.append(f"{version['ref']}: its {key} {version.get(key)!r} is not its run's ({ran!r})")
+        if getattr(version, key) != ran:
+            problems.append(f"{version.ref}: its {key} {getattr(version, key)!r} is not its run's ({ran!r})")
     return problems
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from pydantic import Field
 
 from stageward.service.results.base import Result
+
+if TYPE_CHECKING:
+    from stageward.project.model import Cost, DataStore, Environment, Gate, Quotas, Schedule, VulnerabilityScan
+
+
+def _absent(value: object) -> bool:
+    return value is None
 
 
 class RolePermissions(Result):
@@ -118,16 +125,110 @@ class EnvironmentSummary(Result):
     roles: list[str] = Field(description="the caller's roles here")
 
 
+class DeclaredGate(Result):
+    """A metric gate as declared: its one bound (the others are absent, not null)."""
+
+    metric: str
+    min: float | None = Field(default=None, exclude_if=_absent)
+    max: float | None = Field(default=None, exclude_if=_absent)
+    max_drop: float | None = Field(
+        default=None, exclude_if=_absent, description="the most the metric may fall below the alias holder's"
+    )
+
+    @classmethod
+    def from_declared(cls, gate: Gate) -> Self:
+        return cls(metric=gate.metric, min=gate.min, max=gate.max, max_drop=gate.max_drop)
+
+
 class PromotionControls(Result):
     mode: str
     approvals: int
-    gates: list[dict[str, Any]] = Field(description="the metric gates, as declared")
+    gates: list[DeclaredGate] = Field(description="the metric gates, as declared")
 
 
 class AliasProtection(Result):
     protected: list[str]
     unprotected: list[str]
     others_protected: bool = Field(description="whether aliases the environment does not declare are protected")
+
+    @classmethod
+    def from_declared(cls, env: Environment) -> Self:
+        return cls(**env.alias_protection())
+
+
+class VulnerabilityScanControls(Result):
+    lockfile: str
+    advisories: str
+    fail_on: list[str] = Field(description="the severities that fail the scan")
+
+    @classmethod
+    def from_declared(cls, scan: VulnerabilityScan) -> Self:
+        return cls(lockfile=scan.lockfile, advisories=scan.advisories, fail_on=list(scan.fail_on))
+
+
+class QuotaLimits(Result):
+    """The declared limits (an undeclared one is absent, not null)."""
+
+    max_concurrent_runs: int | None = Field(default=None, exclude_if=_absent)
+    monthly_budget: float | None = Field(default=None, exclude_if=_absent)
+
+    @classmethod
+    def from_declared(cls, quotas: Quotas) -> Self:
+        return cls(max_concurrent_runs=quotas.max_concurrent_runs, monthly_budget=quotas.monthly_budget)
+
+
+class CostRates(Result):
+    per_cpu_hour: float
+    tags: dict[str, str]
+
+    @classmethod
+    def from_declared(cls, cost: Cost) -> Self:
+        return cls(per_cpu_hour=cost.per_cpu_hour, tags=dict(cost.tags))
+
+
+class DataStoreDeclared(Result):
+    uri: str
+    access: str = Field(description="read or read-write")
+
+    @classmethod
+    def from_declared(cls, store: DataStore) -> Self:
+        return cls(uri=store.uri, access=store.access)
+
+
+class ScheduleDeclared(Result):
+    name: str
+    cron: str
+    pipeline: str
+
+    @classmethod
+    def from_declared(cls, schedule: Schedule) -> Self:
+        return cls(name=schedule.name, cron=schedule.cron, pipeline=schedule.pipeline)
+
+
+class EnvironmentControls(Result):
+    """One environment's controls as enforced (tier defaults applied), as `policy show` summarises them."""
+
+    tier: str
+    promote_from: list[str]
+    approvals: int
+    gates: list[DeclaredGate]
+    refs: list[str]
+    require_clean_tree: bool
+    images: list[str] | None
+    aliases: AliasProtection
+
+    @classmethod
+    def from_declared(cls, env: Environment) -> Self:
+        return cls(
+            tier=env.tier,
+            promote_from=env.promote_from,
+            approvals=env.required_approvals,
+            gates=[DeclaredGate.from_declared(g) for g in env.promotion.gates],
+            refs=env.required_refs,
+            require_clean_tree=env.clean_tree_required,
+            images=env.images,
+            aliases=AliasProtection.from_declared(env),
+        )
 
 
 class EnvironmentDetail(Result):
@@ -140,12 +241,39 @@ class EnvironmentDetail(Result):
     refs: list[str] = Field(description="git refs a run is launched from (a detached HEAD: the CI's ref)")
     require_clean_tree: bool
     images: list[str] | None
-    vulnerability_scan: dict[str, Any] | None
-    quotas: dict[str, Any]
-    cost: dict[str, Any]
+    vulnerability_scan: VulnerabilityScanControls | None
+    quotas: QuotaLimits
+    cost: CostRates
     blobs: str | None = Field(description="URL of the environment's blob store")
-    data: dict[str, dict[str, Any]] = Field(description="data store name -> its declaration")
-    schedules: list[dict[str, Any]]
+    data: dict[str, DataStoreDeclared] = Field(description="data store name -> its declaration")
+    schedules: list[ScheduleDeclared]
     aliases: AliasProtection
     roles: list[str] = Field(description="the caller's roles here")
     enforced: dict[str, str] = Field(description="control -> where it is enforced (at run launch, at promotion)")
+
+    @classmethod
+    def from_declared(cls, name: str, env: Environment, *, roles: list[str], enforced: dict[str, str]) -> Self:
+        return cls(
+            name=name,
+            tier=env.tier,
+            promote_from=env.promote_from,
+            promotion=PromotionControls(
+                mode=env.promotion.mode,
+                approvals=env.required_approvals,
+                gates=[DeclaredGate.from_declared(g) for g in env.promotion.gates],
+            ),
+            refs=env.required_refs,
+            require_clean_tree=env.clean_tree_required,
+            images=env.images,
+            vulnerability_scan=(
+                VulnerabilityScanControls.from_declared(env.vulnerability_scan) if env.vulnerability_scan else None
+            ),
+            quotas=QuotaLimits.from_declared(env.quotas),
+            cost=CostRates.from_declared(env.cost),
+            blobs=env.blobs,
+            data={store_name: DataStoreDeclared.from_declared(store) for store_name, store in env.data.items()},
+            schedules=[ScheduleDeclared.from_declared(s) for s in env.schedules],
+            aliases=AliasProtection.from_declared(env),
+            roles=roles,
+            enforced=enforced,
+        )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, GetJsonSchemaHandler, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from stageward.service.results.base import Result
 
@@ -30,14 +32,51 @@ class ConfigShown(Result):
     )
 
 
+class ConfigDifference(Result):
+    """One key whose value differs between the two environments, or that only one of them has.
+
+    Its JSON is flat: each environment's value sits under the environment's own name, beside `key` (the row
+    users script against); `values` holds them in the model.
+    """
+
+    key: str = Field(description="the dotted key")
+    values: dict[str, Any] = Field(description="environment -> its value (null where it lacks the key)")
+    only_in: str | None = Field(description="the one environment that has the key, when only one has it")
+    intentional: bool = Field(description="listed in config.intentional_differences")
+    marked: str | None = Field(description="why the difference is expected: intentional or own data store")
+    origins: dict[str, str | None] = Field(description="environment -> FILE:LINE the value comes from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_values(cls, data: Any) -> Any:
+        # The flat JSON (from a remote transport) back into the model: every key that is not a field is a value.
+        if isinstance(data, dict) and "values" not in data:
+            fields = cls.model_fields
+            values = {name: value for name, value in data.items() if name not in fields}
+            return {**{name: value for name, value in data.items() if name in fields}, "values": values}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _flatten_values(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        values = data.pop("values")
+        return {"key": data.pop("key"), **values, **data}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["properties"].pop("values")
+        schema["required"].remove("values")
+        schema["additionalProperties"] = {"description": "an environment's value, under the environment's name"}
+        return schema
+
+
 class ConfigDiff(Result):
     """Differences between two environments' configs."""
 
     environments: list[str] = Field(description="the two environments, in the order given")
     digests: dict[str, str] = Field(description="environment -> digest of its resolved config")
-    differences: list[dict[str, Any]] = Field(
-        description="one row a differing key: key, each environment's value (keyed by its name), and notes"
-    )
+    differences: list[ConfigDifference] = Field(description="one row a differing key")
 
 
 class Finding(Result):

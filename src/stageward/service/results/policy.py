@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import Field
 
+from stageward.service.results.access import EnvironmentControls
 from stageward.service.results.base import Result
 from stageward.service.results.promotion import Decision
 
@@ -95,5 +96,5 @@ class PolicyShown(Result):
     applied_at: str
     applied_by: str
     request: int | None
-    environments: dict[str, dict[str, Any]] = Field(description="environment -> its controls as enforced")
+    environments: dict[str, EnvironmentControls] = Field(description="environment -> its controls as enforced")
     generators: dict[str, list[str]] = Field(description="generator name -> its command")

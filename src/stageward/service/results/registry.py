@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import Field
 
 from stageward.service.results.base import Result
+
+if TYPE_CHECKING:
+    from stageward.registry.files import ManifestEntry
+    from stageward.store.db.registry_repo import AliasMoveRecord, AssetListing, VersionRecord, VersionSource
 
 
 class FileEntry(Result):
@@ -15,6 +19,10 @@ class FileEntry(Result):
     path: str
     size: int
     sha256: str = Field(description="hex sha256 of the file's bytes, the name of its blob")
+
+    @classmethod
+    def from_record(cls, entry: ManifestEntry) -> Self:
+        return cls(path=entry.path, size=entry.size, sha256=entry.sha256)
 
 
 class Uploaded(Result):
@@ -33,6 +41,35 @@ class VersionOrigin(Result):
     env: str
     name: str
     version: int
+
+    @classmethod
+    def from_record(cls, source: VersionSource | None) -> Self | None:
+        return None if source is None else cls(env=source.env, name=source.name, version=source.version)
+
+
+def _version_fields(record: VersionRecord) -> dict[str, Any]:
+    """The fields of a Version, from the store's record (the one place a record's fields are mapped)."""
+    return {
+        "ref": record.ref,
+        "env": record.env,
+        "name": record.name,
+        "kind": record.kind,
+        "version": record.version,
+        "size": record.size,
+        "file_count": record.file_count,
+        "manifest_digest": record.manifest_digest,
+        "metrics": record.metrics,
+        "params": record.params,
+        "tags": record.tags,
+        "run": record.run,
+        "git_commit": record.git_commit,
+        "config_digest": record.config_digest,
+        "blob_store": record.blob_store,
+        "created_by": record.created_by,
+        "created_at": record.created_at,
+        "promoted_from": VersionOrigin.from_record(record.promoted_from),
+        "promotion_id": record.promotion_id,
+    }
 
 
 class Version(Result):
@@ -58,6 +95,11 @@ class Version(Result):
     promoted_from: VersionOrigin | None = Field(description="the source of a promoted version")
     promotion_id: int | None = Field(description="the promotion that made this version")
 
+    @classmethod
+    def from_record(cls, record: VersionRecord) -> Self:
+        # model_validate of one dict, not keyword arguments: the faster door on register's hot path.
+        return cls.model_validate(_version_fields(record))
+
 
 class Published(Version):
     """A version recorded by `publish` (upload, then register)."""
@@ -82,6 +124,20 @@ class LineageStep(Result):
     config_digest: str | None
     manifest_digest: str
 
+    @classmethod
+    def from_record(cls, record: VersionRecord) -> Self:
+        return cls(
+            ref=record.ref,
+            created_by=record.created_by,
+            created_at=record.created_at,
+            promoted_from=VersionOrigin.from_record(record.promoted_from),
+            promotion_id=record.promotion_id,
+            run=record.run,
+            git_commit=record.git_commit,
+            config_digest=record.config_digest,
+            manifest_digest=record.manifest_digest,
+        )
+
 
 class VersionDetail(Version):
     """One version as `show` reads it: its files, the aliases holding it, the asset's latest version."""
@@ -100,6 +156,24 @@ class VersionDetail(Version):
         default=None, exclude_if=lambda steps: steps is None, description="with --lineage: the chain of copies"
     )
 
+    @classmethod
+    def from_found(
+        cls,
+        record: VersionRecord,
+        *,
+        aliases: list[str],
+        latest: int,
+        lineage: list[VersionRecord] | None = None,
+    ) -> Self:
+        fields = _version_fields(record)
+        # The files as plain dicts, validated with the rest in one pass: resolve is a hot path.
+        fields["files"] = [entry.to_dict() for entry in record.files]
+        fields["aliases"] = aliases
+        fields["latest"] = latest
+        if lineage is not None:
+            fields["lineage"] = [LineageStep.from_record(step) for step in lineage]
+        return cls.model_validate(fields)
+
 
 class AssetSummary(Result):
     """One model or dataset of a listing."""
@@ -113,6 +187,18 @@ class AssetSummary(Result):
     aliases: dict[str, int] = Field(description="alias -> version")
     created_at: str
     created_by: str
+
+    @classmethod
+    def from_record(cls, listing: AssetListing) -> Self:
+        return cls(
+            env=listing.env,
+            name=listing.name,
+            kind=listing.kind,
+            latest=listing.latest,
+            aliases=listing.aliases,
+            created_at=listing.created_at,
+            created_by=listing.created_by,
+        )
 
 
 class Downloaded(Result):
@@ -159,6 +245,19 @@ class AliasMove(Result):
     by: str
     promotion_id: int | None
 
+    @classmethod
+    def from_record(cls, move: AliasMoveRecord) -> Self:
+        return cls(
+            id=move.id,
+            alias=move.alias,
+            action=move.action,
+            version=move.version,
+            previous_version=move.previous_version,
+            at=move.at,
+            by=move.by,
+            promotion_id=move.promotion_id,
+        )
+
 
 class VersionRead(Result):
     """What verify read of one version's own blobs."""
@@ -179,6 +278,17 @@ class Origin(Result):
     run_record: dict[str, Any] | None = Field(
         default=None, description="the run that produced it: commit, ref, dirty flag, image, config digest, executor"
     )
+
+    @classmethod
+    def from_record(cls, record: VersionRecord, *, run_record: dict[str, Any] | None = None) -> Self:
+        return cls(
+            ref=record.ref,
+            run=record.run,
+            git_commit=record.git_commit,
+            config_digest=record.config_digest,
+            created_by=record.created_by,
+            run_record=run_record,
+        )
 
 
 class Verified(Result):

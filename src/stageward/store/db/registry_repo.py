@@ -4,12 +4,92 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from stageward.registry.files import ManifestEntry
 from stageward.store.db.schema_registry import alias_history, aliases, asset_versions, assets, version_files
+
+# -- records: the shape of what this repository reads, written once (frozen, slotted: cheap to make) -------
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRecord:
+    id: int
+    project: str
+    environment: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionSource:
+    """The version a promoted one was copied from."""
+
+    env: str
+    name: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRecord:
+    ref: str
+    env: str
+    name: str
+    kind: str
+    version: int
+    size: int
+    file_count: int
+    manifest_digest: str
+    metrics: dict[str, float]
+    params: dict[str, str]
+    tags: dict[str, str]
+    run: str | None
+    git_commit: str | None
+    config_digest: str | None
+    blob_store: str
+    created_by: str
+    created_at: str
+    promoted_from: VersionSource | None
+    promotion_id: int | None
+    # Empty when read without its files (with_files=False).
+    files: tuple[ManifestEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What `lookup` found: the asset, the version with its files, the aliases holding it, the latest number."""
+
+    asset: AssetRecord
+    version: VersionRecord
+    aliases: list[str]
+    latest: int
+
+
+@dataclass(frozen=True, slots=True)
+class AssetListing:
+    env: str
+    name: str
+    kind: str
+    latest: int | None
+    aliases: dict[str, int]
+    created_at: str
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class AliasMoveRecord:
+    id: int
+    alias: str
+    action: str
+    version: int
+    previous_version: int | None
+    at: str
+    by: str
+    promotion_id: int | None
+
 
 # The hot lookups are built once: SQLAlchemy then reuses their compiled form, and a resolve costs
 # the round trips to the database, not the building of expressions.
@@ -107,8 +187,8 @@ def lookup(
     *,
     version: int | None = None,
     alias: str | None = None,
-) -> tuple[dict[str, Any], dict[str, Any], int] | None:
-    """(asset, version record with files and aliases, latest version) in two queries, or None if missing.
+) -> Found | None:
+    """The asset, the version with its files, the aliases holding it and the latest number in two queries.
 
     The hot path of resolving a reference; the caller finds out what is missing, slowly, only on None.
     """
@@ -121,21 +201,14 @@ def lookup(
         row = conn.execute(_BY_LATEST, {"project": project, "env": environment, "name": name}).mappings().first()
     if row is None:
         return None
-    asset = {
-        "id": row["asset_id"],
-        "project": project,
-        "environment": row["environment"],
-        "name": row["name"],
-        "kind": row["kind"],
-    }
-    record = _record(row, asset, files_of(conn, row["id"]))
-    record["aliases"] = sorted(row["held_by"].split(",")) if row["held_by"] else []
-    return asset, record, int(row["latest"])
+    asset = AssetRecord(row["asset_id"], project, row["environment"], row["name"], row["kind"])
+    held = sorted(row["held_by"].split(",")) if row["held_by"] else []
+    return Found(asset, _record(row, asset, files_of(conn, row["id"])), held, int(row["latest"]))
 
 
-def get_asset(conn: Connection, project: str, environment: str, name: str) -> dict[str, Any] | None:
-    row = conn.execute(_ASSET, {"project": project, "env": environment, "name": name}).mappings().first()
-    return dict(row) if row else None
+def get_asset(conn: Connection, project: str, environment: str, name: str) -> AssetRecord | None:
+    row = conn.execute(_ASSET, {"project": project, "env": environment, "name": name}).first()
+    return AssetRecord(row.id, row.project, row.environment, row.name, row.kind) if row else None
 
 
 def create_asset(
@@ -174,7 +247,7 @@ def insert_version(
     blob_store: str,
     at: str,
     by: str,
-    promoted_from: dict[str, Any] | None = None,
+    promoted_from: VersionSource | None = None,
     promotion_id: int | None = None,
 ) -> int:
     # Values passed as parameters, not baked into the statement: its compiled form is reused.
@@ -195,9 +268,9 @@ def insert_version(
             "blob_store": blob_store,
             "created_by": by,
             "created_at": at,
-            "promoted_from_env": promoted_from["env"] if promoted_from else None,
-            "promoted_from_name": promoted_from["name"] if promoted_from else None,
-            "promoted_from_version": promoted_from["version"] if promoted_from else None,
+            "promoted_from_env": promoted_from.env if promoted_from else None,
+            "promoted_from_name": promoted_from.name if promoted_from else None,
+            "promoted_from_version": promoted_from.version if promoted_from else None,
             "promotion_id": promotion_id,
         },
     )
@@ -209,48 +282,43 @@ def insert_version(
     return version_id
 
 
-def _record(row: Any, asset: dict[str, Any], files: list[ManifestEntry] | None) -> dict[str, Any]:
+def _record(row: Any, asset: AssetRecord, files: list[ManifestEntry]) -> VersionRecord:
     promoted_from = None
     if row["promoted_from_env"] is not None:
-        promoted_from = {
-            "env": row["promoted_from_env"],
-            "name": row["promoted_from_name"],
-            "version": row["promoted_from_version"],
-        }
-    record: dict[str, Any] = {
-        "ref": f"{asset['environment']}/{asset['name']}:{row['version']}",
-        "env": asset["environment"],
-        "name": asset["name"],
-        "kind": asset["kind"],
-        "version": row["version"],
-        "size": row["size"],
-        "file_count": row["file_count"],
-        "manifest_digest": row["manifest_digest"],
-        "metrics": json.loads(row["metrics"]),
-        "params": json.loads(row["params"]),
-        "tags": json.loads(row["tags"]),
-        "run": row["run_id"],
-        "git_commit": row["git_commit"],
-        "config_digest": row["config_digest"],
-        "blob_store": row["blob_store"],
-        "created_by": row["created_by"],
-        "created_at": row["created_at"],
-        "promoted_from": promoted_from,
-        "promotion_id": row["promotion_id"],
-    }
-    if files is not None:
-        record["files"] = [f.to_dict() for f in files]
-    return record
+        promoted_from = VersionSource(
+            row["promoted_from_env"], row["promoted_from_name"], row["promoted_from_version"]
+        )
+    return VersionRecord(
+        ref=f"{asset.environment}/{asset.name}:{row['version']}",
+        env=asset.environment,
+        name=asset.name,
+        kind=asset.kind,
+        version=row["version"],
+        size=row["size"],
+        file_count=row["file_count"],
+        manifest_digest=row["manifest_digest"],
+        metrics=json.loads(row["metrics"]),
+        params=json.loads(row["params"]),
+        tags=json.loads(row["tags"]),
+        run=row["run_id"],
+        git_commit=row["git_commit"],
+        config_digest=row["config_digest"],
+        blob_store=row["blob_store"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        promoted_from=promoted_from,
+        promotion_id=row["promotion_id"],
+        files=tuple(files),
+    )
 
 
 def get_version(
-    conn: Connection, asset: dict[str, Any], version: int, *, with_files: bool = True
-) -> dict[str, Any] | None:
-    row = conn.execute(_VERSION, {"asset_id": asset["id"], "version": version}).mappings().first()
+    conn: Connection, asset: AssetRecord, version: int, *, with_files: bool = True
+) -> VersionRecord | None:
+    row = conn.execute(_VERSION, {"asset_id": asset.id, "version": version}).mappings().first()
     if row is None:
         return None
-    files = files_of(conn, row["id"]) if with_files else None
-    return _record(row, asset, files)
+    return _record(row, asset, files_of(conn, row["id"]) if with_files else [])
 
 
 def referenced_blobs(conn: Connection) -> set[str]:
@@ -262,11 +330,9 @@ def files_of(conn: Connection, version_id: int) -> list[ManifestEntry]:
     return [ManifestEntry(*row) for row in conn.execute(_FILES, {"version_id": version_id})]
 
 
-
-
 def list_assets(
     conn: Connection, project: str, environments: Iterable[str], kind: str | None
-) -> list[dict[str, Any]]:
+) -> list[AssetListing]:
     query = select(assets).where(assets.c.project == project, assets.c.environment.in_(list(environments)))
     if kind is not None:
         query = query.where(assets.c.kind == kind)
@@ -287,15 +353,15 @@ def list_assets(
     ):
         held.setdefault(asset_id, {})[alias] = version
     return [
-        {
-            "env": r["environment"],
-            "name": r["name"],
-            "kind": r["kind"],
-            "latest": latest.get(r["id"]),
-            "aliases": dict(sorted(held.get(r["id"], {}).items())),
-            "created_at": r["created_at"],
-            "created_by": r["created_by"],
-        }
+        AssetListing(
+            env=r["environment"],
+            name=r["name"],
+            kind=r["kind"],
+            latest=latest.get(r["id"]),
+            aliases=dict(sorted(held.get(r["id"], {}).items())),
+            created_at=r["created_at"],
+            created_by=r["created_by"],
+        )
         for r in rows
     ]
 
@@ -349,10 +415,13 @@ def move_alias(
     return previous
 
 
-def history(conn: Connection, asset_id: int, alias: str | None = None) -> list[dict[str, Any]]:
+def history(conn: Connection, asset_id: int, alias: str | None = None) -> list[AliasMoveRecord]:
     query = select(alias_history).where(alias_history.c.asset_id == asset_id)
     if alias is not None:
         query = query.where(alias_history.c.alias == alias)
-    rows = conn.execute(query.order_by(alias_history.c.id)).mappings()
-    return [{k: v for k, v in dict(row).items() if k != "asset_id"} for row in rows]
+    rows = conn.execute(query.order_by(alias_history.c.id))
+    return [
+        AliasMoveRecord(r.id, r.alias, r.action, r.version, r.previous_version, r.at, r.by, r.promotion_id)
+        for r in rows
+    ]
 
