@@ -115,6 +115,18 @@ class AuditVerbs(_Group):
         """
 
 
+class BlobVerbs(_Group):
+    """The `blob.*` verbs."""
+
+    @_verb("blob.locate")
+    def locate(self, *, env: str, sha256: str) -> builtins.dict[str, Any]:
+        """The size of blob SHA256 when a version in ENV holds it; not found otherwise, whatever the store keeps."""
+
+    @_verb("blob.status")
+    def status(self, *, env: str, sha256: str) -> builtins.dict[str, Any]:
+        """Whether blob SHA256 is already in ENV's blob store (then an upload skips it and it is kept for register)."""
+
+
 class ConfigVerbs(_Group):
     """The `config.*` verbs."""
 
@@ -546,6 +558,10 @@ class Verbs(abc.ABC):
     @property
     def audit(self) -> AuditVerbs:
         return AuditVerbs(self)
+
+    @property
+    def blob(self) -> BlobVerbs:
+        return BlobVerbs(self)
 
     @property
     def config(self) -> ConfigVerbs:

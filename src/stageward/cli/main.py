@@ -24,6 +24,7 @@ from stageward.cli import (
     promotion_cmd,
     rollback_cmd,
     secrets_cmd,
+    server_cmd,
     team_cmd,
     verify_cmd,
 )
@@ -69,6 +70,7 @@ app.command("rollback")(rollback_cmd.rollback)
 app.command("verify")(verify_cmd.verify)
 app.command("gc")(gc_cmd.gc)
 app.add_typer(policy_cmd.app, name="policy")
+app.command("server")(server_cmd.server)
 
 
 def _print_notices() -> None:

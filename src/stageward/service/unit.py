@@ -183,5 +183,10 @@ def record_denial(ctx: Context, spec: VerbSpec, denial: Denied, *, target: str |
             environment=denial.environment,
             target=target,
             outcome="denied",
-            details={"permission": denial.permission, "reason": denial.message},
+            details={
+                "permission": denial.permission,
+                "reason": denial.message,
+                # Which key met the wall, by its public prefix: a leaked key's attempts can be traced and revoked.
+                **({"api_key": ctx.api_key_prefix} if ctx.api_key_prefix else {}),
+            },
         )
