@@ -17,61 +17,67 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 if TYPE_CHECKING:
     from pathlib import Path
     from stageward.registry.progress import Progress
-    from stageward.service.results.access import Binding
-    from stageward.service.results.access import EnvironmentDetail
-    from stageward.service.results.access import EnvironmentSummary
-    from stageward.service.results.access import Granted
-    from stageward.service.results.access import KeyInfo
-    from stageward.service.results.access import KeyIssued
-    from stageward.service.results.access import KeyRevoked
-    from stageward.service.results.access import KeyRotated
-    from stageward.service.results.access import MemberAdded
-    from stageward.service.results.access import MemberRemoved
-    from stageward.service.results.access import Revoked
-    from stageward.service.results.access import RolePermissions
-    from stageward.service.results.access import Team
-    from stageward.service.results.access import TeamCreated
-    from stageward.service.results.audit import AuditEntry
-    from stageward.service.results.audit import ChainAnchor
-    from stageward.service.results.audit import ChainVerified
-    from stageward.service.results.config import ConfigChecked
-    from stageward.service.results.config import ConfigDiff
-    from stageward.service.results.config import ConfigExported
-    from stageward.service.results.config import ConfigShown
-    from stageward.service.results.policy import PolicyApplied
-    from stageward.service.results.policy import PolicyPlan
-    from stageward.service.results.policy import PolicyRequest
-    from stageward.service.results.policy import PolicyShown
-    from stageward.service.results.policy import PolicyVersion
-    from stageward.service.results.promotion import Promotion
-    from stageward.service.results.promotion import PromotionPreview
-    from stageward.service.results.promotion import Transferred
-    from stageward.service.results.registry import AliasMove
-    from stageward.service.results.registry import AliasMoved
-    from stageward.service.results.registry import AliasSet
-    from stageward.service.results.registry import AssetSummary
-    from stageward.service.results.registry import Collected
-    from stageward.service.results.registry import Downloaded
-    from stageward.service.results.registry import Published
-    from stageward.service.results.registry import Uploaded
-    from stageward.service.results.registry import Verified
-    from stageward.service.results.registry import Version
-    from stageward.service.results.registry import VersionDetail
-    from stageward.service.results.runs import CostReport
-    from stageward.service.results.runs import LogPage
-    from stageward.service.results.runs import OutputEcho
-    from stageward.service.results.runs import RunDetail
-    from stageward.service.results.runs import RunMetric
-    from stageward.service.results.runs import RunRecord
-    from stageward.service.results.runs import ScanReport
-    from stageward.service.results.runs import ScheduleRecord
-    from stageward.service.results.runs import TickResult
-    from stageward.service.results.secrets import RotationOutcome
-    from stageward.service.results.secrets import SecretDeleted
-    from stageward.service.results.secrets import SecretInfo
-    from stageward.service.results.secrets import SecretSet
-    from stageward.service.results.secrets import SecretValue
-    from stageward.service.results.secrets import SecretVersion
+    from stageward.service.results.access import (
+        Binding,
+        EnvironmentDetail,
+        EnvironmentSummary,
+        Granted,
+        KeyInfo,
+        KeyIssued,
+        KeyRevoked,
+        KeyRotated,
+        MemberAdded,
+        MemberRemoved,
+        Revoked,
+        RolePermissions,
+        Team,
+        TeamCreated,
+    )
+    from stageward.service.results.audit import AuditEntry, ChainAnchor, ChainVerified
+    from stageward.service.results.config import ConfigChecked, ConfigDiff, ConfigExported, ConfigShown
+    from stageward.service.results.events import (
+        BlobLocation,
+        BlobStatus,
+        Delivery,
+        Event,
+        Webhook,
+        WebhookAdded,
+        WebhookRemoved,
+    )
+    from stageward.service.results.policy import PolicyApplied, PolicyPlan, PolicyRequest, PolicyShown, PolicyVersion
+    from stageward.service.results.promotion import Promotion, PromotionPreview, Transferred
+    from stageward.service.results.registry import (
+        AliasMove,
+        AliasMoved,
+        AliasSet,
+        AssetSummary,
+        Collected,
+        Downloaded,
+        Published,
+        Uploaded,
+        Verified,
+        Version,
+        VersionDetail,
+    )
+    from stageward.service.results.runs import (
+        CostReport,
+        LogPage,
+        OutputEcho,
+        RunDetail,
+        RunMetric,
+        RunRecord,
+        ScanReport,
+        ScheduleRecord,
+        TickResult,
+    )
+    from stageward.service.results.secrets import (
+        RotationOutcome,
+        SecretDeleted,
+        SecretInfo,
+        SecretSet,
+        SecretValue,
+        SecretVersion,
+    )
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -170,6 +176,18 @@ class AuditVerbs(_Group):
 
         ANCHOR (SEQUENCE:HASH, from `audit anchor`) must also still be in the chain at its sequence.
         """
+
+
+class BlobVerbs(_Group):
+    """The `blob.*` verbs."""
+
+    @_verb("blob.locate")
+    def locate(self, *, env: str, sha256: str) -> BlobLocation:
+        """The size of blob SHA256 when a version in ENV holds it; not found otherwise, whatever the store keeps."""
+
+    @_verb("blob.status")
+    def status(self, *, env: str, sha256: str) -> BlobStatus:
+        """Whether blob SHA256 is already in ENV's blob store (then an upload skips it and it is kept for register)."""
 
 
 class ConfigVerbs(_Group):
@@ -286,6 +304,14 @@ class EnvVerbs(_Group):
     @_verb("env.show")
     def show(self, *, env: str) -> EnvironmentDetail:
         """One environment with the controls the store enforces there (the applied policy, tier defaults applied)."""
+
+
+class EventsVerbs(_Group):
+    """The `events.*` verbs."""
+
+    @_verb("events.list")
+    def list(self, *, after: int = 0, env: str | None = None, limit: int = 100) -> builtins.list[Event]:
+        """Events after id AFTER (oldest first) in ENV, or in every environment the caller can read."""
 
 
 class GcVerbs(_Group):
@@ -632,6 +658,26 @@ class VerifyVerbs(_Group):
         """Rehash a version's blobs and its lineage's; fail on any mismatch; say what was read, per version."""
 
 
+class WebhooksVerbs(_Group):
+    """The `webhooks.*` verbs."""
+
+    @_verb("webhooks.add")
+    def add(self, *, env: str, url: str) -> WebhookAdded:
+        """Send ENV's events to URL, signed with a new secret (shown once)."""
+
+    @_verb("webhooks.deliveries")
+    def deliveries(self, *, id: int, limit: int = 50) -> builtins.list[Delivery]:
+        """The delivery log of webhook ID, newest first: event, state, attempts, last status or error."""
+
+    @_verb("webhooks.list")
+    def list(self, *, env: str | None = None) -> builtins.list[Webhook]:
+        """Webhooks of ENV, or of every environment where the caller manages access, with their pending deliveries."""
+
+    @_verb("webhooks.remove")
+    def remove(self, *, id: int) -> WebhookRemoved:
+        """Stop sending events to webhook ID; its pending deliveries are dropped."""
+
+
 class Verbs(abc.ABC):
     """The verb groups of `Client`: `client.access.grant(...)` is `client.call("access.grant", ...)`."""
 
@@ -652,6 +698,10 @@ class Verbs(abc.ABC):
         return AuditVerbs(self)
 
     @property
+    def blob(self) -> BlobVerbs:
+        return BlobVerbs(self)
+
+    @property
     def config(self) -> ConfigVerbs:
         return ConfigVerbs(self)
 
@@ -666,6 +716,10 @@ class Verbs(abc.ABC):
     @property
     def env(self) -> EnvVerbs:
         return EnvVerbs(self)
+
+    @property
+    def events(self) -> EventsVerbs:
+        return EventsVerbs(self)
 
     @property
     def gc(self) -> GcVerbs:
@@ -714,3 +768,7 @@ class Verbs(abc.ABC):
     @property
     def verify(self) -> VerifyVerbs:
         return VerifyVerbs(self)
+
+    @property
+    def webhooks(self) -> WebhooksVerbs:
+        return WebhooksVerbs(self)

@@ -120,3 +120,10 @@ class TooLarge(BadInput):
 
     http_status = 413
     code = "too_large"
+
+
+class TimedOut(BadInput):
+    """A client sent its request too slowly (the server's body timeout)."""
+
+    http_status = 408
+    code = "timed_out"

@@ -157,10 +157,20 @@ def test_team_commands(project: Path):
     assert again.returncode == 5 and _error_lines(again) == ["error: team 'lp' already exists"]
 
 
-def test_remote_url_without_a_remote_client_is_refused(project: Path):
-    result = run("env", "list", cwd=project, STAGEWARD_URL="http://127.0.0.1:1")
-    assert result.returncode == 2
-    assert "STAGEWARD_URL is set" in _error_lines(result)[0]
+def test_remote_url_needs_an_api_key_and_a_reachable_server(project: Path):
+    # STAGEWARD_URL never falls back to the local store: no key is refused, an unreachable server is named.
+    no_key = run("env", "list", cwd=project, STAGEWARD_URL="http://127.0.0.1:1")
+    assert no_key.returncode == 3
+    assert "STAGEWARD_URL is set but STAGEWARD_API_KEY is not" in _error_lines(no_key)[0]
+    unreachable = run(
+        "env", "list", cwd=project, STAGEWARD_URL="http://127.0.0.1:1", STAGEWARD_API_KEY="sw_development_x"
+    )
+    assert unreachable.returncode == 2
+    assert _error_lines(unreachable)[0] == (
+        "error: cannot reach the Stageward server at http://127.0.0.1:1 (ConnectError)"
+    )
+    not_http = run("env", "list", cwd=project, STAGEWARD_URL="ftp://host", STAGEWARD_API_KEY="k")
+    assert not_http.returncode == 2 and "expected http://HOST:PORT" in _error_lines(not_http)[0]
 
 
 def test_demo_walks_every_step(tmp_path: Path):

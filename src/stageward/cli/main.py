@@ -35,8 +35,10 @@ def _build_app() -> typer.Typer:
         scan_cmd,
         schedule_cmd,
         secrets_cmd,
+        server_cmd,
         team_cmd,
         verify_cmd,
+        webhooks_cmd,
     )
 
     app = typer.Typer(
@@ -85,6 +87,8 @@ def _build_app() -> typer.Typer:
     app.add_typer(cost_cmd.app, name="cost")
     app.add_typer(schedule_cmd.app, name="schedule")
     app.command("scheduler")(schedule_cmd.scheduler)
+    app.command("server")(server_cmd.server)
+    app.add_typer(webhooks_cmd.app, name="webhooks")
     return app
 
 

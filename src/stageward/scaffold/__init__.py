@@ -124,8 +124,8 @@ WORKFLOW = """\
 #
 # The develop and staging jobs train with `stageward run` (train.py, behind the environment's
 # guardrails; on a detached checkout the ref comes from GITHUB_REF). The jobs after the first act on
-# your team's shared Stageward (STAGEWARD_URL, an API key per environment), which needs the remote
-# client (SPEC §9); run locally, the same command uses the embedded store.
+# your team's shared Stageward (STAGEWARD_URL, an API key per environment), served by
+# `stageward server`; run locally, the same command uses the embedded store.
 name: stageward
 on:
   pull_request:

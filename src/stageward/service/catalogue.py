@@ -482,20 +482,20 @@ def _docstring(text: str, indent: str) -> str:
 
 
 def _import_lines(imports: set[str]) -> str:
-    """The `from M import N` lines grouped by module as ruff's isort writes them, so `ruff check --fix` leaves
-    the generated file as it is (and the checked-in client stays equal to what the catalogue generates)."""
+    """IMPORTS (`    from M import N` lines) grouped by module as ruff's isort writes them, so the generated file
+    passes `ruff check` unchanged: one line when it fits in 120 characters, else one name a line."""
     names: dict[str, list[str]] = {}
     for line in imports:
-        module, name = line.strip().removeprefix("from ").split(" import ")
+        module, _, name = line.strip().removeprefix("from ").partition(" import ")
         names.setdefault(module, []).append(name)
     lines = []
     for module in sorted(names):
-        one_line = f"    from {module} import {', '.join(sorted(names[module]))}"
+        members = sorted(set(names[module]))
+        one_line = f"    from {module} import {', '.join(members)}"
         if len(one_line) <= 120:
             lines.append(one_line)
         else:
-            wrapped = "".join(f"        {name},\n" for name in sorted(names[module]))
-            lines.append(f"    from {module} import (\n{wrapped}    )")
+            lines.append(f"    from {module} import (\n" + "".join(f"        {m},\n" for m in members) + "    )")
     return "\n".join(lines)
 
 

@@ -31,7 +31,10 @@ def config_files(project: ProjectFile) -> ConfigFiles:
 
 
 def _process_environment(unit: Unit) -> tuple[Mapping[str, str], EnvRefs]:
-    """The environment `${env:}` and PREFIX_ variables read: this process's, in local mode."""
+    """The environment `${env:}` and PREFIX_ variables read: this process's in local mode; none on the server,
+    which shows them as written (SPEC §4)."""
+    if not unit.ctx.process_environment:
+        return {}, "keep"
     return unit.ctx.environ, "resolve"
 
 

@@ -58,6 +58,11 @@ class Context:
     # Set when the caller authenticated with an API key: the key acts in this environment only,
     # whatever roles its principal holds elsewhere (SPEC §2).
     bound_environment: str | None = None
+    # The public prefix of that key, recorded with every denial it meets (never the key itself).
+    api_key_prefix: str | None = None
+    # False on the server: `${env:}` and <env_prefix> variables belong to the process that uses the config
+    # (a run, the SDK, the local CLI), never to the server's own environment, so they are shown as written.
+    process_environment: bool = True
     _database: Database | None = field(default=None, repr=False)
     _quick: Any = field(default=None, repr=False)
     _quick_checked: bool = field(default=False, repr=False)

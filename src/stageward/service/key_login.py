@@ -54,8 +54,11 @@ def log_in(ctx: Context, key: str) -> Context:
     except BaseException:
         ctx.close()
         raise
+    from stageward.secrets.api_keys import key_prefix
+
     ctx.principal = principal
     ctx.bound_environment = environment
+    ctx.api_key_prefix = key_prefix(key)
     return ctx
 
 

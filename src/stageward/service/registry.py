@@ -23,7 +23,7 @@ def _by_kind(ctx: Context, arguments: dict[str, Any], _unit: Callable[[dict[str,
     return run_verb(ctx, f"{kind}.rollback", arguments)
 
 
-@verb("registry.rollback", flow=_by_kind)
+@verb("registry.rollback", flow=_by_kind, http=("POST", "/rollback"))
 def rollback(unit: Unit, *, env: str, name: str, alias: str, kind: str = "model") -> AliasMoved:
     """Return ALIAS of the KIND (model or dataset) NAME to the version it held before its current one."""
     raise RuntimeError("registry.rollback runs as a flow of model.rollback or dataset.rollback")
