@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from stageward.registry.progress import Progress
+    from stageward.service.overview import AssetOverview
+    from stageward.service.overview import ChangeFeed
+    from stageward.service.overview import EnvironmentOverview
+    from stageward.service.overview import Standing
+    from stageward.service.overview import VersionSummary
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -363,6 +368,30 @@ class ModelVerbs(_Group):
         """Stream the files of a model into ENV's blob store; nothing is recorded yet."""
 
 
+class OverviewVerbs(_Group):
+    """The `overview.*` verbs."""
+
+    @_verb("overview.asset")
+    def asset(self, *, env: str, name: str, as_of: str | None = None) -> AssetOverview:
+        """One asset in ENV: its newest versions with metrics, its aliases, their history, and the aliases at AS_OF."""
+
+    @_verb("overview.changes")
+    def changes(self, *, env: str, after: int | None = None) -> ChangeFeed:
+        """What changed in ENV after the cursor AFTER (none given: no changes, only the cursor to start from)."""
+
+    @_verb("overview.matrix")
+    def matrix(self, *, env: str) -> EnvironmentOverview:
+        """Every model and dataset in ENV with the version each alias holds and where it was promoted from."""
+
+    @_verb("overview.standing")
+    def standing(self, *, env: str) -> Standing:
+        """Who the caller is in ENV and which permissions they hold there."""
+
+    @_verb("overview.version")
+    def version(self, *, env: str, name: str, version: int) -> VersionSummary:
+        """One version of an asset in ENV: metrics, tags, run, commit and where it was promoted from."""
+
+
 class PolicyVerbs(_Group):
     """The `policy.*` verbs."""
 
@@ -586,6 +615,10 @@ class Verbs(abc.ABC):
     @property
     def model(self) -> ModelVerbs:
         return ModelVerbs(self)
+
+    @property
+    def overview(self) -> OverviewVerbs:
+        return OverviewVerbs(self)
 
     @property
     def policy(self) -> PolicyVerbs:

@@ -1,0 +1,252 @@
+"""Read-only views of one environment for the web UI (and any client): the asset x alias matrix, an asset's
+versions and alias history with an as-of view, one version's lineage step, the change feed, and what the
+caller may do there. Each is one read transaction with a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stageward.access.roles import PERMISSIONS
+from stageward.errors import BadInput, NotFound
+from stageward.registry.alias_as_of import holders_at
+from stageward.registry.names import check_asset_name, check_version
+from stageward.service.assets import find_asset
+from stageward.service.catalogue import verb
+from stageward.service.clock import parse_instant
+from stageward.service.unit import Unit
+from stageward.store.db import overview_repo, registry_repo
+
+MAX_VERSIONS = 100  # an asset page lists the newest ones; older versions stay reachable by reference
+MAX_CHANGES = 500
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AliasHolder(View):
+    alias: str
+    version: int
+    promoted_from: str | None = Field(description="ENV/NAME:VERSION the held version was promoted from")
+    promoted_from_env: str | None
+    promoted_from_name: str | None
+    promoted_from_version: int | None
+
+
+class AssetAliases(View):
+    name: str
+    kind: str
+    latest: int | None
+    aliases: list[AliasHolder]
+
+
+class EnvironmentOverview(View):
+    """Every asset of one environment with the version each alias holds."""
+
+    env: str
+    assets: list[AssetAliases]
+
+
+class VersionSummary(View):
+    env: str
+    name: str
+    kind: str
+    version: int
+    created_at: str
+    created_by: str
+    metrics: dict[str, float]
+    tags: dict[str, str]
+    run: str | None
+    git_commit: str | None
+    promoted_from: str | None = Field(description="ENV/NAME:VERSION, when the version came by promotion")
+    promoted_from_env: str | None
+    promoted_from_name: str | None
+    promoted_from_version: int | None
+
+
+class AliasMove(View):
+    alias: str
+    action: str
+    version: int
+    previous_version: int | None
+    at: str
+    by: str
+    promotion_id: int | None
+
+
+class AliasAt(View):
+    alias: str
+    version: int
+
+
+class AssetOverview(View):
+    """One asset: its newest versions, its aliases now, every alias move, and the aliases at AS_OF."""
+
+    env: str
+    name: str
+    kind: str
+    versions: list[VersionSummary]
+    aliases: list[AliasAt]
+    history: list[AliasMove]
+    as_of: str | None
+    aliases_as_of: list[AliasAt] | None
+
+
+class Change(View):
+    sequence: int
+    topic: str = Field(description="promotion, alias, registry, runs or other")
+
+
+class ChangeFeed(View):
+    """What changed in an environment after a cursor (an audit sequence), by topic only."""
+
+    env: str
+    cursor: int
+    changes: list[Change]
+
+
+class Standing(View):
+    """Who the caller is in an environment, and what they may do there."""
+
+    principal: str
+    env: str
+    permissions: list[str]
+
+
+def _ref(env: str | None, name: str | None, version: int | None) -> str | None:
+    return f"{env}/{name}:{version}" if env is not None and name is not None and version is not None else None
+
+
+def _topic(action: str) -> str:
+    group, _, act = action.partition(".")
+    if group == "promotion":
+        return "promotion"
+    if act in ("alias_set", "rollback") or group == "registry":
+        return "alias"
+    if act == "register":
+        return "registry"
+    if group in ("run", "runs", "schedule"):
+        return "runs"
+    return "other"
+
+
+@verb("overview.matrix", permission="env.read", http=("GET", "/envs/{env}/overview"))
+def matrix(unit: Unit, *, env: str) -> EnvironmentOverview:
+    """Every model and dataset in ENV with the version each alias holds and where it was promoted from."""
+    rows = overview_repo.assets_with_aliases(unit.conn, unit.ctx.project.spec.project, env)
+    return EnvironmentOverview(
+        env=env,
+        assets=[
+            AssetAliases(
+                name=row["name"],
+                kind=row["kind"],
+                latest=row["latest"],
+                aliases=[
+                    AliasHolder(
+                        alias=held["alias"],
+                        version=held["version"],
+                        promoted_from=_ref(
+                            held["promoted_from_env"], held["promoted_from_name"], held["promoted_from_version"]
+                        ),
+                        promoted_from_env=held["promoted_from_env"],
+                        promoted_from_name=held["promoted_from_name"],
+                        promoted_from_version=held["promoted_from_version"],
+                    )
+                    for held in row["aliases"]
+                ],
+            )
+            for row in rows
+        ],
+    )
+
+
+def _summary(env: str, name: str, kind: str, row: dict[str, Any]) -> VersionSummary:
+    return VersionSummary(
+        env=env,
+        name=name,
+        kind=kind,
+        version=row["version"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        metrics=row["metrics"],
+        tags=row["tags"],
+        run=row["run"],
+        git_commit=row["git_commit"],
+        promoted_from=_ref(row["promoted_from_env"], row["promoted_from_name"], row["promoted_from_version"]),
+        promoted_from_env=row["promoted_from_env"],
+        promoted_from_name=row["promoted_from_name"],
+        promoted_from_version=row["promoted_from_version"],
+    )
+
+
+@verb("overview.asset", permission="env.read", http=("GET", "/envs/{env}/overview/assets/{name}"))
+def asset(unit: Unit, *, env: str, name: str, as_of: str | None = None) -> AssetOverview:
+    """One asset in ENV: its newest versions with metrics, its aliases, their history, and the aliases at AS_OF."""
+    record = find_asset(unit, env, check_asset_name(name), None)
+    instant = parse_instant(as_of, option="--as-of") if as_of is not None else None
+    history = registry_repo.history(unit.conn, record["id"])
+    held = registry_repo.aliases_of(unit.conn, record["id"])
+    return AssetOverview(
+        env=env,
+        name=record["name"],
+        kind=record["kind"],
+        versions=[
+            _summary(env, record["name"], record["kind"], row)
+            for row in overview_repo.versions(unit.conn, record["id"], MAX_VERSIONS)
+        ],
+        aliases=[AliasAt(alias=alias, version=version) for alias, version in sorted(held.items())],
+        history=[
+            AliasMove(
+                alias=move["alias"],
+                action=move["action"],
+                version=move["version"],
+                previous_version=move["previous_version"],
+                at=move["at"],
+                by=move["by"],
+                promotion_id=move["promotion_id"],
+            )
+            for move in history
+        ],
+        as_of=instant,
+        aliases_as_of=(
+            [AliasAt(alias=a, version=v) for a, v in holders_at(history, instant).items()]
+            if instant is not None
+            else None
+        ),
+    )
+
+
+@verb("overview.version", permission="env.read", http=("GET", "/envs/{env}/overview/assets/{name}/{version}"))
+def version(unit: Unit, *, env: str, name: str, version: int) -> VersionSummary:
+    """One version of an asset in ENV: metrics, tags, run, commit and where it was promoted from."""
+    record = find_asset(unit, env, check_asset_name(name), None)
+    check_version(version)
+    for row in overview_repo.versions(unit.conn, record["id"], 1, only=version):
+        return _summary(env, record["name"], record["kind"], row)
+    raise NotFound(f"{env}/{record['name']}:{version} does not exist")
+
+
+@verb("overview.changes", permission="env.read", http=("GET", "/envs/{env}/overview/changes"))
+def changes(unit: Unit, *, env: str, after: int | None = None) -> ChangeFeed:
+    """What changed in ENV after the cursor AFTER (none given: no changes, only the cursor to start from)."""
+    if after is None:
+        return ChangeFeed(env=env, cursor=overview_repo.last_change(unit.conn, env), changes=[])
+    if after < 0:
+        raise BadInput(f"overview.changes: after {after}: expected 0 or more")
+    found = overview_repo.changes_after(unit.conn, env, after, MAX_CHANGES)
+    return ChangeFeed(
+        env=env,
+        cursor=found[-1][0] if found else after,
+        changes=[Change(sequence=sequence, topic=_topic(action)) for sequence, action in found],
+    )
+
+
+@verb("overview.standing", permission="env.read", http=("GET", "/envs/{env}/overview/standing"))
+def standing(unit: Unit, *, env: str) -> Standing:
+    """Who the caller is in ENV and which permissions they hold there."""
+    return Standing(
+        principal=unit.principal, env=env, permissions=[p for p in PERMISSIONS if unit.can(p, env)]
+    )
