@@ -21,6 +21,7 @@ def _start(work: Path, project: str | None = None, **extra: str) -> TeamServer:
     made = team_server(work / "project", store_url, **({"project": project} if project else {}), **extra)
     made.make_key("dev", "bob", "development")
     made.make_key("prod", "bob", "production")
+    made.make_key("alice-dev", "alice", "development")
     return made.start()
 
 
@@ -180,3 +181,38 @@ def test_a_blob_declared_over_the_limit_is_refused_before_its_bytes(server: Team
     answer = raw_request(server, head, [], pause=0)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"over the limit of 274877906944 bytes" in answer
+
+
+def test_the_sdk_reaches_every_verb_through_the_server(server: TeamServer, tmp_path: Path) -> None:
+    from stageward.client import Client, HttpTransport
+    from stageward.registry.progress import Progress
+
+    class Counted:
+        def __init__(self) -> None:
+            self.advanced = 0
+
+        def start(self, label: str, total: int) -> None:
+            return None
+
+        def advance(self, size: int) -> None:
+            self.advanced += size
+
+        def finish(self) -> None:
+            return None
+
+    (tmp_path / "model.bin").write_bytes(b"m" * 1000)
+    progress = Counted()
+    reporter: Progress = progress
+    with Client(HttpTransport(server.url, server.keys["alice-dev"]["key"])) as alice:
+        model = str(tmp_path / "model.bin")
+        first = alice.model.publish(env="development", name="scorer", path=model, progress=reporter)
+        (tmp_path / "model.bin").write_bytes(b"n" * 1000)
+        second = alice.model.publish(env="development", name="scorer", path=model)
+        alice.model.alias_set(env="development", name="scorer", version=first["version"], alias="champion")
+        alice.model.alias_set(env="development", name="scorer", version=second["version"], alias="champion")
+        assert alice.model.show(ref="development/scorer@champion")["version"] == second["version"]
+    assert progress.advanced == 2000  # hashed, then sent
+    # registry.rollback is a flow over model.rollback, reached through its own route.
+    rolled = server.cli("alice-dev", "rollback", "scorer", "--env", "development", "--alias", "champion", "--json")
+    assert rolled.returncode == 0, rolled.stderr
+    assert json.loads(rolled.stdout)["version"] == first["version"]

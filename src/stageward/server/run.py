@@ -21,7 +21,16 @@ def serve(*, host: str, port: int, workers: int, project_dir: Path) -> None:
     settings = ServerSettings.from_environ()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Uvicorn's access log prints each URL with its query string; ours (metrics.py) names the route template only.
-    options = {"host": host, "port": port, "access_log": False, "log_level": "info", "timeout_keep_alive": 30}
+    from stageward.server.protocol import PROTOCOL
+
+    options = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_level": "info",
+        "timeout_keep_alive": 30,
+        "http": PROTOCOL,
+    }
     if workers == 1:
         from stageward.server.app import create_app
 
