@@ -48,6 +48,7 @@ class EnvironmentOverview(View):
 
     env: str
     assets: list[AssetAliases]
+    cursor: int = Field(description="where ENV's change feed stands (overview.changes after=CURSOR follows it)")
 
 
 class VersionSummary(View):
@@ -139,6 +140,7 @@ def matrix(unit: Unit, *, env: str) -> EnvironmentOverview:
     rows = overview_repo.assets_with_aliases(unit.conn, unit.ctx.project.spec.project, env)
     return EnvironmentOverview(
         env=env,
+        cursor=overview_repo.last_change(unit.conn, env),
         assets=[
             AssetAliases(
                 name=row["name"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class Holder:
 
 @dataclass(frozen=True)
 class Cell:
+    env: str
+    href: str  # the asset's page in this environment
     latest: int | None
     holders: list[Holder]
 
@@ -71,7 +74,8 @@ def build(
             holders = [
                 Holder(h["alias"], h["version"], h["promoted_from"], _difference(h, index)) for h in asset["aliases"]
             ]
-            cells.setdefault((asset["name"], asset["kind"]), {})[env] = Cell(asset["latest"], holders)
+            href = f"/assets/{quote(env, safe='')}/{quote(asset['name'], safe='')}"
+            cells.setdefault((asset["name"], asset["kind"]), {})[env] = Cell(env, href, asset["latest"], holders)
     return [
         Row(name, asset_kind, [by_env.get(env) for env in environments])
         for (name, asset_kind), by_env in sorted(cells.items())

@@ -199,6 +199,7 @@ class WebUI:
                 overviews[env] = overview
         shown = [env for env in held.environments if env in overviews]
         return {
+            "cursor": events.format_cursors({env: int(overviews[env]["cursor"]) for env in shown}),
             "environments": shown,
             "rows": matrix.build(shown, overviews, kind=kind, name=name),
             "errors": errors,
@@ -208,8 +209,7 @@ class WebUI:
         }
 
     def matrix_page(self, request: Request, held: Held) -> Response:
-        values = self._matrix_values(request, held)
-        return self._render(request, "matrix.html", held, cursor=self._cursor(held), **values)
+        return self._render(request, "matrix.html", held, **self._matrix_values(request, held))
 
     def matrix_fragment(self, request: Request, held: Held) -> Response:
         return self._render(request, "_matrix.html", held, **self._matrix_values(request, held))

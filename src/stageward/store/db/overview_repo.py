@@ -8,63 +8,60 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from stageward.store.db.schema import audit_log
 from stageward.store.db.schema_registry import aliases, asset_versions, assets
 
 
+_LATEST = (
+    select(func.max(asset_versions.c.version))
+    .where(asset_versions.c.asset_id == assets.c.id)
+    .correlate(assets)
+    .scalar_subquery()
+)
+_HOLDER = asset_versions.alias("holder")
+# One statement, built once (SQLAlchemy reuses its compiled form): each asset, its latest version, and one row
+# per alias with where the held version came from (an asset without aliases is one row of NULLs).
+_MATRIX = (
+    select(
+        assets.c.name,
+        assets.c.kind,
+        _LATEST.label("latest"),
+        aliases.c.alias,
+        aliases.c.version,
+        _HOLDER.c.promoted_from_env,
+        _HOLDER.c.promoted_from_name,
+        _HOLDER.c.promoted_from_version,
+    )
+    .select_from(assets)
+    .outerjoin(aliases, aliases.c.asset_id == assets.c.id)
+    .outerjoin(_HOLDER, (_HOLDER.c.asset_id == aliases.c.asset_id) & (_HOLDER.c.version == aliases.c.version))
+    .where(assets.c.project == bindparam("project"), assets.c.environment == bindparam("env"))
+    .order_by(assets.c.name, aliases.c.alias)
+)
+
+
 def assets_with_aliases(conn: Connection, project: str, environment: str) -> list[dict[str, Any]]:
     """Every asset of PROJECT in ENVIRONMENT, by name: kind, latest version, and each alias with the
-    version it holds and where that version was promoted from. Three queries."""
-    rows = [
-        dict(r)
-        for r in conn.execute(
-            select(assets.c.id, assets.c.name, assets.c.kind)
-            .where(assets.c.project == project, assets.c.environment == environment)
-            .order_by(assets.c.name)
-        ).mappings()
-    ]
-    if not rows:
-        return []
-    ids = [r["id"] for r in rows]
-    latest = dict(
-        conn.execute(
-            select(asset_versions.c.asset_id, func.max(asset_versions.c.version))
-            .where(asset_versions.c.asset_id.in_(ids))
-            .group_by(asset_versions.c.asset_id)
-        ).all()
-    )
-    held: dict[int, list[dict[str, Any]]] = {}
-    for row in conn.execute(
-        select(
-            aliases.c.asset_id,
-            aliases.c.alias,
-            aliases.c.version,
-            asset_versions.c.promoted_from_env,
-            asset_versions.c.promoted_from_name,
-            asset_versions.c.promoted_from_version,
-        )
-        .join(
-            asset_versions,
-            (asset_versions.c.asset_id == aliases.c.asset_id) & (asset_versions.c.version == aliases.c.version),
-        )
-        .where(aliases.c.asset_id.in_(ids))
-        .order_by(aliases.c.asset_id, aliases.c.alias)
-    ).mappings():
-        held.setdefault(row["asset_id"], []).append(
-            {
-                "alias": row["alias"],
-                "version": row["version"],
-                "promoted_from_env": row["promoted_from_env"],
-                "promoted_from_name": row["promoted_from_name"],
-                "promoted_from_version": row["promoted_from_version"],
-            }
-        )
-    return [
-        {"name": r["name"], "kind": r["kind"], "latest": latest.get(r["id"]), "aliases": held.get(r["id"], [])}
-        for r in rows
-    ]
+    version it holds and where that version was promoted from. One query."""
+    found: list[dict[str, Any]] = []
+    for name, kind, latest, alias, version, source_env, source_name, source_version in conn.execute(
+        _MATRIX, {"project": project, "env": environment}
+    ):
+        if not found or found[-1]["name"] != name:
+            found.append({"name": name, "kind": kind, "latest": latest, "aliases": []})
+        if alias is not None:
+            found[-1]["aliases"].append(
+                {
+                    "alias": alias,
+                    "version": version,
+                    "promoted_from_env": source_env,
+                    "promoted_from_name": source_name,
+                    "promoted_from_version": source_version,
+                }
+            )
+    return found
 
 
 def versions(conn: Connection, asset_id: int, limit: int, *, only: int | None = None) -> list[dict[str, Any]]:
