@@ -68,7 +68,7 @@ class VersionSummary(View):
     promoted_from_version: int | None
 
 
-class AliasMove(View):
+class AliasHistoryEntry(View):
     alias: str
     action: str
     version: int
@@ -91,7 +91,7 @@ class AssetOverview(View):
     kind: str
     versions: list[VersionSummary]
     aliases: list[AliasAt]
-    history: list[AliasMove]
+    history: list[AliasHistoryEntry]
     as_of: str | None
     aliases_as_of: list[AliasAt] | None
 
@@ -201,7 +201,7 @@ def asset(unit: Unit, *, env: str, name: str, as_of: str | None = None) -> Asset
         ],
         aliases=[AliasAt(alias=alias, version=version) for alias, version in sorted(held.items())],
         history=[
-            AliasMove(
+            AliasHistoryEntry(
                 alias=move["alias"],
                 action=move["action"],
                 version=move["version"],

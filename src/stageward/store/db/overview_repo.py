@@ -13,7 +13,6 @@ from sqlalchemy import Connection, bindparam, func, select
 from stageward.store.db.schema import audit_log
 from stageward.store.db.schema_registry import aliases, asset_versions, assets
 
-
 _LATEST = (
     select(func.max(asset_versions.c.version))
     .where(asset_versions.c.asset_id == assets.c.id)
