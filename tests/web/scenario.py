@@ -28,7 +28,7 @@ def publish(
     return int(record["version"])
 
 
-def act(server: TeamServer, principal: str, verb: str, **arguments: Any) -> Any:
+def act(server: TeamServer, principal: str, verb: str, /, **arguments: Any) -> Any:
     """VERB as PRINCIPAL in local mode on the server's store (as a colleague at their own desk)."""
     from stageward.client import Client, LocalTransport
     from stageward.testing import make_context

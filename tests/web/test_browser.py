@@ -7,6 +7,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +234,79 @@ def test_pages_carry_a_strict_content_security_policy(site: TeamServer) -> None:
         assert client.get("/", follow_redirects=False).headers["location"] == "/login"
         assert client.get("/ui/events").status_code == 401
         assert client.get("/static/../server.log").status_code == 404
+
+
+def _signed_in_client(site: TeamServer, *keys: str) -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=site.url, follow_redirects=False, timeout=30)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    for name in keys:
+        assert client.post("/login", data={"csrf": token.group(1), "key": site.keys[name]["key"]}).status_code == 303
+    return client, token.group(1)
+
+
+def test_sign_in_refuses_bad_keys_and_keys_without_a_role_there(site: TeamServer) -> None:
+    # mallory's key is genuine, but the role it was made under was taken away since.
+    act(site, "alice", "access.grant", principal="mallory", role="viewer", env="staging")
+    site.make_key("mallory_staging", "mallory", "staging")
+    act(site, "alice", "access.revoke", principal="mallory", role="viewer", env="staging")
+    client, csrf = _signed_in_client(site)
+    with closing(client):
+        for key, status, message in [
+            ("", 400, "paste an API key"),
+            ("sw_staging_" + "A" * 44, 401, "the API key is not valid"),
+            ("not a key", 401, "the API key is malformed"),
+            (site.keys["mallory_staging"]["key"], 403, "mallory lacks env.read in staging"),
+        ]:
+            answer = client.post("/login", data={"csrf": csrf, "key": key})
+            assert (answer.status_code, message in answer.text) == (status, True), (key[:12], answer.text[-600:])
+            assert "sw_staging_" not in answer.text  # a key is never echoed
+        assert client.get("/").headers["location"] == "/login"  # nothing was added
+
+
+def test_forms_are_bounded_single_valued_and_need_the_session_token(site: TeamServer) -> None:
+    client, csrf = _signed_in_client(site, "carol_production")
+    promotion = site.keys["churn_promotion"]["id"]
+    with closing(client):
+        big = client.post("/session/drop", data={"csrf": csrf, "env": "x" * 17_000})
+        assert big.status_code == 413 and "larger than 16384 bytes" in big.text
+        just_under = client.post("/session/drop", data={"csrf": csrf, "env": "x" * 16_000})
+        assert just_under.status_code == 404 and "holds no key for" in just_under.text
+        twice = client.post("/session/drop", content=f"csrf={csrf}&env=a&env=b",
+                            headers={"content-type": "application/x-www-form-urlencoded"})
+        assert twice.status_code == 400 and "form field env is given more than once" in twice.text
+        json_body = client.post("/logout", json={"csrf": csrf})
+        assert json_body.status_code == 400 and "expected a form" in json_body.text
+        other_session, other_csrf = _signed_in_client(site, "dave_production")
+        with closing(other_session):
+            stolen = client.post(f"/promotions/{promotion}/approve", data={"csrf": other_csrf, "env": "production"})
+        assert stolen.status_code == 403 and "CSRF token" in stolen.text
+        wrong_env = client.post(f"/promotions/{promotion}/approve", data={"csrf": csrf, "env": "staging"})
+        assert wrong_env.status_code == 401 and "holds no key for staging" in wrong_env.text
+        garbage_id = client.post("/promotions/1e3/approve", data={"csrf": csrf, "env": "production"})
+        assert garbage_id.status_code == 400 and "expected a whole number" in garbage_id.text
+        assert client.get("/assets/staging/fraud").status_code == 401  # no staging key: no staging
+        assert client.get("/assets/production/fraud?version=x1").status_code == 400
+
+
+def test_the_live_stream_announces_a_change_by_environment_only(site: TeamServer) -> None:
+    client, _ = _signed_in_client(site, "carol_development")
+    with closing(client):
+        page = client.get("/")
+        cursor = re.search(r'data-cursor="([^"]*)"', page.text)
+        assert cursor is not None and cursor.group(1).startswith("development:")
+        with client.stream("GET", "/ui/events", params={"cursor": cursor.group(1)}) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            act(site, "alice", "model.alias_set", env="development", name="churn", version=1, alias="shadow")
+            lines: list[str] = []
+            for line in stream.iter_lines():
+                lines.append(line)
+                if line.startswith("data: "):
+                    break
+        assert lines[-1] == 'data: {"environments":{"development":["alias"]}}'
+        event_id = next(line for line in lines if line.startswith("id: "))[4:]
+        assert event_id.startswith("development:") and event_id != cursor.group(1)
+        # Resuming from that id (as a browser does with Last-Event-ID) repeats nothing.
+        with client.stream("GET", "/ui/events", headers={"Last-Event-ID": event_id}) as again:
+            first = next(again.iter_lines())
+        assert first == "retry: 1000"

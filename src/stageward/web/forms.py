@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
-from stageward.errors import BadInput
+from stageward.errors import BadInput, TooLarge
 
 MAX_FORM_BYTES = 16 * 1024  # a comment of a few thousand characters, with room to spare
 
@@ -23,7 +23,7 @@ async def read_form(request: Request) -> dict[str, str]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise BadInput(f"the form is larger than {MAX_FORM_BYTES} bytes")
+            raise TooLarge(f"the form is larger than {MAX_FORM_BYTES} bytes")
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=20)
     except (UnicodeDecodeError, ValueError):

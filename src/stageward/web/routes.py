@@ -223,17 +223,14 @@ class WebUI:
         env = request.path_params["env"]
         name = request.path_params["name"]
         as_of = request.query_params.get("as_of") or None
-        detail = held.run(env, "overview.asset", env=env, name=name, as_of=as_of)
         chosen = request.query_params.get("version")
-        version: int | None = None
-        if chosen is not None:
-            if not (chosen.isascii() and chosen.isdigit() and len(chosen) < 10):
-                raise BadInput(f"version {chosen!r}: expected a whole number")
-            version = int(chosen)
-        elif detail["aliases"]:
-            version = max(holder["version"] for holder in detail["aliases"])
-        elif detail["versions"]:
-            version = detail["versions"][0]["version"]
+        if chosen is not None and not (chosen.isascii() and chosen.isdigit() and len(chosen) < 10):
+            raise BadInput(f"version {chosen!r}: expected a whole number")
+        detail = held.run(env, "overview.asset", env=env, name=name, as_of=as_of)
+        # The lineage drawn: the version asked for, else the newest an alias holds, else the newest.
+        held_versions = [holder["version"] for holder in detail["aliases"]]
+        newest = [row["version"] for row in detail["versions"][:1]]
+        version = int(chosen) if chosen is not None else max(held_versions or newest or [0]) or None
         graph = lineage.walk(held, env, name, version) if version is not None else None
         metrics = sorted({metric for row in detail["versions"] for metric in row["metrics"]})
         now = {held_now["alias"]: held_now["version"] for held_now in detail["aliases"]}
