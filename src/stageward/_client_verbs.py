@@ -258,6 +258,20 @@ class EnvVerbs(_Group):
         """One environment with the controls the store enforces there (the applied policy, tier defaults applied)."""
 
 
+class EventsVerbs(_Group):
+    """The `events.*` verbs."""
+
+    @_verb("events.list")
+    def list(
+        self,
+        *,
+        after: int = 0,
+        env: str | None = None,
+        limit: int = 100,
+    ) -> builtins.list[builtins.dict[str, Any]]:
+        """Events after id AFTER (oldest first) in ENV, or in every environment the caller can read."""
+
+
 class GcVerbs(_Group):
     """The `gc.*` verbs."""
 
@@ -573,6 +587,26 @@ class VerifyVerbs(_Group):
         """Rehash a version's blobs and its lineage's; fail on any mismatch; say what was read, per version."""
 
 
+class WebhooksVerbs(_Group):
+    """The `webhooks.*` verbs."""
+
+    @_verb("webhooks.add")
+    def add(self, *, env: str, url: str) -> builtins.dict[str, Any]:
+        """Send ENV's events to URL, signed with a new secret (shown once)."""
+
+    @_verb("webhooks.deliveries")
+    def deliveries(self, *, id: int, limit: int = 50) -> builtins.list[builtins.dict[str, Any]]:
+        """The delivery log of webhook ID, newest first: event, state, attempts, last status or error."""
+
+    @_verb("webhooks.list")
+    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+        """Webhooks of ENV, or of every environment where the caller manages access, with their pending deliveries."""
+
+    @_verb("webhooks.remove")
+    def remove(self, *, id: int) -> builtins.dict[str, Any]:
+        """Stop sending events to webhook ID; its pending deliveries are dropped."""
+
+
 class Verbs(abc.ABC):
     """The verb groups of `Client`: `client.access.grant(...)` is `client.call("access.grant", ...)`."""
 
@@ -603,6 +637,10 @@ class Verbs(abc.ABC):
     @property
     def env(self) -> EnvVerbs:
         return EnvVerbs(self)
+
+    @property
+    def events(self) -> EventsVerbs:
+        return EventsVerbs(self)
 
     @property
     def gc(self) -> GcVerbs:
@@ -643,3 +681,7 @@ class Verbs(abc.ABC):
     @property
     def verify(self) -> VerifyVerbs:
         return VerifyVerbs(self)
+
+    @property
+    def webhooks(self) -> WebhooksVerbs:
+        return WebhooksVerbs(self)

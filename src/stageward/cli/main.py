@@ -27,6 +27,7 @@ from stageward.cli import (
     server_cmd,
     team_cmd,
     verify_cmd,
+    webhooks_cmd,
 )
 
 app = typer.Typer(
@@ -71,6 +72,7 @@ app.command("verify")(verify_cmd.verify)
 app.command("gc")(gc_cmd.gc)
 app.add_typer(policy_cmd.app, name="policy")
 app.command("server")(server_cmd.server)
+app.add_typer(webhooks_cmd.app, name="webhooks")
 
 
 def _print_notices() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -16,6 +18,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     """The app over the store of the project in SETTINGS.project_dir; the store must exist (StoreError)."""
     from stageward import __version__
     from stageward.server.blob_routes import BLOB_PATH, BlobRoutes
+    from stageward.server.deliverer import Deliverer
+    from stageward.server.events import EventStream
     from stageward.server.metrics import Metrics, MetricsMiddleware
     from stageward.server.openapi import document
     from stageward.server.responses import json_response, plain_error
@@ -26,7 +30,20 @@ def create_app(settings: ServerSettings) -> FastAPI:
     state = ServerState(settings)
     metrics = Metrics()
     specs = [spec for spec in load_all().values() if spec.http is not None]
-    app = FastAPI(title="Stageward", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
+    deliverer = Deliverer(state, metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        deliverer.start()
+        try:
+            yield
+        finally:
+            deliverer.stop()
+            state.close()
+
+    app = FastAPI(
+        title="Stageward", version=__version__, docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.state.server = state
 
     async def healthz(_: Request) -> Response:
@@ -68,7 +85,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     mount_web_ui(app, state)  # the web UI at / (SPEC §9), its routes beside /api/v1
     app.add_exception_handler(HTTPException, http_error)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.router.on_shutdown.append(state.close)
+    app.add_api_route("/api/v1/events", EventStream(state).stream, methods=["GET"], include_in_schema=False)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Prometheus metrics of one server: requests, latency, promotions and denials.
+"""Prometheus metrics of one server: requests, latency, promotions, denials and webhook deliveries.
 
 With several Uvicorn workers each is its own process; `stageward server` then points
 PROMETHEUS_MULTIPROC_DIR at a fresh folder before they start, and /metrics sums every worker's files.
@@ -38,6 +38,10 @@ class Metrics:
         self.promotions = Counter(
             "stageward_promotion_actions", "Promotion requests, approvals, rejections and executions done",
             ["action"], registry=self.registry,
+        )
+        self.webhook_deliveries = Counter(
+            "stageward_webhook_deliveries", "Webhook delivery attempts by outcome (delivered, retry, failed)",
+            ["outcome"], registry=self.registry,
         )
         self.denials = Counter(
             "stageward_denials", "Acts refused for a missing permission (403)", ["verb"], registry=self.registry

@@ -157,6 +157,19 @@ class Unit:
             outcome=outcome,
             details=details or {},
         )
+        from stageward.service.events import record
+
+        record(
+            self.conn,
+            action=action or self.spec.name,
+            project=self.ctx.project.spec.project,
+            environment=environment,
+            principal=self.principal,
+            target=target,
+            outcome=outcome,
+            details=details or {},
+            at=self.now(),
+        )
         self.audited = True
 
     def unchanged(self) -> None:
@@ -171,22 +184,36 @@ class Unit:
 def record_denial(ctx: Context, spec: VerbSpec, denial: Denied, *, target: str | None) -> None:
     """Denials are audited in their own transaction: the denied unit's writes were rolled back."""
     from stageward.service.chain_key import chain_key
+    from stageward.service.events import record
     from stageward.store.db import audit_repo
 
+    at = timestamp(ctx.clock.now())
     with ctx.database.transaction(write=True) as conn:
+        details = {
+            "permission": denial.permission,
+            "reason": denial.message,
+            # Which key met the wall, by its public prefix: a leaked key's attempts can be traced and revoked.
+            **({"api_key": ctx.api_key_prefix} if ctx.api_key_prefix else {}),
+        }
         audit_repo.append(
             conn,
             key=chain_key(ctx, conn),
-            time=timestamp(ctx.clock.now()),
+            time=at,
             principal=ctx.principal,
             action=spec.name,
             environment=denial.environment,
             target=target,
             outcome="denied",
-            details={
-                "permission": denial.permission,
-                "reason": denial.message,
-                # Which key met the wall, by its public prefix: a leaked key's attempts can be traced and revoked.
-                **({"api_key": ctx.api_key_prefix} if ctx.api_key_prefix else {}),
-            },
+            details=details,
+        )
+        record(
+            conn,
+            action=spec.name,
+            project=ctx.project.spec.project,
+            environment=denial.environment,
+            principal=ctx.principal,
+            target=target,
+            outcome="denied",
+            details=details,
+            at=at,
         )

@@ -1,0 +1,74 @@
+"""Events (SPEC §9): each promotion request, approval, rejection and execution, each alias move and rollback,
+and each denial, written to the outbox in the transaction of the change itself.
+
+An event is made from the audit entry of its act (unit.audit calls record()), so no act can change state
+without its event and no event outlives a rolled-back change. Webhooks and the SSE stream read the outbox.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from stageward.service.catalogue import verb
+from stageward.service.unit import Unit
+from stageward.store.db import events_repo
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+# The audit action of an act -> the type of its event.
+EVENT_TYPES = {
+    "promotion.request": "promotion.requested",
+    "promotion.approve": "promotion.approved",
+    "promotion.reject": "promotion.rejected",
+    "promotion.execute": "promotion.executed",
+    "model.alias_set": "alias.moved",
+    "dataset.alias_set": "alias.moved",
+    "model.rollback": "alias.rolled_back",
+    "dataset.rollback": "alias.rolled_back",
+}
+DENIED = "access.denied"
+PAGE = 100
+
+
+def record(
+    conn: Connection,
+    *,
+    action: str,
+    project: str | None,
+    environment: str | None,
+    principal: str,
+    target: str | None,
+    outcome: str,
+    details: dict[str, Any],
+    at: str,
+) -> None:
+    """The event of an audited act, if the act is one that has events; in the caller's transaction."""
+    kind = DENIED if outcome == "denied" else EVENT_TYPES.get(action)
+    if kind is None or details.get("already_executed") or details.get("changed") is False:
+        return  # a repeat that changed nothing is no event
+    events_repo.insert_event(
+        conn,
+        type=kind,
+        project=project,
+        environment=environment,
+        occurred_at=at,
+        payload={
+            "action": action,
+            "principal": principal,
+            "target": target,
+            "outcome": outcome,
+            "details": details,
+        },
+    )
+
+
+@verb("events.list", http=("GET", "/events/list"))
+def list_events(unit: Unit, *, after: int = 0, env: str | None = None, limit: int = PAGE) -> list[dict[str, Any]]:
+    """Events after id AFTER (oldest first) in ENV, or in every environment the caller can read."""
+    if env is not None:
+        unit.require("env.read", env)
+        readable = [env]
+    else:
+        readable = [e for e in unit.ctx.environments if unit.can("env.read", e)]
+    return events_repo.events_after(unit.conn, after, readable, max(1, min(limit, 1000)))
