@@ -99,20 +99,23 @@ def test_version_names_its_source(alice: Any) -> None:
         view(alice, "overview.version", env="staging", name="fraud", version=2)
 
 
-def test_change_feed_starts_at_a_cursor_and_names_topics_only(alice: Any, tmp_path: Path) -> None:
+def test_change_feed_starts_at_a_cursor_and_names_topics_only(alice: Any, client_for: Any, tmp_path: Path) -> None:
     start = view(alice, "overview.changes", env="development")
-    assert start["changes"] == [] and start["cursor"] > 0
+    assert start["changes"] == []
     assert view(alice, "overview.changes", env="development", after=start["cursor"])["changes"] == []
-    _publish(alice, tmp_path, "development", "fraud", 0.95)
+    _publish(alice, tmp_path, "development", "fraud", 0.95)  # a registration is no event
     alice.call("model.alias_set", env="development", name="fraud", version=3, alias="champion")
-    alice.call("access.grant", principal="bob", role="viewer", env="staging")  # another environment
+    with pytest.raises(Denied):
+        client_for("mallory").call("model.alias_set", env="development", name="fraud", version=1, alias="champion")
+    alice.call("promotion.request", env="staging", name="fraud", version=3, source="development")  # another env
     feed = view(alice, "overview.changes", env="development", after=start["cursor"])
-    assert [c["topic"] for c in feed["changes"]] == ["registry", "alias"]
+    assert [c["topic"] for c in feed["changes"]] == ["alias", "denied"]
     assert feed["cursor"] == feed["changes"][-1]["sequence"]
-    # The boundary: after the last change's own sequence, nothing is repeated.
+    assert view(alice, "overview.changes", env="staging", after=0)["changes"][-1]["topic"] == "promotion"
+    # The boundary: after the last change's own id nothing is repeated; one before it, only it.
     assert view(alice, "overview.changes", env="development", after=feed["cursor"])["changes"] == []
     last = view(alice, "overview.changes", env="development", after=feed["cursor"] - 1)
-    assert [c["topic"] for c in last["changes"]] == ["alias"]
+    assert [c["topic"] for c in last["changes"]] == ["denied"]
     with pytest.raises(BadInput, match="after -1: expected 0 or more"):
         view(alice, "overview.changes", env="development", after=-1)
 

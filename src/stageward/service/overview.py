@@ -1,6 +1,7 @@
 """Read-only views of one environment for the web UI (and any client): the asset x alias matrix, an asset's
-versions and alias history with an as-of view, one version's lineage step, the change feed, and what the
-caller may do there. Each is one read transaction with a fixed number of queries.
+versions and alias history with an as-of view, one version's lineage step, the change feed (the events
+outbox, by topic), and what the caller may do there. Each is one read transaction with a fixed number of
+queries.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class EnvironmentOverview(View):
 
     env: str
     assets: list[AssetAliases]
-    cursor: int = Field(description="where ENV's change feed stands (overview.changes after=CURSOR follows it)")
+    cursor: int = Field(description="ENV's latest event id (overview.changes after=CURSOR follows from here)")
 
 
 class VersionSummary(View):
@@ -97,12 +98,13 @@ class AssetOverview(View):
 
 
 class Change(View):
-    sequence: int
-    topic: str = Field(description="promotion, alias, registry, runs or other")
+    sequence: int = Field(description="the event's id in the outbox")
+    topic: str = Field(description="promotion, alias, denied or other")
 
 
 class ChangeFeed(View):
-    """What changed in an environment after a cursor (an audit sequence), by topic only."""
+    """What happened in an environment after a cursor (an event id of the outbox), by topic only: the events
+    stream of the web UI, which must not hand a viewer more than its pages show."""
 
     env: str
     cursor: int
@@ -121,17 +123,10 @@ def _ref(env: str | None, name: str | None, version: int | None) -> str | None:
     return f"{env}/{name}:{version}" if env is not None and name is not None and version is not None else None
 
 
-def _topic(action: str) -> str:
-    group, _, act = action.partition(".")
-    if group == "promotion":
-        return "promotion"
-    if act in ("alias_set", "rollback") or group == "registry":
-        return "alias"
-    if act == "register":
-        return "registry"
-    if group in ("run", "runs", "schedule"):
-        return "runs"
-    return "other"
+def _topic(event_type: str) -> str:
+    """promotion, alias or denied: what a page needs to know to fetch its part again, and no more."""
+    group = event_type.partition(".")[0]
+    return {"promotion": "promotion", "alias": "alias", "access": "denied"}.get(group, "other")
 
 
 @verb("overview.matrix", permission="env.read", http=("GET", "/envs/{env}/overview"))

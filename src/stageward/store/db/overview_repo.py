@@ -1,4 +1,5 @@
-"""Reads for the overview of an environment: every asset with its aliases, versions, and the change feed.
+"""Reads for the overview of an environment: every asset with its aliases, versions, and the change feed
+(the events outbox of that environment).
 
 Each read is a fixed number of queries whatever the number of assets (the web matrix shows hundreds).
 """
@@ -10,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from stageward.store.db.schema import audit_log
+from stageward.store.db.schema_events import events
 from stageward.store.db.schema_registry import aliases, asset_versions, assets
 
 _LATEST = (
@@ -87,20 +88,17 @@ def versions(conn: Connection, asset_id: int, limit: int, *, only: int | None = 
 
 
 def changes_after(conn: Connection, environment: str, after: int, limit: int) -> list[tuple[int, str]]:
-    """(sequence, action) of the audit entries in ENVIRONMENT after sequence AFTER, oldest first."""
+    """(id, type) of the outbox's events in ENVIRONMENT after id AFTER, oldest first."""
     rows = conn.execute(
-        select(audit_log.c.sequence, audit_log.c.action)
-        .where(audit_log.c.sequence > after, audit_log.c.environment == environment)
-        .order_by(audit_log.c.sequence)
+        select(events.c.id, events.c.type)
+        .where(events.c.environment == environment, events.c.id > after)
+        .order_by(events.c.id)
         .limit(limit)
     ).all()
-    return [(int(sequence), str(action)) for sequence, action in rows]
+    return [(int(event_id), str(kind)) for event_id, kind in rows]
 
 
 def last_change(conn: Connection, environment: str) -> int:
-    """The sequence of ENVIRONMENT's latest audit entry (0: none)."""
-    value = conn.execute(
-        select(func.max(audit_log.c.sequence)).where(audit_log.c.environment == environment)
-    ).scalar()
+    """The id of ENVIRONMENT's latest event in the outbox (0: none yet)."""
+    value = conn.execute(select(func.max(events.c.id)).where(events.c.environment == environment)).scalar()
     return int(value or 0)
-
