@@ -310,3 +310,16 @@ def test_the_live_stream_announces_a_change_by_environment_only(site: TeamServer
         with client.stream("GET", "/ui/events", headers={"Last-Event-ID": event_id}) as again:
             first = next(again.iter_lines())
         assert first == "retry: 1000"
+
+
+def test_a_server_without_its_master_key_still_starts_and_the_ui_says_why(site: TeamServer) -> None:
+    keyless = TeamServer(root=site.root, store_url=site.store_url, extra={"STAGEWARD_MASTER_KEY_FILE": "/nonexistent"})
+    keyless.start()
+    try:
+        with httpx.Client(base_url=keyless.url) as client:
+            assert client.get("/healthz").status_code == 200
+            page = client.get("/login")
+            assert page.status_code == 400 and "no master key" in page.text
+            assert "content-security-policy" in page.headers
+    finally:
+        keyless.stop()

@@ -44,3 +44,25 @@ def test_csrf_token_is_per_session_and_compared_whole() -> None:
     assert not codec.csrf_holds(one, token[:-1])
     assert not codec.csrf_holds(one, None)
     assert not codec.csrf_holds(one, "")
+
+
+def test_every_process_on_one_store_derives_the_same_sealing_key(client_for, context_for, tmp_path) -> None:
+    from stageward.service.session_secret import session_secret
+    from stageward.testing import make_context
+
+    client_for("alice").call("access.grant", principal="bob", role="viewer", env="staging")  # the keyring exists
+    one, two = session_secret(context_for("alice")), session_secret(context_for("bob"))
+    assert one == two and len(one) == 32
+    cookie = SessionCodec(one).seal(Session(id="abc", issued=1_000_000))
+    assert SessionCodec(two).open(cookie, now=1_000_000) is not None
+    # Another store (another master key) opens none of this one's cookies.
+    other_root = tmp_path / "other"
+    from stageward.testing import write_project
+
+    write_project(other_root)
+    other = make_context(other_root, environ={"STAGEWARD_MASTER_KEY_FILE": str(tmp_path / "other.key")})
+    from stageward.client import Client, LocalTransport
+
+    with Client(LocalTransport(context=other)) as admin:
+        admin.call("access.grant", principal="bob", role="viewer", env="staging")
+    assert session_secret(other) != one

@@ -6,6 +6,7 @@ Thin like every face: a handler reads the session, runs verbs as the key held fo
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -51,12 +52,16 @@ def _templates() -> Environment:
 
 class WebUI:
     def __init__(self, state: ServerState) -> None:
-        from stageward.service.session_secret import session_secret
-
         self.state = state
-        self.codec = SessionCodec(session_secret(state.base))
         self.templates = _templates()
         self.static = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
+
+    @functools.cached_property
+    def codec(self) -> SessionCodec:
+        # On first use, not at start: a server whose master key is missing still starts and says why on REST.
+        from stageward.service.session_secret import session_secret
+
+        return SessionCodec(session_secret(self.state.base))
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
@@ -83,7 +88,7 @@ class WebUI:
         session: Session | None = None,
         **values: Any,
     ) -> Response:
-        session = session or (held.session if held is not None else self._session(request))
+        session = session or (held.session if held is not None else None)
         html = self.templates.get_template(template).render(
             held=held,
             csrf=self.codec.csrf_token(session) if session is not None else "",
@@ -109,7 +114,10 @@ class WebUI:
         """A page for a signed-in session: no session (or none of its keys still valid) goes to /login."""
 
         async def handler(request: Request) -> Response:
-            held = await run_in_threadpool(self._hold, request)
+            try:
+                held = await run_in_threadpool(self._hold, request)
+            except StagewardError as error:  # the store or its master key is not usable: say so, as REST does
+                return self._error(request, None, error)
             if held is None:
                 response = secured(RedirectResponse("/login", status_code=303))
                 response.delete_cookie(COOKIE, path="/")
@@ -125,10 +133,10 @@ class WebUI:
         """A POST of a signed-in session: its CSRF token must match, or nothing is done (403)."""
 
         async def handler(request: Request) -> Response:
-            session = self._session(request)
             try:
+                session = self._session(request)
                 fields = await read_form(request)
-            except BadInput as error:
+            except StagewardError as error:
                 return self._error(request, None, error)
             if session is None or not self.codec.csrf_holds(session, fields.get("csrf")):
                 return self._error(request, None, Denied("the form's CSRF token is missing or wrong; reload the page"))
@@ -148,8 +156,11 @@ class WebUI:
     # -- sign in and out -----------------------------------------------------------------------------------
 
     async def login_page(self, request: Request) -> Response:
-        session = self._session(request)
-        held = await run_in_threadpool(hold, self.state, session) if session is not None else None
+        try:
+            session = self._session(request)
+            held = await run_in_threadpool(hold, self.state, session) if session is not None else None
+        except StagewardError as error:
+            return self._error(request, None, error)
         fresh = session is None
         session = session or Session.fresh()
         response = self._render(request, "login.html", held, session=session)
@@ -323,7 +334,10 @@ class WebUI:
     # -- live stream and static files ----------------------------------------------------------------------
 
     async def live(self, request: Request) -> Response:
-        held = await run_in_threadpool(self._hold, request)
+        try:
+            held = await run_in_threadpool(self._hold, request)
+        except StagewardError:
+            held = None
         if held is None:
             return secured(Response("no session", status_code=401, media_type="text/plain"))
         given = request.headers.get("last-event-id") or request.query_params.get("cursor")
