@@ -55,6 +55,33 @@ def seed(server: object, assets: int) -> None:
                     registry_repo.move_alias(conn, asset_id, "champion", 1 + index % 2, action="set", at=at, by=by)
 
 
+def cpu_per_page(server: object, keys: list[str], requests: int) -> list[float]:
+    """CPU milliseconds of one matrix page rendered in this process (the same code a worker runs): a figure
+    the neighbours' load on a shared machine does not inflate, unlike the wall time of a request."""
+    from starlette.requests import Request
+
+    from stageward.server.settings import ServerSettings
+    from stageward.server.state import ServerState
+    from stageward.web.held import hold
+    from stageward.web.routes import WebUI
+    from stageward.web.session import Session
+
+    os.environ.update(server.environ())  # type: ignore[attr-defined]
+    state = ServerState(ServerSettings(project_dir=server.root))  # type: ignore[attr-defined]
+    ui = WebUI(state)
+    session = Session.fresh()
+    for key in keys:
+        session.keys[key.split("_")[1]] = key
+    request = Request({"type": "http", "method": "GET", "path": "/", "query_string": b"", "headers": []})
+    spent: list[float] = []
+    for _ in range(requests):
+        started = time.thread_time()
+        ui.matrix_page(request, hold(state, session))
+        spent.append((time.thread_time() - started) * 1000)
+    state.close()
+    return spent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--assets", type=int, default=500)
@@ -93,10 +120,11 @@ def main() -> None:
     print(f"matrix of {options.assets} assets x {len(ENVIRONMENTS)} environments ({len(page.content) // 1024} KiB)")
     print(line("server time per request", server_ms))
     print(line("client time per request", client_ms))
+    print(line("CPU per page, in process", cpu_per_page(server, keys, options.requests)))
     verdict = "met" if statistics.median(server_ms) < 150 else "NOT met"
-    # On a shared machine the p50 carries the neighbours' load; the best request is the page's own cost.
+    # On a shared machine the p50 carries the neighbours' load; the CPU per page is the page's own cost.
     load = os.getloadavg()[0]
-    print(f"goal < 150 ms server-side (p50): {verdict}; load average {load:.1f} on {os.cpu_count()} cores")
+    print(f"goal < 150 ms server-side (p50 wall): {verdict}; load average {load:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
