@@ -136,11 +136,11 @@ class WebUI:
             try:
                 session = self._session(request)
                 fields = await read_form(request)
+                if session is None or not self.codec.csrf_holds(session, fields.get("csrf")):
+                    raise Denied("the form's CSRF token is missing or wrong; reload the page")
+                held = await run_in_threadpool(hold, self.state, session)
             except StagewardError as error:
                 return self._error(request, None, error)
-            if session is None or not self.codec.csrf_holds(session, fields.get("csrf")):
-                return self._error(request, None, Denied("the form's CSRF token is missing or wrong; reload the page"))
-            held = await run_in_threadpool(hold, self.state, session)
             try:
                 return await run_in_threadpool(body, request, held, fields)
             except StagewardError as error:
@@ -173,9 +173,11 @@ class WebUI:
         if not key:
             raise BadInput("paste an API key (sw_<environment>_...) to sign in")
         caller = self.state.authenticate(key)
-        # The key must give its principal a role there: no binding, no environment.
-        held.callers[caller.environment] = caller
-        held.run(caller.environment, "overview.standing", env=caller.environment)
+        # The key must give its principal a role there (no binding, no environment): asked as the key itself,
+        # before the session holds it.
+        Held(self.state, held.session, {caller.environment: caller}).run(
+            caller.environment, "overview.standing", env=caller.environment
+        )
         if caller.environment not in held.session.keys and len(held.session.keys) >= MAX_KEYS:
             raise BadInput(f"a session holds at most {MAX_KEYS} keys; drop one first")
         held.session.keys[caller.environment] = key
