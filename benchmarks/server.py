@@ -16,6 +16,7 @@ MLflow with 8; ready in < 2 s.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -57,13 +58,27 @@ def wait_ready(port: int, path: str, process: subprocess.Popen[bytes], started: 
     raise RuntimeError(f"no 200 on {path} within {timeout} s")
 
 
+def start(command: list[str], **options: object) -> subprocess.Popen[bytes]:
+    """COMMAND in a session of its own, so stop() ends every process it spawns (workers, job runners)."""
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **options
+    )
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+    """End PROCESS and everything it started (MLflow's server leaves job-runner processes behind otherwise)."""
+    import signal
+
     try:
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+    except ProcessLookupError:
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # whatever of the group outlived its leader
 
 
 def one_client(port: int, path: str, headers: dict[str, str], n: int) -> list[float]:
@@ -145,13 +160,8 @@ def stageward_side(work: Path, workers: int, n: int, seconds: float) -> dict[str
     port = free_port()
     env = {**os.environ, **environ, "PYTHONPATH": str(ROOT / "src")}
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [str(BIN / "stageward"), "server", "--port", str(port), "--workers", str(workers)],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [str(BIN / "stageward"), "server", "--port", str(port), "--workers", str(workers)]
+    process = start(command, cwd=root, env=env)
     try:
         ready = wait_ready(port, "/healthz", process, started)
         path = "/api/v1/envs/development/models/ranker@champion"
@@ -176,17 +186,19 @@ def mlflow_side(work: Path, workers: int, n: int, seconds: float) -> dict[str, f
         "--backend-store-uri", store, "--default-artifact-root", str(root / "artifacts"),
     ]
     # A first start creates and migrates its database: timed on the second, as ours is on a store that exists.
-    process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_ready(port, "/health", process, time.perf_counter())
-    from mlflow import MlflowClient
+    process = start(command, cwd=root)
+    try:
+        wait_ready(port, "/health", process, time.perf_counter())
+        from mlflow import MlflowClient
 
-    client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
-    client.create_registered_model("ranker")
-    client.create_model_version("ranker", source="s3://bench-artifacts/ranker")  # a URI it does not check
-    client.set_registered_model_alias("ranker", "champion", "1")
-    stop(process)
+        client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
+        client.create_registered_model("ranker")
+        client.create_model_version("ranker", source="s3://bench-artifacts/ranker")  # a URI it does not check
+        client.set_registered_model_alias("ranker", "champion", "1")
+    finally:
+        stop(process)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start(command, cwd=root)
     try:
         ready = wait_ready(port, "/health", process, started)
         path = "/api/2.0/mlflow/registered-models/alias?name=ranker&alias=champion"

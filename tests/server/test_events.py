@@ -134,6 +134,23 @@ def test_alias_moves_and_denials_reach_the_webhook_signed(
     assert 'stageward_webhook_deliveries_total{outcome="delivered"}' in metrics
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://hooks.example/x", "expected an http:// or https:// URL with a host"),
+        ("http:///path", "expected an http:// or https:// URL with a host"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local or metadata address"),
+        ("http://[fe80::1]/x", "link-local or metadata address"),
+        ("https://hooks.example/" + "x" * 2048, "at most 2048 characters"),
+    ],
+)
+def test_a_webhook_url_is_checked(server: TeamServer, url: str, message: str) -> None:
+    with server.http("alice") as alice:
+        response = alice.post("/api/v1/envs/development/webhooks", json={"url": url})
+    assert response.status_code == 400 and message in response.json()["error"]["message"]
+    assert "secret" not in response.text
+
+
 def test_the_event_stream_resumes_after_last_event_id(server: TeamServer, receiver: Receiver) -> None:
     receiver.wait_for(2)
     first = int(receiver.processed[0].removeprefix("evt_"))

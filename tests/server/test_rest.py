@@ -131,6 +131,24 @@ def test_a_development_key_never_acts_in_production_and_the_denial_is_audited_wi
         assert prod.get("/api/v1/envs/production/config").status_code == 200
 
 
+def test_a_key_sees_the_environments_its_own_promotes_from_and_no_more(server: TeamServer) -> None:
+    # production promotes from staging: bob's production key may read staging (to request a promotion from
+    # it), by bob's own role there, and do nothing else in it; development is out of its reach.
+    with server.http("prod") as prod:
+        staging = prod.get("/api/v1/envs/staging")
+        staging_config = prod.get("/api/v1/envs/staging/config")
+        development = prod.get("/api/v1/envs/development")
+    assert staging.status_code == 200
+    assert staging_config.status_code == 403 and "acts in production only" in error_of(staging_config)["hint"]
+    assert development.status_code == 403
+    with server.admin() as alice:
+        alice.call("access.grant", principal="carol", role="deployer", env="production")
+        carol = alice.call("keys.create", principal="carol", env="production")["key"]
+    # carol holds nothing in staging: her production key opens nothing there either.
+    response = httpx.get(f"{server.url}/api/v1/envs/staging", headers={"Authorization": f"Bearer {carol}"})
+    assert response.status_code == 403
+
+
 def test_a_key_makes_no_keys(server: TeamServer) -> None:
     with server.http("dev") as dev:
         response = dev.post("/api/v1/envs/development/keys", json={"principal": "bob"})

@@ -122,7 +122,7 @@ WORKFLOW = """\
 # promote command. The develop and staging jobs need `stageward run`, which is not in this
 # version yet: their last step fails saying so rather than pass without training, and runs the
 # pipeline once your Stageward has runs. The jobs after the first act on your team's shared
-# Stageward (STAGEWARD_URL, an API key per environment), which needs the remote client (SPEC §9).
+# Stageward (`stageward server`: STAGEWARD_URL, and an API key per environment as a secret).
 name: stageward
 on:
   pull_request:

@@ -29,6 +29,7 @@ def serve(*, host: str, port: int, workers: int, project_dir: Path) -> None:
         "access_log": False,
         "log_level": "info",
         "timeout_keep_alive": 30,
+        "timeout_graceful_shutdown": 5,  # open keep-alive and SSE connections do not hold a stop
         "http": PROTOCOL,
     }
     if workers == 1:

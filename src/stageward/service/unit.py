@@ -30,6 +30,7 @@ class Unit:
         self.error_after_commit: StagewardError | None = None
         self._bindings: list[Binding] | None = None
         self._teams: list[str] | None = None
+        self._held: list[Binding] = []  # every binding of the principal, before a key narrows them
         self._now: str | None = None
 
     @property
@@ -71,6 +72,7 @@ class Unit:
             from stageward.store.db import access_repo
 
             teams, bindings = access_repo.access_of(self.conn, self.principal)
+        self._held = bindings
         bound = self.ctx.bound_environment
         if bound is not None:
             # An API key's roles reach its own environment only: "*" narrows to it, others drop.
@@ -88,11 +90,26 @@ class Unit:
     def can(self, permission: str, environment: str, target: Target | str | None = "project") -> bool:
         """Whether the caller holds PERMISSION in ENVIRONMENT for TARGET: this project by default, another
         project's Target, or None for a store-wide act (then only bindings narrowed to nothing count)."""
-        if self.ctx.bound_environment is not None and environment != self.ctx.bound_environment:
-            return False
+        bound = self.ctx.bound_environment
+        if bound is not None and environment != bound:
+            # A key acts in its own environment only. It may still see (env.read, nothing more) the
+            # environments its own promotes from: a production key requests a promotion from staging and
+            # must read the version it names there. Only by its principal's own roles there: a key opens
+            # nothing its principal lacks.
+            if permission != "env.read" or environment not in self._sources_of(bound):
+                return False
+            self._load_access()
+            over = self.ctx.target() if target == "project" else target
+            assert not isinstance(over, str)
+            return decide(self.principal, permission, environment, self._held, self.teams(), over)
         over = self.ctx.target() if target == "project" else target
         assert not isinstance(over, str)
         return decide(self.principal, permission, environment, self.bindings(), self.teams(), over)
+
+    def _sources_of(self, environment: str) -> list[str]:
+        policy = self.ctx.policy
+        declared = policy.environment(environment) if policy is not None else None
+        return list(declared.promote_from) if declared is not None else []
 
     def require(self, permission: str, environment: str, target: Target | str | None = "project") -> None:
         if not self.can(permission, environment, target):

@@ -23,11 +23,21 @@ SECRET_BYTES = 24
 
 
 def _check_url(url: str) -> str:
+    """URL, when it is http(s) with a host; a link-local address (a cloud's instance metadata service, where
+    the server's own credentials live) is refused, so a webhook cannot make the server fetch them."""
+    import ipaddress
+
+    if len(url) > 2048:
+        raise BadInput("--url: expected at most 2048 characters")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadInput(f"--url {url[:200]!r}: expected an http:// or https:// URL with a host")
-    if len(url) > 2048:
-        raise BadInput("--url: expected at most 2048 characters")
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        address = None
+    if (address is not None and address.is_link_local) or parts.hostname.lower() == "metadata.google.internal":
+        raise BadInput(f"--url {url[:200]!r}: a link-local or metadata address cannot receive webhooks")
     return url
 
 
