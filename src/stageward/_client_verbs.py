@@ -16,11 +16,57 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from stageward.registry.progress import Progress
-    from stageward.service.overview import AssetOverview
-    from stageward.service.overview import ChangeFeed
-    from stageward.service.overview import EnvironmentOverview
-    from stageward.service.overview import Standing
-    from stageward.service.overview import VersionSummary
+    from stageward.service.overview import AssetOverview, ChangeFeed, EnvironmentOverview, Standing, VersionSummary
+    from stageward.service.results.access import (
+        Binding,
+        EnvironmentDetail,
+        EnvironmentSummary,
+        Granted,
+        KeyInfo,
+        KeyIssued,
+        KeyRevoked,
+        KeyRotated,
+        MemberAdded,
+        MemberRemoved,
+        Revoked,
+        RolePermissions,
+        Team,
+        TeamCreated,
+    )
+    from stageward.service.results.audit import AuditEntry, ChainAnchor, ChainVerified
+    from stageward.service.results.config import ConfigChecked, ConfigDiff, ConfigExported, ConfigShown
+    from stageward.service.results.events import (
+        BlobLocation,
+        BlobStatus,
+        Delivery,
+        Event,
+        Webhook,
+        WebhookAdded,
+        WebhookRemoved,
+    )
+    from stageward.service.results.policy import PolicyApplied, PolicyPlan, PolicyRequest, PolicyShown, PolicyVersion
+    from stageward.service.results.promotion import Promotion, PromotionPreview, Transferred
+    from stageward.service.results.registry import (
+        AliasMove,
+        AliasMoved,
+        AliasSet,
+        AssetSummary,
+        Collected,
+        Downloaded,
+        Published,
+        Uploaded,
+        Verified,
+        Version,
+        VersionDetail,
+    )
+    from stageward.service.results.secrets import (
+        RotationOutcome,
+        SecretDeleted,
+        SecretInfo,
+        SecretSet,
+        SecretValue,
+        SecretVersion,
+    )
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
@@ -29,13 +75,14 @@ def _verb(name: str) -> Callable[[_Method], _Method]:
     """The method runs verb NAME with the keyword arguments given.
 
     Its signature is for type checkers, editors and help(); the catalogue checks the arguments, so a
-    missing or mistyped one is the same bad input (exit 2) from the SDK, the CLI and REST.
+    missing or mistyped one is the same bad input (exit 2) from the SDK, the CLI and REST. It returns the
+    verb's result model, also when the transport brought JSON.
     """
 
     def declare(method: _Method) -> _Method:
         @functools.wraps(method)
         def run(self: _Group, **arguments: Any) -> Any:
-            return self._client.call(name, **arguments)
+            return self._client.result(name, **arguments)
 
         return cast(_Method, run)
 
@@ -60,13 +107,13 @@ class AccessVerbs(_Group):
         all_environments: bool | None = None,
         team: str | None = None,
         project: str | None = None,
-    ) -> builtins.dict[str, Any]:
+    ) -> Granted:
         """Bind PRINCIPAL to ROLE in ENV, or in every environment ('*'), optionally narrowed to one team's or one
         project's resources.
         """
 
     @_verb("access.list")
-    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self, *, env: str | None = None) -> builtins.list[Binding]:
         """Role bindings in ENV, or in every environment the caller can read."""
 
     @_verb("access.revoke")
@@ -79,13 +126,13 @@ class AccessVerbs(_Group):
         all_environments: bool | None = None,
         team: str | None = None,
         project: str | None = None,
-    ) -> builtins.dict[str, Any]:
+    ) -> Revoked:
         """Remove PRINCIPAL's ROLE in ENV, or its binding on every environment ('*'), narrowed to TEAM or PROJECT
         when given. The last unnarrowed admin of an environment is never revoked (docs/access.md).
         """
 
     @_verb("access.roles")
-    def roles(self) -> builtins.list[builtins.dict[str, Any]]:
+    def roles(self) -> builtins.list[RolePermissions]:
         """The role -> permission table."""
 
 
@@ -93,11 +140,11 @@ class AuditVerbs(_Group):
     """The `audit.*` verbs."""
 
     @_verb("audit.anchor")
-    def anchor(self) -> builtins.dict[str, Any]:
+    def anchor(self) -> ChainAnchor:
         """The chain's head (sequence, hash, time, store) to keep outside the store and check with verify --anchor."""
 
     @_verb("audit.export")
-    def export(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def export(self, *, env: str | None = None) -> builtins.list[AuditEntry]:
         """Every entry the caller may read, in order, with hashes, for an outside copy."""
 
     @_verb("audit.list")
@@ -109,11 +156,11 @@ class AuditVerbs(_Group):
         action: str | None = None,
         since: str | None = None,
         limit: int = 200,
-    ) -> builtins.list[builtins.dict[str, Any]]:
+    ) -> builtins.list[AuditEntry]:
         """The latest audit entries, oldest first, filtered."""
 
     @_verb("audit.verify")
-    def verify(self, *, anchor: str | None = None) -> builtins.dict[str, Any]:
+    def verify(self, *, anchor: str | None = None) -> ChainVerified:
         """Recompute the whole chain with the chain key; fail naming the first entry that does not hold.
 
         ANCHOR (SEQUENCE:HASH, from `audit anchor`) must also still be in the chain at its sequence.
@@ -124,11 +171,11 @@ class BlobVerbs(_Group):
     """The `blob.*` verbs."""
 
     @_verb("blob.locate")
-    def locate(self, *, env: str, sha256: str) -> builtins.dict[str, Any]:
+    def locate(self, *, env: str, sha256: str) -> BlobLocation:
         """The size of blob SHA256 when a version in ENV holds it; not found otherwise, whatever the store keeps."""
 
     @_verb("blob.status")
-    def status(self, *, env: str, sha256: str) -> builtins.dict[str, Any]:
+    def status(self, *, env: str, sha256: str) -> BlobStatus:
         """Whether blob SHA256 is already in ENV's blob store (then an upload skips it and it is kept for register)."""
 
 
@@ -136,41 +183,23 @@ class ConfigVerbs(_Group):
     """The `config.*` verbs."""
 
     @_verb("config.check")
-    def check(self, *, env: str | None = None) -> builtins.dict[str, Any]:
+    def check(self, *, env: str | None = None) -> ConfigChecked:
         """Every finding of SPEC §4 in the committed configs, one a line; ok is false when there is any."""
 
     @_verb("config.diff")
-    def diff(self, *, env_a: str, env_b: str) -> builtins.dict[str, Any]:
+    def diff(self, *, env_a: str, env_b: str) -> ConfigDiff:
         """The difference between two environments' committed configs, intentional differences marked."""
 
     @_verb("config.export")
-    def export(
-        self,
-        *,
-        env: str,
-        format: str = "json",
-        overrides: builtins.list[str] | None = None,
-    ) -> builtins.dict[str, Any]:
+    def export(self, *, env: str, format: str = "json", overrides: builtins.list[str] | None = None) -> ConfigExported:
         """ENV's resolved config as dotenv, JSON or a Kubernetes ConfigMap and Secret; no secret value leaves."""
 
     @_verb("config.reveal")
-    def reveal(
-        self,
-        *,
-        env: str,
-        explain: bool = False,
-        overrides: builtins.list[str] | None = None,
-    ) -> builtins.dict[str, Any]:
+    def reveal(self, *, env: str, explain: bool = False, overrides: builtins.list[str] | None = None) -> ConfigShown:
         """ENV's resolved config with secret values; needs secrets.read_value there, and is audited."""
 
     @_verb("config.show")
-    def show(
-        self,
-        *,
-        env: str,
-        explain: bool = False,
-        overrides: builtins.list[str] | None = None,
-    ) -> builtins.dict[str, Any]:
+    def show(self, *, env: str, explain: bool = False, overrides: builtins.list[str] | None = None) -> ConfigShown:
         """ENV's resolved config, every secret reference masked as ***; with explain, each key's origin."""
 
 
@@ -178,26 +207,19 @@ class DatasetVerbs(_Group):
     """The `dataset.*` verbs."""
 
     @_verb("dataset.alias_history")
-    def alias_history(self, *, env: str, name: str, alias: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def alias_history(self, *, env: str, name: str, alias: str | None = None) -> builtins.list[AliasMove]:
         """Every move of the dataset's aliases, oldest first."""
 
     @_verb("dataset.alias_set")
-    def alias_set(self, *, env: str, name: str, version: int, alias: str) -> builtins.dict[str, Any]:
+    def alias_set(self, *, env: str, name: str, version: int, alias: str) -> AliasSet:
         """Point ALIAS at VERSION; the move is kept in the alias history."""
 
     @_verb("dataset.download")
-    def download(
-        self,
-        *,
-        ref: str,
-        dest: str,
-        env: str | None = None,
-        progress: Progress | None = None,
-    ) -> builtins.dict[str, Any]:
+    def download(self, *, ref: str, dest: str, env: str | None = None, progress: Progress | None = None) -> Downloaded:
         """Write a version's files into DEST (new or empty), each checked against its sha256."""
 
     @_verb("dataset.list")
-    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self, *, env: str | None = None) -> builtins.list[AssetSummary]:
         """The datasets in ENV, or in every environment the caller can read."""
 
     @_verb("dataset.publish")
@@ -214,7 +236,7 @@ class DatasetVerbs(_Group):
         git_commit: str | None = None,
         config_digest: str | None = None,
         progress: Progress | None = None,
-    ) -> builtins.dict[str, Any]:
+    ) -> Published:
         """Upload PATH (a file or a folder) into ENV's blob store, then record it as a new version of a dataset."""
 
     @_verb("dataset.register")
@@ -230,19 +252,19 @@ class DatasetVerbs(_Group):
         run: str | None = None,
         git_commit: str | None = None,
         config_digest: str | None = None,
-    ) -> builtins.dict[str, Any]:
+    ) -> Version:
         """Record a new version of a dataset from files already uploaded."""
 
     @_verb("dataset.rollback")
-    def rollback(self, *, env: str, name: str, alias: str) -> builtins.dict[str, Any]:
+    def rollback(self, *, env: str, name: str, alias: str) -> AliasMoved:
         """Return ALIAS to the version it held before its current one."""
 
     @_verb("dataset.show")
-    def show(self, *, ref: str, env: str | None = None, lineage: bool = False) -> builtins.dict[str, Any]:
+    def show(self, *, ref: str, env: str | None = None, lineage: bool = False) -> VersionDetail:
         """One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS."""
 
     @_verb("dataset.upload")
-    def upload(self, *, env: str, path: str, progress: Progress | None = None) -> builtins.dict[str, Any]:
+    def upload(self, *, env: str, path: str, progress: Progress | None = None) -> Uploaded:
         """Stream the files of a dataset into ENV's blob store; nothing is recorded yet."""
 
 
@@ -250,11 +272,11 @@ class EnvVerbs(_Group):
     """The `env.*` verbs."""
 
     @_verb("env.list")
-    def list(self) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self) -> builtins.list[EnvironmentSummary]:
         """The environments the caller can see, in tier order."""
 
     @_verb("env.show")
-    def show(self, *, env: str) -> builtins.dict[str, Any]:
+    def show(self, *, env: str) -> EnvironmentDetail:
         """One environment with the controls the store enforces there (the applied policy, tier defaults applied)."""
 
 
@@ -262,13 +284,7 @@ class EventsVerbs(_Group):
     """The `events.*` verbs."""
 
     @_verb("events.list")
-    def list(
-        self,
-        *,
-        after: int = 0,
-        env: str | None = None,
-        limit: int = 100,
-    ) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self, *, after: int = 0, env: str | None = None, limit: int = 100) -> builtins.list[Event]:
         """Events after id AFTER (oldest first) in ENV, or in every environment the caller can read."""
 
 
@@ -276,13 +292,7 @@ class GcVerbs(_Group):
     """The `gc.*` verbs."""
 
     @_verb("gc.run")
-    def run(
-        self,
-        *,
-        older_than: float | None = None,
-        blobs: bool = False,
-        dry_run: bool = False,
-    ) -> builtins.dict[str, Any]:
+    def run(self, *, older_than: float | None = None, blobs: bool = False, dry_run: bool = False) -> Collected:
         """Remove temporary blobs older than OLDER_THAN seconds from your stores; never what a live upload holds.
 
         With BLOBS, also remove published blobs that no version of the store references and that were last
@@ -294,19 +304,19 @@ class KeysVerbs(_Group):
     """The `keys.*` verbs."""
 
     @_verb("keys.create")
-    def create(self, *, env: str, principal: str, ttl: str = "30d") -> builtins.dict[str, Any]:
+    def create(self, *, env: str, principal: str, ttl: str = "30d") -> KeyIssued:
         """A new API key for PRINCIPAL in ENV, shown once."""
 
     @_verb("keys.list")
-    def list(self, *, env: str | None = None, principal: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self, *, env: str | None = None, principal: str | None = None) -> builtins.list[KeyInfo]:
         """Keys by prefix, principal, expiry and last use: all keys where you manage access, your own anywhere."""
 
     @_verb("keys.revoke")
-    def revoke(self, *, prefix: str) -> builtins.dict[str, Any]:
+    def revoke(self, *, prefix: str) -> KeyRevoked:
         """Revoke the key PREFIX at once."""
 
     @_verb("keys.rotate")
-    def rotate(self, *, prefix: str, overlap: str = "7d") -> builtins.dict[str, Any]:
+    def rotate(self, *, prefix: str, overlap: str = "7d") -> KeyRotated:
         """A successor of key PREFIX, shown once; the old key stays valid for the overlap, then expires."""
 
 
@@ -314,26 +324,19 @@ class ModelVerbs(_Group):
     """The `model.*` verbs."""
 
     @_verb("model.alias_history")
-    def alias_history(self, *, env: str, name: str, alias: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def alias_history(self, *, env: str, name: str, alias: str | None = None) -> builtins.list[AliasMove]:
         """Every move of the model's aliases, oldest first."""
 
     @_verb("model.alias_set")
-    def alias_set(self, *, env: str, name: str, version: int, alias: str) -> builtins.dict[str, Any]:
+    def alias_set(self, *, env: str, name: str, version: int, alias: str) -> AliasSet:
         """Point ALIAS at VERSION; the move is kept in the alias history."""
 
     @_verb("model.download")
-    def download(
-        self,
-        *,
-        ref: str,
-        dest: str,
-        env: str | None = None,
-        progress: Progress | None = None,
-    ) -> builtins.dict[str, Any]:
+    def download(self, *, ref: str, dest: str, env: str | None = None, progress: Progress | None = None) -> Downloaded:
         """Write a version's files into DEST (new or empty), each checked against its sha256."""
 
     @_verb("model.list")
-    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self, *, env: str | None = None) -> builtins.list[AssetSummary]:
         """The models in ENV, or in every environment the caller can read."""
 
     @_verb("model.publish")
@@ -350,7 +353,7 @@ class ModelVerbs(_Group):
         git_commit: str | None = None,
         config_digest: str | None = None,
         progress: Progress | None = None,
-    ) -> builtins.dict[str, Any]:
+    ) -> Published:
         """Upload PATH (a file or a folder) into ENV's blob store, then record it as a new version of a model."""
 
     @_verb("model.register")
@@ -366,19 +369,19 @@ class ModelVerbs(_Group):
         run: str | None = None,
         git_commit: str | None = None,
         config_digest: str | None = None,
-    ) -> builtins.dict[str, Any]:
+    ) -> Version:
         """Record a new version of a model from files already uploaded."""
 
     @_verb("model.rollback")
-    def rollback(self, *, env: str, name: str, alias: str) -> builtins.dict[str, Any]:
+    def rollback(self, *, env: str, name: str, alias: str) -> AliasMoved:
         """Return ALIAS to the version it held before its current one."""
 
     @_verb("model.show")
-    def show(self, *, ref: str, env: str | None = None, lineage: bool = False) -> builtins.dict[str, Any]:
+    def show(self, *, ref: str, env: str | None = None, lineage: bool = False) -> VersionDetail:
         """One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS."""
 
     @_verb("model.upload")
-    def upload(self, *, env: str, path: str, progress: Progress | None = None) -> builtins.dict[str, Any]:
+    def upload(self, *, env: str, path: str, progress: Progress | None = None) -> Uploaded:
         """Stream the files of a model into ENV's blob store; nothing is recorded yet."""
 
 
@@ -410,31 +413,31 @@ class PolicyVerbs(_Group):
     """The `policy.*` verbs."""
 
     @_verb("policy.apply")
-    def apply(self, *, reason: str | None = None, auto: bool = False) -> builtins.dict[str, Any]:
+    def apply(self, *, reason: str | None = None, auto: bool = False) -> PolicyApplied:
         """Apply stageward.yaml's controls to the store: at once where you may, as a request where production loosens."""
 
     @_verb("policy.approve")
-    def approve(self, *, id: int, comment: str | None = None) -> builtins.dict[str, Any]:
+    def approve(self, *, id: int, comment: str | None = None) -> PolicyRequest:
         """Approve a pending policy change; the last required approval applies it."""
 
     @_verb("policy.history")
-    def history(self) -> builtins.list[builtins.dict[str, Any]]:
+    def history(self) -> builtins.list[PolicyVersion]:
         """Every applied version of this project's policy: who applied it, when, through which request, what changed."""
 
     @_verb("policy.plan")
-    def plan(self) -> builtins.dict[str, Any]:
+    def plan(self) -> PolicyPlan:
         """How stageward.yaml differs from the policy applied to the store, and what applying it needs."""
 
     @_verb("policy.reject")
-    def reject(self, *, id: int, comment: str | None = None) -> builtins.dict[str, Any]:
+    def reject(self, *, id: int, comment: str | None = None) -> PolicyRequest:
         """Reject a pending policy change (an approver of it), or withdraw your own."""
 
     @_verb("policy.requests")
-    def requests(self, *, state: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def requests(self, *, state: str | None = None) -> builtins.list[PolicyRequest]:
         """Policy change requests of this project, newest first."""
 
     @_verb("policy.show")
-    def show(self, *, as_of: str | None = None, version: int | None = None) -> builtins.dict[str, Any]:
+    def show(self, *, as_of: str | None = None, version: int | None = None) -> PolicyShown:
         """The policy the store enforces for this project (now, at version N, or as of a time)."""
 
 
@@ -442,21 +445,15 @@ class PromotionVerbs(_Group):
     """The `promotion.*` verbs."""
 
     @_verb("promotion.approve")
-    def approve(
-        self,
-        *,
-        id: int,
-        comment: str | None = None,
-        progress: Progress | None = None,
-    ) -> builtins.dict[str, Any]:
+    def approve(self, *, id: int, comment: str | None = None, progress: Progress | None = None) -> Promotion:
         """Approve a pending promotion; the last required approval executes it (copying the bytes first)."""
 
     @_verb("promotion.execute")
-    def execute(self, *, id: int, progress: Progress | None = None) -> builtins.dict[str, Any]:
+    def execute(self, *, id: int, progress: Progress | None = None) -> Promotion:
         """Execute an approved promotion, copying its blobs first; an executed one is returned as it is (safe to repeat)."""
 
     @_verb("promotion.list")
-    def list(self, *, env: str | None = None, state: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self, *, env: str | None = None, state: str | None = None) -> builtins.list[Promotion]:
         """Promotions into ENV (or every environment you can read), newest first."""
 
     @_verb("promotion.plan")
@@ -469,11 +466,11 @@ class PromotionVerbs(_Group):
         source: str,
         alias: str = "champion",
         mode: str | None = None,
-    ) -> builtins.dict[str, Any]:
+    ) -> PromotionPreview:
         """What promote would do, without doing it: gates, approvals, mode and why, the alias move."""
 
     @_verb("promotion.reject")
-    def reject(self, *, id: int, comment: str | None = None) -> builtins.dict[str, Any]:
+    def reject(self, *, id: int, comment: str | None = None) -> Promotion:
         """Reject a pending or approved promotion, even one you approved; it will not execute."""
 
     @_verb("promotion.request")
@@ -488,18 +485,18 @@ class PromotionVerbs(_Group):
         mode: str | None = None,
         reason: str | None = None,
         progress: Progress | None = None,
-    ) -> builtins.dict[str, Any]:
+    ) -> Promotion:
         """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved.
 
         PROGRESS reports the copy of the bytes when the request executes at once across stores (the flow).
         """
 
     @_verb("promotion.show")
-    def show(self, *, id: int) -> builtins.dict[str, Any]:
+    def show(self, *, id: int) -> Promotion:
         """One promotion with its gates, decisions and result."""
 
     @_verb("promotion.transfer")
-    def transfer(self, *, id: int, progress: Progress | None = None) -> builtins.dict[str, Any]:
+    def transfer(self, *, id: int, progress: Progress | None = None) -> Transferred:
         """Copy an approved promotion's blobs to the target store, verified there; writes no record."""
 
 
@@ -507,7 +504,7 @@ class RegistryVerbs(_Group):
     """The `registry.*` verbs."""
 
     @_verb("registry.rollback")
-    def rollback(self, *, env: str, name: str, alias: str, kind: str = "model") -> builtins.dict[str, Any]:
+    def rollback(self, *, env: str, name: str, alias: str, kind: str = "model") -> AliasMoved:
         """Return ALIAS of the KIND (model or dataset) NAME to the version it held before its current one."""
 
 
@@ -515,28 +512,23 @@ class SecretsVerbs(_Group):
     """The `secrets.*` verbs."""
 
     @_verb("secrets.delete")
-    def delete(self, *, env: str, name: str, team: str | None = None) -> builtins.dict[str, Any]:
+    def delete(self, *, env: str, name: str, team: str | None = None) -> SecretDeleted:
         """Delete NAME from ENV (one scope), every version with it."""
 
     @_verb("secrets.get")
-    def get(self, *, env: str, name: str, team: str | None = None) -> builtins.dict[str, Any]:
+    def get(self, *, env: str, name: str, team: str | None = None) -> SecretValue:
         """The current value of NAME in ENV (audited)."""
 
     @_verb("secrets.history")
-    def history(self, *, env: str, name: str, team: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def history(self, *, env: str, name: str, team: str | None = None) -> builtins.list[SecretVersion]:
         """Every version of NAME in ENV: who set it, when, how, and when it expires. Never values."""
 
     @_verb("secrets.list")
-    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self, *, env: str | None = None) -> builtins.list[SecretInfo]:
         """Secrets by name, scope, version and expiry, in ENV or everywhere the caller may read config. Never values."""
 
     @_verb("secrets.rotate")
-    def rotate(
-        self,
-        *,
-        env: str | None = None,
-        expiring_within: str | None = None,
-    ) -> builtins.list[builtins.dict[str, Any]]:
+    def rotate(self, *, env: str | None = None, expiring_within: str | None = None) -> builtins.list[RotationOutcome]:
         """Rotate secrets that expire within the window and have a generator; list what must be rotated by hand.
 
         API keys expiring in the window are listed too: they cannot rotate themselves. Returns one row per
@@ -555,7 +547,7 @@ class SecretsVerbs(_Group):
         expires_in: str | None = None,
         rotate_with: str | None = None,
         generate: bool = False,
-    ) -> builtins.dict[str, Any]:
+    ) -> SecretSet:
         """Store a new version of secret NAME in ENV (the value comes from stdin, never an argument)."""
 
 
@@ -563,19 +555,19 @@ class TeamVerbs(_Group):
     """The `team.*` verbs."""
 
     @_verb("team.add_member")
-    def add_member(self, *, team: str, member: str, maintainer: bool = False) -> builtins.dict[str, Any]:
+    def add_member(self, *, team: str, member: str, maintainer: bool = False) -> MemberAdded:
         """Add MEMBER (a user or service principal) to TEAM; a maintainer may add and remove its members."""
 
     @_verb("team.create")
-    def create(self, *, name: str, prefix: str | None = None) -> builtins.dict[str, Any]:
+    def create(self, *, name: str, prefix: str | None = None) -> TeamCreated:
         """Create team NAME whose projects carry PREFIX (default NAME-)."""
 
     @_verb("team.list")
-    def list(self) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self) -> builtins.list[Team]:
         """Teams with their prefixes and members."""
 
     @_verb("team.remove_member")
-    def remove_member(self, *, team: str, member: str) -> builtins.dict[str, Any]:
+    def remove_member(self, *, team: str, member: str) -> MemberRemoved:
         """Remove MEMBER from TEAM (a store admin, or a maintainer for a member who maintains nothing)."""
 
 
@@ -583,7 +575,7 @@ class VerifyVerbs(_Group):
     """The `verify.*` verbs."""
 
     @_verb("verify.asset")
-    def asset(self, *, ref: str, env: str | None = None) -> builtins.dict[str, Any]:
+    def asset(self, *, ref: str, env: str | None = None) -> Verified:
         """Rehash a version's blobs and its lineage's; fail on any mismatch; say what was read, per version."""
 
 
@@ -591,19 +583,19 @@ class WebhooksVerbs(_Group):
     """The `webhooks.*` verbs."""
 
     @_verb("webhooks.add")
-    def add(self, *, env: str, url: str) -> builtins.dict[str, Any]:
+    def add(self, *, env: str, url: str) -> WebhookAdded:
         """Send ENV's events to URL, signed with a new secret (shown once)."""
 
     @_verb("webhooks.deliveries")
-    def deliveries(self, *, id: int, limit: int = 50) -> builtins.list[builtins.dict[str, Any]]:
+    def deliveries(self, *, id: int, limit: int = 50) -> builtins.list[Delivery]:
         """The delivery log of webhook ID, newest first: event, state, attempts, last status or error."""
 
     @_verb("webhooks.list")
-    def list(self, *, env: str | None = None) -> builtins.list[builtins.dict[str, Any]]:
+    def list(self, *, env: str | None = None) -> builtins.list[Webhook]:
         """Webhooks of ENV, or of every environment where the caller manages access, with their pending deliveries."""
 
     @_verb("webhooks.remove")
-    def remove(self, *, id: int) -> builtins.dict[str, Any]:
+    def remove(self, *, id: int) -> WebhookRemoved:
         """Stop sending events to webhook ID; its pending deliveries are dropped."""
 
 
@@ -612,7 +604,11 @@ class Verbs(abc.ABC):
 
     @abc.abstractmethod
     def call(self, verb: str, /, **arguments: Any) -> Any:
-        """Run VERB with ARGUMENTS: `Client.call`, locally or over HTTP."""
+        """Run VERB with ARGUMENTS: `Client.call`, locally or over HTTP; the result as plain JSON."""
+
+    @abc.abstractmethod
+    def result(self, verb: str, /, **arguments: Any) -> Any:
+        """Run VERB with ARGUMENTS; the result as its model (validated from JSON when it came as JSON)."""
 
     @property
     def access(self) -> AccessVerbs:

@@ -3,8 +3,10 @@
 `Client().call("access.grant", principal="bob", role="developer", env="development")`
 and `Client().access.grant(...)` are the same call. Each verb is a real, typed method
 (`stageward/_client_verbs.py`, generated from the verb catalogue), so a misspelt verb is an
-AttributeError at once and mypy and editors know every argument. Results are plain JSON-able
-values whichever way the call travels, so the CLI prints the same thing in both modes.
+AttributeError at once and mypy and editors know every argument. A typed method returns the verb's
+result model (`client.model.show(...).digest`), whichever way the call travelled: the local transport
+returns the model, a remote one its JSON, validated into the model here. `Client.call`, the untyped door,
+returns the result as plain JSON values in both modes.
 """
 
 from __future__ import annotations
@@ -66,6 +68,16 @@ class Client(Verbs):
         self.transport = transport or transport_from_environment()
 
     def call(self, verb: str, /, **arguments: Any) -> Any:
+        from stageward.service.results.base import to_json
+
+        return to_json(self._transported(verb, arguments))
+
+    def result(self, verb: str, /, **arguments: Any) -> Any:
+        from stageward.service.catalogue import lookup
+
+        return lookup(verb).result_from_json(self._transported(verb, arguments))
+
+    def _transported(self, verb: str, arguments: dict[str, Any]) -> Any:
         return self.transport.call(verb, {k: v for k, v in arguments.items() if v is not None})
 
     def close(self) -> None:
@@ -120,7 +132,7 @@ class HttpTransport:
             response = self._send(method, path, params=_query(given))
         else:
             response = self._send(method, path, json=given)
-        return _result(response)
+        return _result(response, verb)
 
     def put_blob(self, env: str, sha256: str, chunks: Iterator[bytes], *, size: int) -> Any:
         response = self._send(
@@ -196,7 +208,7 @@ def _query(arguments: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _result(response: Any) -> Any:
+def _result(response: Any, verb: str | None = None) -> Any:
     """The verb's result, or the server's error raised as the same StagewardError a local call raises."""
     if response.status_code < 400:
         return response.json()
@@ -205,10 +217,10 @@ def _result(response: Any) -> Any:
         code, message = str(error["code"]), str(error["message"])
     except (ValueError, KeyError, TypeError):
         raise _error_of_status(response.status_code)(f"the server answered {response.status_code}") from None
-    return _raise(code, message, error, response.status_code)
+    return _raise(code, message, error, response.status_code, verb)
 
 
-def _raise(code: str, message: str, error: dict[str, Any], status: int) -> Any:
+def _raise(code: str, message: str, error: dict[str, Any], status: int, verb: str | None) -> Any:
     from stageward import errors
 
     hint = error.get("hint")
@@ -218,7 +230,12 @@ def _raise(code: str, message: str, error: dict[str, Any], status: int) -> Any:
             message, permission=error.get("permission"), environment=error.get("environment"), hint=hint
         )
     if code == errors.PartlyFailed.code:
-        raise errors.PartlyFailed(message, result=error.get("result"), hint=hint)
+        result = error.get("result")
+        if verb is not None:  # the report as the verb's result model, as a local call carries it
+            from stageward.service.catalogue import lookup
+
+            result = lookup(verb).result_from_json(result)
+        raise errors.PartlyFailed(message, result=result, hint=hint)
     for kind in _error_classes():
         if kind.code == code and kind.http_status == status:
             raise kind(message, hint=hint)

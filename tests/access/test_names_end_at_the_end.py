@@ -45,5 +45,5 @@ def test_grant_and_team_verbs_refuse_a_trailing_newline(client_for: Callable[[st
         alice.team.create(name="lp\n")
     with pytest.raises(BadInput, match="--prefix"):
         alice.team.create(name="ml", prefix="ml-\n")
-    assert [b["principal"] for b in alice.access.list()] == ["alice"]
+    assert [b.principal for b in alice.access.list()] == ["alice"]
     assert alice.team.list() == []

@@ -171,3 +171,36 @@ def test_checking_everything_needs_config_read_everywhere(clean, client_for):
     assert bob.call("config.check", env="staging")["ok"] is True
     with pytest.raises(Denied, match=re.escape("bob lacks config.read in sandbox")):
         bob.call("config.check")
+
+
+def test_a_protected_alias_nothing_can_move_is_a_finding_with_exit_1(clean, write, project_root, cli):
+    text = (project_root / "stageward.yaml").read_text()
+    aliases = (
+        "  sandbox:\n    tier: sandbox\n"
+        "    aliases:\n      champion: {protected: true}\n      scratch: {protected: false}\n"
+    )
+    production = "  production:\n    tier: production\n    aliases:\n      champion: {}\n"
+    write("stageward.yaml", text.replace("  sandbox:\n    tier: sandbox\n", aliases).replace(
+        "  production:\n    tier: production\n", production
+    ))
+    result = cli("config", "check", "--env", "sandbox")
+    assert result.code == 1, result.err
+    # Only the protected one: an unprotected alias is set by whoever may set aliases there.
+    assert result.out.splitlines() == [
+        "sandbox: stageward.yaml:14 environments.sandbox.aliases.champion: alias 'champion' is protected, but no "
+        "environment promotes into sandbox (promote_from is empty): only a promotion moves a protected alias, so "
+        "it could never be set; add promote_from or declare it {protected: false}"
+    ]
+    assert result.err == "error: config check: 1 finding\n"
+    # production declares champion too (protected by its tier) but staging promotes into it: no finding.
+    assert cli("config", "check", "--env", "production").code == 0
+
+
+def test_a_production_alias_declared_unprotected_is_the_way_out_not_a_finding(clean, write, project_root, cli):
+    text = (project_root / "stageward.yaml").read_text()
+    write("stageward.yaml", text.replace(
+        "  production:\n    tier: production\n",
+        "  production:\n    tier: production\n    aliases:\n      shadow: {protected: false}\n",
+    ))
+    result = cli("config", "check", "--env", "production")
+    assert (result.code, result.err) == (0, "")

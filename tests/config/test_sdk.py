@@ -87,3 +87,36 @@ def test_config_is_a_plain_function_whatever_was_imported():
 
     assert inspect.isfunction(stageward.config)
     assert stageward.config.__module__ == "stageward"
+
+
+def test_value_and_section_check_the_type_they_promise():
+    from stageward.configuration.model import ConfigError
+    from stageward.configuration.view import ConfigView
+
+    cfg = ConfigView(
+        {"training": {"lr": 1, "epochs": 20, "on": True, "name": "x", "layers": [64, 32]}, "seed": None},
+        "production",
+    )
+    assert cfg.value("training.lr", float) == 1.0 and isinstance(cfg.value("training.lr", float), float)
+    assert cfg.value("training.epochs", int) == 20
+    assert cfg.section("training").value("on", bool) is True
+    assert cfg.value("training.missing", int, 0) == 0  # a default, even a falsy one, for a missing key
+    assert cfg.value("training.missing", bool, False) is False
+    cases = [
+        (lambda: cfg.value("training.on", int), "training.on in the production config: expected int, got bool"),
+        (lambda: cfg.value("training.on", float), "training.on in the production config: expected float, got bool"),
+        (lambda: cfg.value("training.name", int), "training.name in the production config: expected int, got str"),
+        (lambda: cfg.value("seed", str), "seed in the production config: expected str, got null"),
+        (lambda: cfg.section("training.layers"),
+         "training.layers in the production config: expected a mapping, got a list"),
+        (lambda: cfg.section("training").value("layers", int),
+         "training.layers in the production config: expected int, got a list"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ConfigError) as raised:
+            call()
+        assert raised.value.message == message
+    with pytest.raises(KeyError, match="no key training.lr.deeper in the production config"):
+        cfg.value("training.lr.deeper", float)
+    with pytest.raises(KeyError, match="no key training.missing in the production config"):
+        cfg.value("training.missing", int)

@@ -8,27 +8,42 @@ import pytest
 
 from stageward.errors import Denied, NotFound
 from stageward.service.catalogue import verb
+from stageward.service.results.base import Result
 from stageward.service.secrets import SecretExpired, SecretStoreSource, values_for_run
 from stageward.service.unit import Unit
 from tests.secrets.conftest import CANARY
 
 
+class _Values(Result):
+    """What a stand-in verb read: name -> value (or whether it exists)."""
+
+    values: dict[str, Any]
+
+
 # Verbs standing in for their future callers: `config show --reveal` (a read verb) and `run` (a write verb).
 @verb("secretstest.resolve")
-def _resolve(unit: Unit, *, env: str, names: list[str], reveal: bool = True, many: bool = False) -> dict[str, Any]:
+def _resolve_verb(unit: Unit, *, env: str, names: list[str], reveal: bool = True, many: bool = False) -> _Values:
     source = SecretStoreSource(unit, env)
     if many:
-        return source.reveal_many(names)
+        return _Values(values=source.reveal_many(names))
     if not reveal:
-        return {name: source.exists(name) for name in names}
-    return {name: source.reveal(name) for name in names}
+        return _Values(values={name: source.exists(name) for name in names})
+    return _Values(values={name: source.reveal(name) for name in names})
 
 
 @verb("secretstest.run", write=True)
-def _run(unit: Unit, *, env: str, names: list[str] | None = None) -> dict[str, str]:
+def _run_verb(unit: Unit, *, env: str, names: list[str] | None = None) -> _Values:
     values = values_for_run(unit, env, names)
     unit.audit(environment=env, target="run-1", details={"secrets": sorted(values)})
-    return values
+    return _Values(values=values)
+
+
+def _resolve(ctx: Any, **arguments: Any) -> dict[str, Any]:
+    return _resolve_verb(ctx, **arguments).values
+
+
+def _run(ctx: Any, **arguments: Any) -> dict[str, Any]:
+    return _run_verb(ctx, **arguments).values
 
 
 def test_exists_honours_scope_and_expiry(sw, secret_context_for, clock):

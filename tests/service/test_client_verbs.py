@@ -40,8 +40,9 @@ def test_a_typo_fails_at_attribute_access():
 
 def test_methods_and_call_are_the_same_call(client_for):
     alice = client_for("alice")
-    assert alice.env.list() == alice.call("env.list")
-    assert alice.audit.list(limit="1") == alice.call("audit.list", limit=1)  # type: ignore[arg-type]
+    assert [e.model_dump(mode="json") for e in alice.env.list()] == alice.call("env.list")
+    entries = alice.audit.list(limit="1")  # type: ignore[arg-type]
+    assert [e.model_dump(mode="json") for e in entries] == alice.call("audit.list", limit=1)
 
 
 def test_mypy_refuses_a_misspelt_verb_or_argument_in_the_typed_example(tmp_path):
@@ -50,9 +51,16 @@ def test_mypy_refuses_a_misspelt_verb_or_argument_in_the_typed_example(tmp_path)
 
     example = Path(__file__).resolve().parent.parent / "sdk_example.py"
     typo = tmp_path / "typo_example.py"
-    typo.write_text(example.read_text().replace("client.model.show", "client.modle.show").replace("alias=", "alais="))
+    text = example.read_text()
+    typo.write_text(text.replace("client.model.show", "client.modle.show").replace("alias=", "alais="))
+    wrong_field = tmp_path / "wrong_field_example.py"
+    wrong_field.write_text(text.replace("version=version.version", "version=version.verison"))
     mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental"]
     src = str(Path(stageward.__file__).resolve().parent.parent)
     result = subprocess.run([*mypy, str(typo)], capture_output=True, text=True, env={"MYPYPATH": src}, timeout=300)
     assert '"Client" has no attribute "modle"' in result.stdout, result.stdout + result.stderr
     assert 'Unexpected keyword argument "alais"' in result.stdout
+    result = subprocess.run(
+        [*mypy, str(wrong_field)], capture_output=True, text=True, env={"MYPYPATH": src}, timeout=300
+    )
+    assert '"Version" has no attribute "verison"' in result.stdout, result.stdout + result.stderr

@@ -102,7 +102,9 @@ def test_an_s3_failure_at_the_socket_is_one_line_and_aborts_the_upload(s3_bucket
     store.client.upload_part = reset  # type: ignore[attr-defined]
     try:
         with pytest.raises(StoreError) as caught:
+            # Parts upload on threads: the failure surfaces at a later write or, as here, at commit.
             writer.write(b"x" * (s3_module.PART_SIZE + 1))
+            writer.commit()
     finally:
         store.client.upload_part = real  # type: ignore[attr-defined]
     assert caught.value.message == f"blob store {store.url}: S3 request failed (Connection reset by peer)"

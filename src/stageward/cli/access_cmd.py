@@ -24,7 +24,7 @@ ALL_ENVIRONMENTS = typer.Option(
 @app.command("roles")
 def roles(as_json: bool = JSON) -> None:
     """The role -> permission table."""
-    render.table(call("access.roles"), ["role", "permissions"], as_json=as_json)
+    render.table(call("access.roles"), as_json=as_json)
 
 
 def _environment(env: str | None, all_environments: bool) -> dict[str, Any]:
@@ -87,4 +87,4 @@ def revoke(
 def list_bindings(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
     """Role bindings you can see."""
     rows = call("access.list", env=env)
-    render.table(rows, ["environment", "principal", "role", "scope", "granted_by", "granted_at"], as_json=as_json)
+    render.table(rows, as_json=as_json)

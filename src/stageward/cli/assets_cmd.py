@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,21 +10,12 @@ from stageward.cli import render
 from stageward.cli.options import ENV, ENV_OPTIONAL, JSON
 from stageward.cli.state import call
 
-VERSION_COLUMNS = [
-    "ref",
-    "size",
-    "file_count",
-    "metrics",
-    "aliases",
-    "created_by",
-    "created_at",
-    "promoted_from",
-]
+if TYPE_CHECKING:
+    from stageward.service.results.registry import LineageStep, VersionDetail
 
-
-def _from_ref(record: dict[str, Any]) -> str | None:
-    source = record.get("promoted_from")
-    return f"{source['env']}/{source['name']}:{source['version']}" if source else None
+def _from_ref(record: VersionDetail | LineageStep) -> str | None:
+    source = record.promoted_from
+    return f"{source.env}/{source.name}:{source.version}" if source else None
 
 
 def make_app(kind: str) -> typer.Typer:
@@ -63,8 +54,8 @@ def make_app(kind: str) -> typer.Typer:
             git_commit=commit,
         )
         render.done(
-            f"registered {result['ref']} ({result['file_count']} file(s), {result['size']} bytes, "
-            f"{result['uploaded_bytes']} uploaded)",
+            f"registered {result.ref} ({result.file_count} file(s), {result.size} bytes, "
+            f"{result.uploaded_bytes} uploaded)",
             as_json=as_json,
             data=result,
         )
@@ -72,7 +63,7 @@ def make_app(kind: str) -> typer.Typer:
     @app.command("list", help=f"The {kind}s you can see, with their latest version and aliases.")
     def list_assets(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
         rows = call(f"{kind}.list", env=env)
-        render.table(rows, ["env", "name", "latest", "aliases", "created_by", "created_at"], as_json=as_json)
+        render.table(rows, as_json=as_json)
 
     @app.command("show")
     def show(
@@ -82,41 +73,19 @@ def make_app(kind: str) -> typer.Typer:
         as_json: bool = JSON,
     ) -> None:
         """One version: files, metrics, lineage."""
-        result = call(f"{kind}.show", env=env, ref=ref, lineage=lineage)
+        from stageward.service.results.registry import LineageStep, VersionDetail
+
+        result: VersionDetail = call(f"{kind}.show", env=env, ref=ref, lineage=lineage)
         if as_json:
             render.record(result, as_json=True)
             return
-        summary = {
-            k: result[k]
-            for k in (
-                "ref",
-                "kind",
-                "size",
-                "file_count",
-                "manifest_digest",
-                "metrics",
-                "params",
-                "tags",
-                "run",
-                "git_commit",
-                "config_digest",
-                "aliases",
-                "latest",
-                "created_by",
-                "created_at",
-            )
-        }
+        summary = {k: getattr(result, k) for k in VersionDetail.columns}
         summary["promoted_from"] = _from_ref(result)
-        render.record(summary, as_json=False, title=result["ref"])
-        render.table(result["files"], ["path", "size", "sha256"], as_json=False, title="files")
-        if lineage:
-            rows = [{**step, "promoted_from": _from_ref(step)} for step in result["lineage"]]
-            render.table(
-                rows,
-                ["ref", "promoted_from", "promotion_id", "created_by", "created_at", "git_commit"],
-                as_json=False,
-                title="lineage",
-            )
+        render.record(summary, as_json=False, title=result.ref)
+        render.table(result.files, as_json=False, title="files")
+        if result.lineage is not None:
+            rows = [{**step.model_dump(), "promoted_from": _from_ref(step)} for step in result.lineage]
+            render.table(rows, LineageStep.columns, as_json=False, title="lineage")
 
     @app.command("download")
     def download(
@@ -132,7 +101,7 @@ def make_app(kind: str) -> typer.Typer:
             f"{kind}.download", env=env, ref=ref, dest=dest, progress=for_terminal(as_json)
         )
         render.done(
-            f"downloaded {result['ref']} into {result['dest']} ({result['files']} file(s))",
+            f"downloaded {result.ref} into {result.dest} ({result.files} file(s))",
             as_json=as_json,
             data=result,
         )
@@ -147,7 +116,7 @@ def make_app(kind: str) -> typer.Typer:
     ) -> None:
         """Point ALIAS at VERSION of NAME in ENV."""
         result = call(f"{kind}.alias_set", env=env, name=name, version=version, alias=alias)
-        was = f" (was {result['previous']})" if result["previous"] is not None else ""
+        was = f" (was {result.previous})" if result.previous is not None else ""
         render.done(f"{env}/{name}@{alias} -> {version}{was}", as_json=as_json, data=result)
 
     @alias_app.command("history")
@@ -159,11 +128,7 @@ def make_app(kind: str) -> typer.Typer:
     ) -> None:
         """Every move of NAME's aliases, oldest first."""
         rows = call(f"{kind}.alias_history", env=env, name=name, alias=alias)
-        render.table(
-            rows,
-            ["id", "alias", "action", "version", "previous_version", "by", "at", "promotion_id"],
-            as_json=as_json,
-        )
+        render.table(rows, as_json=as_json)
 
     @app.command("rollback")
     def rollback(
@@ -175,7 +140,7 @@ def make_app(kind: str) -> typer.Typer:
         """Return ALIAS to the version it held before."""
         result = call(f"{kind}.rollback", env=env, name=name, alias=alias)
         render.done(
-            f"{env}/{name}@{alias} -> {result['version']} (was {result['previous']})",
+            f"{env}/{name}@{alias} -> {result.version} (was {result.previous})",
             as_json=as_json,
             data=result,
         )

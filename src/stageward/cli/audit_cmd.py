@@ -26,11 +26,7 @@ def list_entries(
 ) -> None:
     """The latest entries, oldest first."""
     rows = call("audit.list", env=env, principal=principal, action=action, since=since, limit=limit)
-    render.table(
-        rows,
-        ["sequence", "time", "principal", "action", "environment", "target", "outcome"],
-        as_json=as_json,
-    )
+    render.table(rows, as_json=as_json)
 
 
 @app.command("verify")
@@ -45,13 +41,13 @@ def verify(
 
     expected = read_anchor(anchor).line() if anchor is not None else None
     result = call("audit.verify", anchor=expected)
-    message = f"audit chain intact: {result['entries']} entries"
-    if result["legacy"]:
+    message = f"audit chain intact: {result.entries} entries"
+    if result.legacy:
         message += (
-            f", of which the first {result['legacy']} are legacy (plain sha256, written before the chain was keyed)"
+            f", of which the first {result.legacy} are legacy (plain sha256, written before the chain was keyed)"
         )
-    if result["anchor"] is not None:
-        message += f"; anchor {result['anchor'].split(':')[0]} holds"
+    if result.anchor is not None:
+        message += f"; anchor {result.anchor.split(':')[0]} holds"
     render.done(message, as_json=as_json, data=result)
 
 
@@ -67,17 +63,17 @@ def anchor(
             output.write_text(render.to_json(result) + "\n", encoding="utf-8")
         except OSError as exc:
             raise BadInput(f"cannot write the anchor to {output} ({exc.strerror or type(exc).__name__})") from None
-        render.done(f"anchor {result['anchor']} written to {output}", as_json=as_json, data=result)
+        render.done(f"anchor {result.anchor} written to {output}", as_json=as_json, data=result)
         return
     if as_json:
         render.record(result, as_json=True)
         return
     # Plain lines, never cut to the terminal's width: the first is the anchor itself, to copy or `head -1`.
     sys.stdout.write(
-        f"{result['anchor']}\n"
-        f"  entry {result['sequence']} written at {result['time']}\n"
-        f"  store {result['store']} (created {result['store_created_at'] or 'at an unknown time'})\n"
-        f"  taken at {result['taken_at']}; check it later with: stageward audit verify --anchor {result['anchor']}\n"
+        f"{result.anchor}\n"
+        f"  entry {result.sequence} written at {result.time}\n"
+        f"  store {result.store} (created {result.store_created_at or 'at an unknown time'})\n"
+        f"  taken at {result.taken_at}; check it later with: stageward audit verify --anchor {result.anchor}\n"
     )
 
 

@@ -37,13 +37,13 @@ def show(
     if as_json:
         render.record(result, as_json=True)
     elif explain:
-        rows = [{**row, "value": _text(row["value"]), "via": row["references"]} for row in result["explain"]]
-        title = f"{env} ({result['digest'][:19]})"
+        rows = [{**row.model_dump(), "value": _text(row.value), "via": row.references} for row in result.explain or []]
+        title = f"{env} ({result.digest[:19]})"
         render.table(rows, ["key", "value", "origin", "via"], as_json=False, title=title, whole=["origin"])
     else:
-        sys.stdout.write(f"# {env}  {result['digest']}\n")
-        if result["config"]:
-            sys.stdout.write(render.to_yaml(result["config"]))
+        sys.stdout.write(f"# {env}  {result.digest}\n")
+        if result.config:
+            sys.stdout.write(render.to_yaml(result.config))
 
 
 def _text(value: Any) -> str:
@@ -70,7 +70,7 @@ def diff(
             env_b: "(missing)" if row["only_in"] == env_a else _text(row[env_b]),
             "marked": row["marked"],
         }
-        for row in result["differences"]
+        for row in result.differences
     ]
     render.table(rows, ["key", env_a, env_b, "marked"], as_json=False, title=f"{env_a} -> {env_b}")
 
@@ -81,14 +81,14 @@ def check(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
     from stageward.errors import CheckFailed
 
     result = call("config.check", env=env)
-    findings = result["findings"]
+    findings = result.findings
     if as_json:
         render.record(result, as_json=True)
     else:
         for finding in findings:
-            sys.stdout.write(render.printable(finding["line"]) + "\n")
+            sys.stdout.write(render.printable(finding.line) + "\n")
         if not findings:
-            sys.stdout.write(f"config check: no findings in {', '.join(result['environments'])}\n")
+            sys.stdout.write(f"config check: no findings in {', '.join(result.environments)}\n")
     if findings:
         raise CheckFailed(f"config check: {len(findings)} finding{'s' if len(findings) > 1 else ''}")
 
@@ -101,4 +101,4 @@ def export(
 ) -> None:
     """The resolved config for another tool; secret values are never exported, only references."""
     result = call("config.export", env=env, format=format, overrides=overrides or None)
-    sys.stdout.write(result["text"])
+    sys.stdout.write(result.text)

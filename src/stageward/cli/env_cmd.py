@@ -15,7 +15,7 @@ app = typer.Typer(help="Environments declared in stageward.yaml, as you can see 
 def list_environments(as_json: bool = JSON) -> None:
     """The environments you can see, in tier order, with your roles."""
     rows = call("env.list")
-    render.table(rows, ["name", "tier", "promote_from", "approvals", "roles"], as_json=as_json)
+    render.table(rows, as_json=as_json)
 
 
 @app.command("show")

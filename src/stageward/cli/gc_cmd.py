@@ -42,12 +42,12 @@ def gc(
         return
     verb = "would remove" if dry_run else "removed"
     if not blobs:
-        render.done(f"{verb} {result['removed']} temporary blob(s)")
+        render.done(f"{verb} {result.removed} temporary blob(s)")
         return
-    rows = [{"store": s["store"], **blob} for s in result["stores"] for blob in s["blobs"]]
+    rows = [{"store": s.store, **blob.model_dump()} for s in result.stores for blob in s.blobs]
     if rows:
         render.table(rows, ["store", "sha256", "size", "modified"], as_json=False)
     render.done(
-        f"{verb} {result['removed']} temporary blob(s) and {result['blobs_removed']} unreferenced blob(s) "
-        f"({result['blob_bytes']} bytes)"
+        f"{verb} {result.removed} temporary blob(s) and {result.blobs_removed} unreferenced blob(s) "
+        f"({result.blob_bytes} bytes)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,17 +11,19 @@ from stageward.cli import render
 from stageward.cli.options import ENV, ENV_OPTIONAL, JSON
 from stageward.cli.state import call
 
+if TYPE_CHECKING:
+    from stageward.service.results.access import KeyIssued
+
 app = typer.Typer(help="API keys, each bound to one principal and one environment.", no_args_is_help=True)
 
-_COLUMNS = ["prefix", "principal", "environment", "expires_at", "last_used_at", "status"]
 
 
-def _show_once(result: dict[str, object], as_json: bool, message: str) -> None:
+def _show_once(result: KeyIssued, as_json: bool, message: str) -> None:
     if as_json:
-        render.record(dict(result), as_json=True)
+        render.record(result, as_json=True)
         return
     sys.stderr.write(f"{message}\nthe key is shown once; store it now (for example in your CI's secret store):\n")
-    sys.stdout.write(f"{result['key']}\n")
+    sys.stdout.write(f"{result.key}\n")
 
 
 @app.command("create")
@@ -32,7 +35,7 @@ def create(
 ) -> None:
     """Create a key for PRINCIPAL in one environment; it is shown once."""
     result = call("keys.create", principal=principal, env=env, ttl=ttl)
-    _show_once(result, as_json, f"created {result['prefix']} for {principal} in {env}, expires {result['expires_at']}")
+    _show_once(result, as_json, f"created {result.prefix} for {principal} in {env}, expires {result.expires_at}")
 
 
 @app.command("list")
@@ -42,7 +45,7 @@ def list_keys(
     as_json: bool = JSON,
 ) -> None:
     """Keys by prefix, principal, expiry and last use; never the keys."""
-    render.table(call("keys.list", env=env, principal=principal), _COLUMNS, as_json=as_json)
+    render.table(call("keys.list", env=env, principal=principal), as_json=as_json)
 
 
 @app.command("revoke")
@@ -51,7 +54,7 @@ def revoke(
 ) -> None:
     """Revoke a key at once."""
     result = call("keys.revoke", prefix=prefix)
-    render.done(f"revoked {prefix} ({result['principal']} in {result['environment']})", as_json=as_json, data=result)
+    render.done(f"revoked {prefix} ({result.principal} in {result.environment})", as_json=as_json, data=result)
 
 
 @app.command("rotate")
@@ -65,5 +68,5 @@ def rotate(
     _show_once(
         result,
         as_json,
-        f"created {result['prefix']} replacing {prefix}; {prefix} keeps working until {result['old_key_expires_at']}",
+        f"created {result.prefix} replacing {prefix}; {prefix} keeps working until {result.old_key_expires_at}",
     )

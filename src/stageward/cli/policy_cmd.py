@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from stageward.cli import render
 from stageward.cli.options import JSON
 from stageward.cli.state import call
+
+if TYPE_CHECKING:
+    from stageward.service.results.policy import PolicyPlan
 
 app = typer.Typer(
     help="The controls of stageward.yaml as the store enforces them: plan, apply, approve loosening.",
@@ -17,9 +20,9 @@ app = typer.Typer(
 COMMENT = typer.Option(None, "--comment")
 
 
-def _changes(result: dict[str, Any], as_json: bool) -> None:
+def _changes(result: PolicyPlan, as_json: bool) -> None:
     render.table(
-        [{**c, "environment": c["environment"] or "(project)", "loosens": c["loosens"]} for c in result["changes"]],
+        [{**c.model_dump(), "environment": c.environment or "(project)"} for c in result.changes],
         ["environment", "control", "summary", "loosens"],
         as_json=as_json,
         title="changes from the applied policy",
@@ -33,10 +36,10 @@ def plan(as_json: bool = JSON) -> None:
     if as_json:
         render.record(result, as_json=True)
     else:
-        if result["changes"]:
+        if result.changes:
             _changes(result, False)
-        render.done(result["outcome"])
-    if not result["in_sync"]:
+        render.done(result.outcome)
+    if not result.in_sync:
         raise typer.Exit(1)
 
 
@@ -44,15 +47,15 @@ def plan(as_json: bool = JSON) -> None:
 def apply(reason: str | None = typer.Option(None, "--reason"), as_json: bool = JSON) -> None:
     """Apply stageward.yaml's controls: at once where you may, as a request where production loosens."""
     result = call("policy.apply", reason=reason)
-    if result["state"] == "unchanged":
-        message = f"nothing to apply: the store enforces version {result['version']}, as stageward.yaml says"
-    elif result["state"] == "applied":
-        count = len(result["changes"])
-        message = f"applied as version {result['version']} of {result['project']}'s policy ({count} change(s))"
+    if result.state == "unchanged":
+        message = f"nothing to apply: the store enforces version {result.version}, as stageward.yaml says"
+    elif result.state == "applied":
+        count = len(result.changes)
+        message = f"applied as version {result.version} of {result.project}'s policy ({count} change(s))"
     else:
         message = (
-            f"policy request {result['request']} opened: it loosens {', '.join(result['approval_needed'])} and needs "
-            f"{result['approvals_required']} approval(s) (stageward policy approve {result['request']})"
+            f"policy request {result.request} opened: it loosens {', '.join(result.approval_needed)} and needs "
+            f"{result.approvals_required} approval(s) (stageward policy approve {result.request})"
         )
     render.done(message, as_json=as_json, data=result)
 
@@ -71,7 +74,7 @@ def show(
     render.record(
         {k: result[k] for k in ("project", "version", "digest", "applied_at", "applied_by", "request")}, as_json=False
     )
-    rows = [{"environment": name, **controls} for name, controls in result["environments"].items()]
+    rows = [{"environment": name, **controls} for name, controls in result.environments.items()]
     render.table(
         rows,
         [
@@ -87,9 +90,9 @@ def show(
         ],
         as_json=False,
     )
-    if result["generators"]:
+    if result.generators:
         render.table(
-            [{"generator": n, "command": " ".join(c)} for n, c in result["generators"].items()],
+            [{"generator": n, "command": " ".join(c)} for n, c in result.generators.items()],
             ["generator", "command"],
             as_json=False,
         )
@@ -98,10 +101,12 @@ def show(
 @app.command("history")
 def history(as_json: bool = JSON) -> None:
     """Every applied version: who, when, through which request, what changed."""
+    from stageward.service.results.policy import PolicyVersion
+
     rows = call("policy.history")
     render.table(
-        [{**r, "changes": f"{len(r['changes'])} change(s)"} for r in rows] if not as_json else rows,
-        ["version", "digest", "applied_by", "applied_at", "request_id", "changes"],
+        [{**r.model_dump(), "changes": f"{len(r.changes)} change(s)"} for r in rows] if not as_json else rows,
+        PolicyVersion.columns,
         as_json=as_json,
     )
 
@@ -113,8 +118,9 @@ def requests(
 ) -> None:
     """Policy change requests, newest first."""
     rows = call("policy.requests", state=state)
+    shown = [{**r.model_dump(), "loosens": [c.summary for c in r.changes if c.loosens]} for r in rows]
     render.table(
-        [{**r, "loosens": [c["summary"] for c in r["changes"] if c["loosens"]]} for r in rows] if not as_json else rows,
+        shown if not as_json else rows,
         ["id", "state", "loosens", "approvals", "required_approvals", "requested_by", "requested_at", "note"],
         as_json=as_json,
     )
@@ -126,10 +132,10 @@ def approve(
 ) -> None:
     """Approve a policy change request; the last required approval applies it."""
     result = call("policy.approve", id=request_id, comment=comment)
-    if result["state"] == "applied":
-        message = f"policy request {request_id} approved and applied as version {result['result_version']}"
+    if result.state == "applied":
+        message = f"policy request {request_id} approved and applied as version {result.result_version}"
     else:
-        message = f"policy request {request_id} approved ({len(result['approvals'])}/{result['required_approvals']})"
+        message = f"policy request {request_id} approved ({len(result.approvals)}/{result.required_approvals})"
     render.done(message, as_json=as_json, data=result)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,23 +10,26 @@ from stageward.cli import render
 from stageward.cli.options import JSON
 from stageward.cli.state import call
 
+if TYPE_CHECKING:
+    from stageward.service.results.promotion import Promotion, PromotionPreview
+
 SOURCE = typer.Option(..., "--from", help="The environment the version is in.")
 TARGET = typer.Option(..., "--to", help="The environment to promote into.")
 ALIAS = typer.Option("champion", "--alias", help="The alias that moves in the target.")
 MODE = typer.Option(None, "--mode", help="copy, retrain or auto (default: the target's promotion.mode).")
 
 
-def describe(result: dict[str, Any]) -> str:
-    state = result["state"]
+def describe(result: Promotion) -> str:
+    state = result.state
     if state == "executed":
         return (
-            f"promotion {result['id']} executed: {result['result']} holds @{result['alias']} "
-            f"(from {result['source']})"
+            f"promotion {result.id} executed: {result.result} holds @{result.alias} "
+            f"(from {result.source})"
         )
     if state == "pending":
-        have = len(result["approvals"])
-        return f"promotion {result['id']} pending: {have}/{result['required_approvals']} approval(s)"
-    return f"promotion {result['id']} {state}" + (f": {result['note']}" if result.get("note") else "")
+        have = len(result.approvals)
+        return f"promotion {result.id} pending: {have}/{result.required_approvals} approval(s)"
+    return f"promotion {result.id} {state}" + (f": {result.note}" if result.note else "")
 
 
 def promote(
@@ -75,29 +78,23 @@ def plan(
         render.record(result, as_json=True)
     else:
         _show_plan(result)
-    if not (result["gates_pass"] and result["executable"] and result["permitted"]):
-        raise CheckFailed(f"plan: {result['outcome']}")
+    if not (result.gates_pass and result.executable and result.permitted):
+        raise CheckFailed(f"plan: {result.outcome}")
 
 
-def _show_plan(result: dict[str, Any]) -> None:
+def _show_plan(result: PromotionPreview) -> None:
     render.record(
         {
-            "source": result["source"],
-            "target": result["target_env"],
-            "mode": f"{result['mode']} ({result['mode_reason']})",
-            "unavailable": result["unavailable"],
-            "approvals needed": result["approvals_required"],
-            "alias": f"@{result['alias']}: {result['alias_from'] or 'nobody'} -> {result['alias_to']}",
-            "copy": result["copy"],
-            "outcome": result["outcome"],
+            "source": result.source,
+            "target": result.target_env,
+            "mode": f"{result.mode} ({result.mode_reason})",
+            "unavailable": result.unavailable,
+            "approvals needed": result.approvals_required,
+            "alias": f"@{result.alias}: {result.alias_from or 'nobody'} -> {result.alias_to}",
+            "copy": result.copy_,
+            "outcome": result.outcome,
         },
         as_json=False,
         title="plan",
     )
-    rows = [{**g, "passed": g["passed"]} for g in result["gates"]]
-    render.table(
-        rows,
-        ["metric", "kind", "bound", "value", "baseline", "passed", "reason"],
-        as_json=False,
-        title="gates",
-    )
+    render.table(result.gates, as_json=False, title="gates")

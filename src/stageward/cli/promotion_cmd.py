@@ -21,22 +21,14 @@ def list_promotions(
 ) -> None:
     """Promotions you can see, newest first."""
     rows = call("promotion.list", env=env, state=state)
-    render.table(
-        rows,
-        [
-            "id",
-            "source",
-            "target_env",
-            "alias",
-            "state",
-            "approvals",
-            "required_approvals",
-            "requested_by",
-            "requested_at",
-            "result",
-        ],
-        as_json=as_json,
-    )
+    render.table(rows, as_json=as_json)
+
+
+# What `promotion show` prints above its gates and decisions.
+_SHOWN = (
+    "id", "source", "target_env", "alias", "mode", "state", "reason", "requested_by", "requested_at",
+    "required_approvals", "approvals", "result", "note",
+)
 
 
 @app.command("show")
@@ -47,36 +39,12 @@ def show(promotion_id: int = typer.Argument(..., metavar="ID"), as_json: bool = 
         render.record(result, as_json=True)
         return
     render.record(
-        {
-            k: result[k]
-            for k in (
-                "id",
-                "source",
-                "target_env",
-                "alias",
-                "mode",
-                "state",
-                "reason",
-                "requested_by",
-                "requested_at",
-                "required_approvals",
-                "approvals",
-                "result",
-                "note",
-            )
-        },
+        {k: getattr(result, k) for k in _SHOWN},
         as_json=False,
         title=f"promotion {promotion_id}",
     )
-    render.table(
-        result["gates"],
-        ["metric", "kind", "bound", "value", "baseline", "passed", "reason"],
-        as_json=False,
-        title="gates",
-    )
-    render.table(
-        result["decisions"], ["principal", "decision", "comment", "at"], as_json=False, title="decisions"
-    )
+    render.table(result.gates, as_json=False, title="gates")
+    render.table(result.decisions, as_json=False, title="decisions")
 
 
 @app.command("approve")

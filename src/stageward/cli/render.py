@@ -78,9 +78,22 @@ def to_yaml(data: Any) -> str:
     return _BIDI.sub(lambda m: f"\\u{ord(m.group(0)):04x}", dumped)
 
 
+def plain(data: Any) -> Any:
+    """A verb's result (a result model, a list of them) as plain JSON values: `model_dump(mode="json")`, the
+    one shape `--json` prints and REST returns. Rows the CLI built itself (dicts) pass as they are."""
+    from pydantic import BaseModel
+
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list | tuple):
+        return [plain(item) for item in data]
+    return data
+
+
 def to_json(data: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:
-    """JSON that is JSON: NaN and Infinity are refused (ValueError), never written."""
-    text = json.dumps(data, indent=indent, sort_keys=sort_keys, ensure_ascii=False, default=str, allow_nan=False)
+    """JSON that is JSON: NaN and Infinity are refused (ValueError), never written. A result model is dumped
+    as its JSON (`plain`)."""
+    text = json.dumps(plain(data), indent=indent, sort_keys=sort_keys, ensure_ascii=False, default=str, allow_nan=False)
     # Outside strings JSON is ASCII, so these can only be inside a string, where \uXXXX means the same.
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
@@ -124,15 +137,31 @@ def _column_width(header: str, cells: Sequence[Text]) -> int:
     return max([len(header), *(cell.cell_len for cell in cells)])
 
 
+def _columns_of(row: Any) -> Sequence[str]:
+    """The columns a result model declares for its tables (its fields when it declares none)."""
+    columns: Sequence[str] = row.table_columns() if hasattr(row, "table_columns") else list(row)
+    return columns
+
+
+def _as_mapping(row: Any) -> dict[str, Any]:
+    from pydantic import BaseModel
+
+    if isinstance(row, BaseModel):
+        # The JSON form (by alias, nested models as dicts): a cell shows what --json shows.
+        return dict(row.model_dump(mode="json"))
+    return dict(row)
+
+
 def table(
-    rows: Sequence[dict[str, Any]],
-    columns: Sequence[str],
+    rows: Sequence[Any],
+    columns: Sequence[str] | None = None,
     *,
     as_json: bool,
     title: str | None = None,
     whole: Sequence[str] = (),
 ) -> None:
-    """ROWS as a table of COLUMNS; a column named in WHOLE is never broken across lines."""
+    """ROWS (result models, or rows the CLI built) as a table of COLUMNS, by default the columns the rows' model
+    declares; a column named in WHOLE is never broken across lines. With --json: the rows' JSON."""
     if as_json:
         sys.stdout.write(to_json(list(rows)) + "\n")
         return
@@ -142,8 +171,10 @@ def table(
     if not rows:
         _console().print(Text(printable(f"{title + ': ' if title else ''}nothing to show"), style="dim"))
         return
+    columns = columns if columns is not None else _columns_of(rows[0])
+    mappings = [_as_mapping(row) for row in rows]
     # Text, not str: a value such as "[/x]" or ":smile:" is data, never Rich markup or an emoji code.
-    cells = [[Text(_cell(row.get(column))) for column in columns] for row in rows]
+    cells = [[Text(_cell(row.get(column))) for column in columns] for row in mappings]
     grid = Table(title=Text(printable(title)) if title else None, show_lines=False, header_style="bold")
     whole_widths = []
     for index, column in enumerate(columns):
@@ -159,11 +190,12 @@ def table(
     _console(whole_widths, len(columns) - len(whole_widths), edges).print(grid)
 
 
-def record(data: dict[str, Any], *, as_json: bool, title: str | None = None) -> None:
-    """One object: key/value lines for people, JSON with --json."""
+def record(data: Any, *, as_json: bool, title: str | None = None) -> None:
+    """One object (a result model, or a mapping the CLI built): key/value lines for people, JSON with --json."""
     if as_json:
         sys.stdout.write(to_json(data) + "\n")
         return
+    data = _as_mapping(data)
     from rich.table import Table
     from rich.text import Text
 

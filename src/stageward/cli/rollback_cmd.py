@@ -19,7 +19,7 @@ def rollback(
     """Return an alias to the version it held before its current one."""
     result = call("registry.rollback", env=env, name=name, alias=alias, kind=kind)
     render.done(
-        f"{env}/{name}@{alias} -> {result['version']} (was {result['previous']})",
+        f"{env}/{name}@{alias} -> {result.version} (was {result.previous})",
         as_json=as_json,
         data=result,
     )

@@ -15,7 +15,6 @@ app = typer.Typer(
 )
 
 TEAM = typer.Option(None, "--team", help="Narrow the secret to one team's projects (name prefix).")
-_COLUMNS = ["environment", "name", "scope", "version", "expires_at", "rotate_with", "applies_here", "updated_by"]
 
 
 def _read_value(name: str) -> str:
@@ -66,9 +65,9 @@ def set_secret(
         rotate_with=rotate_with,
         generate=generate or None,
     )
-    expiry = f", expires {result['expires_at']}" if result["expires_at"] else ""
+    expiry = f", expires {result.expires_at}" if result.expires_at else ""
     render.done(
-        f"set {name} in {env} ({result['scope']}): version {result['version']}{expiry}", as_json=as_json, data=result
+        f"set {name} in {env} ({result.scope}): version {result.version}{expiry}", as_json=as_json, data=result
     )
 
 
@@ -84,22 +83,20 @@ def get_secret(
     if as_json:
         render.record(result, as_json=True)
         return
-    sys.stdout.write(result["value"] + ("\n" if sys.stdout.isatty() else ""))
+    sys.stdout.write(result.value + ("\n" if sys.stdout.isatty() else ""))
 
 
 @app.command("list")
 def list_secrets(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
     """Names, scopes, versions and expiry; never values."""
-    render.table(call("secrets.list", env=env), _COLUMNS, as_json=as_json)
+    render.table(call("secrets.list", env=env), as_json=as_json)
 
 
 @app.command("history")
 def history(name: str = typer.Argument(...), env: str = ENV, team: str | None = TEAM, as_json: bool = JSON) -> None:
     """Every version of NAME: who set it, when, how; never values."""
     rows = call("secrets.history", env=env, name=name, team=team)
-    render.table(
-        rows, ["scope", "version", "current", "origin", "created_at", "created_by", "expires_at"], as_json=as_json
-    )
+    render.table(rows, as_json=as_json)
 
 
 @app.command("delete")
@@ -107,7 +104,7 @@ def delete(name: str = typer.Argument(...), env: str = ENV, team: str | None = T
     """Delete NAME (one scope) with every version."""
     result = call("secrets.delete", env=env, name=name, team=team)
     render.done(
-        f"deleted {name} from {env} ({result['scope']}, {result['versions_deleted']} version(s))",
+        f"deleted {name} from {env} ({result.scope}, {result.versions_deleted} version(s))",
         as_json=as_json,
         data=result,
     )
@@ -127,10 +124,9 @@ def rotate(
     """
     from stageward.errors import PartlyFailed
 
-    columns = ["kind", "environment", "name", "scope", "expires_at", "outcome", "detail"]
     try:
         rows = call("secrets.rotate", env=env, expiring_within=expiring_within)
     except PartlyFailed as failed:
-        render.table(failed.result, columns, as_json=as_json)
+        render.table(failed.result, as_json=as_json)
         raise
-    render.table(rows, columns, as_json=as_json)
+    render.table(rows, as_json=as_json)

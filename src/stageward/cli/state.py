@@ -20,7 +20,8 @@ def client() -> Client:
 
 
 def call(verb: str, **arguments: Any) -> Any:
-    return client().call(verb, **arguments)
+    """Run VERB; its result model (a command reads its fields and renders it; --json prints its JSON)."""
+    return client().result(verb, **arguments)
 
 
 def close() -> None:

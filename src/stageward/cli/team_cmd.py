@@ -19,7 +19,7 @@ def create(
 ) -> None:
     """Create a team."""
     result = call("team.create", name=name, prefix=prefix)
-    render.done(f"created team {name} (prefix {result['prefix']})", as_json=as_json, data=result)
+    render.done(f"created team {name} (prefix {result.prefix})", as_json=as_json, data=result)
 
 
 @app.command("add-member")
@@ -44,4 +44,4 @@ def remove_member(team: str = typer.Argument(...), member: str = typer.Argument(
 @app.command("list")
 def list_teams(as_json: bool = JSON) -> None:
     """Teams with prefixes and members."""
-    render.table(call("team.list"), ["name", "prefix", "members", "maintainers", "created_by"], as_json=as_json)
+    render.table(call("team.list"), as_json=as_json)

@@ -19,8 +19,8 @@ def verify(
     if as_json:
         render.done("", as_json=True, data=result)
         return
-    render.done(f"verified {result['ref']}: lineage {' <- '.join(result['lineage'])}")
-    for version in result["versions"]:
+    render.done(f"verified {result.ref}: lineage {' <- '.join(result.lineage)}")
+    for version in result.versions:
         render.done(
-            f"  {version['ref']}: {version['files']} file(s), {version['bytes_rehashed']} bytes rehashed"
+            f"  {version.ref}: {version.files} file(s), {version.bytes_rehashed} bytes rehashed"
         )

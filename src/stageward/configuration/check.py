@@ -233,6 +233,35 @@ def weak_readers(project: Project, resolved: Mapping[str, Resolved], where: Wher
     return findings
 
 
+def alias_policy(project: Project, where: Where) -> list[Finding]:
+    """Alias rules of stageward.yaml that cannot be kept (docs/policy.md, Protected aliases).
+
+    A protected alias moves only by an executed promotion into its environment or an admin's rollback of
+    one; in an environment nothing promotes into, an alias declared protected (explicitly, or by the
+    production tier's default) could never be set: the rule cannot be satisfied, so it is a finding like
+    any other (exit 1). An alias declared `protected: false` in the production tier is not one: it is the
+    explicit, documented way out of the tier's default, and `policy plan` already marks it as loosening.
+    """
+    findings = []
+    for name, env in project.environments.items():
+        if env.promote_from:
+            continue
+        for alias in env.aliases:
+            if env.alias_protected(alias):
+                findings.append(
+                    Finding(
+                        "alias-unmovable",
+                        f"alias {alias!r} is protected, but no environment promotes into {name} "
+                        "(promote_from is empty): only a promotion moves a protected alias, so it could never "
+                        "be set; add promote_from or declare it {protected: false}",
+                        name,
+                        f"environments.{name}.aliases.{alias}",
+                        where("environments", name, "aliases", alias),
+                    )
+                )
+    return findings
+
+
 def _weaker(
     env: Environment, prod: Environment, prod_name: str, config: Resolved | None, prod_config: Resolved | None
 ) -> list[str]:
@@ -383,6 +412,7 @@ def run_checks(
             findings += drift(resolved[staging], resolved[production], project)
     findings += missing_keys(resolved, project.config.intentional_differences, only)
     findings += [f for f in weak_readers(project, resolved, where) if only in (None, f.environment)]
+    findings += [f for f in alias_policy(project, where) if only in (None, f.environment)]
     if only is None:
         findings += stray_folders(folders, project, conf_display)
     return _dedupe(findings)

@@ -5,9 +5,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias, TypeVar, overload
 
 from stageward.configuration.model import ConfigError
+
+# What a key of a resolved config can hold: a scalar, a nested view, or a tuple of these.
+Scalar: TypeAlias = str | int | float | bool | None
+ConfigValue: TypeAlias = "Scalar | ConfigView | tuple[ConfigValue, ...]"
+
+_T = TypeVar("_T", str, int, float, bool)
 
 
 class ConfigView(Mapping[str, Any]):
@@ -68,9 +74,67 @@ class ConfigView(Mapping[str, Any]):
         where = f"{self._environment or ''}{': ' + self._path if self._path else ''}"
         return f"ConfigView({where}, {len(self)} keys)"
 
+    # Attribute and item access stay `Any`: the type of `cfg.training.lr` is in the files, not in the code,
+    # and a union would make typed code narrow at every step. For code that wants its types checked, these
+    # two say what they expect and check it when they run.
+
+    @overload
+    def value(self, path: str, kind: type[_T]) -> _T: ...
+
+    @overload
+    def value(self, path: str, kind: type[_T], default: _T) -> _T: ...
+
+    def value(self, path: str, kind: type[_T], default: _T | None = None) -> _T:
+        """The value at dotted PATH, checked to be a KIND (str, int, float or bool); DEFAULT when the key
+        is missing. An int is accepted for float (YAML writes 1 for 1.0); a bool is never an int."""
+        try:
+            found: Any = self._at(path)
+        except KeyError:
+            if default is not None:
+                return default
+            raise
+        if kind is float and isinstance(found, int) and not isinstance(found, bool):
+            return float(found)  # type: ignore[return-value]
+        if isinstance(found, kind) and not (kind is int and isinstance(found, bool)):
+            return found
+        where = f" in the {self._environment} config" if self._environment else ""
+        raise ConfigError(
+            f"{self._full(path)}{where}: expected {kind.__name__}, got {_kind_of(found)}"
+        )
+
+    def section(self, path: str) -> ConfigView:
+        """The mapping at dotted PATH, as a view; ConfigError when it holds something else."""
+        found = self._at(path)
+        if not isinstance(found, ConfigView):
+            where = f" in the {self._environment} config" if self._environment else ""
+            raise ConfigError(f"{self._full(path)}{where}: expected a mapping, got {_kind_of(found)}")
+        return found
+
+    def _full(self, path: str) -> str:
+        return f"{self._path}.{path}" if self._path else path
+
+    def _at(self, path: str) -> ConfigValue:
+        node: ConfigValue = self
+        walked: list[str] = []
+        for part in path.split("."):
+            if not isinstance(node, ConfigView):
+                where = f" in the {self._environment} config" if self._environment else ""
+                raise KeyError(f"no key {self._full('.'.join([*walked, part]))}{where}")
+            node = node[part]
+            walked.append(part)
+        return node
+
     def to_dict(self) -> dict[str, Any]:
         """A deep, mutable copy."""
         return copy.deepcopy(dict(self._data))
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, ConfigView):
+        return "a mapping"
+    if isinstance(value, tuple):
+        return "a list"
+    return "null" if value is None else type(value).__name__
 
 
 def read_resolved_file(path: Path, environment: str | None) -> ConfigView:

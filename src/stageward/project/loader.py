@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+import os
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from stageward.errors import ProjectFileError
-from stageward.project.model import Project, promotion_edge_problems
-from stageward.yamlfile import LoadedYaml, YamlError, load_yaml_file
+from stageward.yamlfile import LoadedYaml, YamlError, load_yaml
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from stageward.project.model import Project
 
 PROJECT_FILE = "stageward.yaml"
 
@@ -25,6 +29,9 @@ class ProjectFile:
     path: Path
     spec: Project
     source: LoadedYaml
+    # sha256 of the exact bytes validated: what a cold read may compare instead of validating again
+    # (service/quick_config.py).
+    fingerprint: str = ""
 
     @property
     def root(self) -> Path:
@@ -52,9 +59,19 @@ def find_project_file(start: Path | None = None) -> Path:
 
 
 def load_project(path: Path) -> ProjectFile:
+    # pydantic and the model are imported here, not at the top: a cold `config show` that finds this very
+    # file already validated (service/quick_config.py) never needs them.
+    from pydantic import ValidationError
+
+    from stageward.project.model import Project, promotion_edge_problems
+
     display = _display_name(path)
     try:
-        loaded = load_yaml_file(path, display)
+        raw = _read(path, display)
+        # Parsed from the bytes read once, so the fingerprint is of exactly what was validated.
+        loaded = load_yaml(raw.decode("utf-8"), display)
+    except UnicodeDecodeError as exc:
+        raise ProjectFileError(f"{display}: not UTF-8 text (byte {exc.start})") from None
     except YamlError as exc:
         raise ProjectFileError(exc.message) from None
     if not isinstance(loaded.data, dict):
@@ -67,7 +84,24 @@ def load_project(path: Path) -> ProjectFile:
     if problems:
         key_path, message = problems[0]
         raise ProjectFileError(_line(loaded, key_path, message, more=len(problems) - 1))
-    return ProjectFile(path=path.resolve(), spec=spec, source=loaded)
+    return ProjectFile(path=path.resolve(), spec=spec, source=loaded, fingerprint=hashlib.sha256(raw).hexdigest())
+
+
+def _read(path: Path, display: str) -> bytes:
+    from stageward.errors import TooLarge
+    from stageward.yamlfile import MAX_FILE_BYTES
+
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise TooLarge(f"{display}: {size} bytes is over the {MAX_FILE_BYTES} byte limit for a YAML file")
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise YamlError(f"{display}: no such file") from None
+    if len(raw) > MAX_FILE_BYTES:  # it grew after the fstat
+        raise TooLarge(f"{display}: over the {MAX_FILE_BYTES} byte limit for a YAML file")
+    return raw
 
 
 def _display_name(path: Path) -> str:
@@ -159,6 +193,10 @@ def _shown(value: Any) -> str:
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys the model accepts at LOC, for a did-you-mean."""
+    from pydantic import BaseModel
+
+    from stageward.project.model import Project
+
     current: Any = Project
     for part in loc:
         current = _unwrap(current)

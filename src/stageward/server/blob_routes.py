@@ -34,8 +34,9 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 def _verb(state: ServerState, caller: Caller, name: str, env: str, sha256: str) -> dict[str, Any]:
     from stageward.service.catalogue import lookup
+    from stageward.service.results.base import to_json
 
-    result: dict[str, Any] = lookup(name).run(state.context_for(caller), {"env": env, "sha256": sha256})
+    result: dict[str, Any] = to_json(lookup(name).run(state.context_for(caller), {"env": env, "sha256": sha256}))
     return result
 
 

@@ -40,7 +40,9 @@ class EventStream:
         from stageward.service.catalogue import lookup
 
         arguments: dict[str, Any] = {"after": after, **({"env": env} if env else {})}
-        page: list[dict[str, Any]] = lookup("events.list").run(self.state.context_for(caller), arguments)
+        from stageward.service.results.base import to_json
+
+        page: list[dict[str, Any]] = to_json(lookup("events.list").run(self.state.context_for(caller), arguments))
         return page
 
     async def stream(self, request: Request) -> Response:

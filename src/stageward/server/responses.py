@@ -29,7 +29,9 @@ def error_body(error: StagewardError) -> dict[str, Any]:
         body["permission"] = error.permission
         body["environment"] = error.environment
     if isinstance(error, PartlyFailed):
-        body["result"] = error.result  # what was done is kept and reported, as `secrets rotate` prints it
+        from stageward.service.results.base import to_json
+
+        body["result"] = to_json(error.result)  # what was done is kept and reported, as `secrets rotate` prints it
     return body
 
 

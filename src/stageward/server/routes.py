@@ -19,6 +19,7 @@ from stageward.errors import BadInput, Denied, StagewardError
 from stageward.server import bodies
 from stageward.server.auth import caller_of
 from stageward.server.responses import error_response, internal_error, json_response
+from stageward.service.results.base import to_json
 
 if TYPE_CHECKING:
     from stageward.server.metrics import Metrics
@@ -115,7 +116,7 @@ def verb_endpoint(spec: VerbSpec, state: ServerState, metrics: Metrics) -> Endpo
         except Exception as error:
             return internal_error(spec.name, error)
         metrics.verb_done(spec.name)
-        return json_response(result)
+        return json_response(to_json(result))
 
     endpoint.__name__ = spec.name.replace(".", "_")
     return endpoint

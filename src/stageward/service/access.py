@@ -10,15 +10,17 @@ from stageward.access.principals import principal_kind, team_name
 from stageward.access.roles import PERMISSIONS, ROLE_ORDER, ROLES
 from stageward.errors import BadInput, Conflict, Denied, NotFound
 from stageward.service.catalogue import verb
+from stageward.service.results.access import Binding as BindingRow
+from stageward.service.results.access import Granted, Revoked, RolePermissions
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, policy_repo
 
 
 @verb("access.roles", http=("GET", "/roles"))
-def roles(unit: Unit) -> list[dict[str, Any]]:
+def roles(unit: Unit) -> list[RolePermissions]:
     """The role -> permission table."""
     return [
-        {"role": role, "permissions": [p for p in PERMISSIONS if p in ROLES[role]]} for role in ROLE_ORDER
+        RolePermissions(role=role, permissions=[p for p in PERMISSIONS if p in ROLES[role]]) for role in ROLE_ORDER
     ]
 
 
@@ -106,7 +108,7 @@ def grant(
     all_environments: bool | None = None,
     team: str | None = None,
     project: str | None = None,
-) -> dict[str, Any]:
+) -> Granted:
     """Bind PRINCIPAL to ROLE in ENV, or in every environment ('*'), optionally narrowed to one team's or one
     project's resources."""
     _check_role(role)
@@ -118,7 +120,7 @@ def grant(
     _ensure_principal(unit, principal)
     access_repo.add_binding(unit.conn, principal, role, where, at=unit.now(), by=unit.principal, scope=scope)
     unit.audit(environment=env, target=principal, details=_details(role, scope, where))
-    return {"principal": principal, "role": role, "environment": where, "scope": scope, "granted_by": unit.principal}
+    return Granted(principal=principal, role=role, environment=where, scope=scope, granted_by=unit.principal)
 
 
 @verb("access.revoke", permission="access.manage", write=True, http=("DELETE", "/bindings"))
@@ -131,7 +133,7 @@ def revoke(
     all_environments: bool | None = None,
     team: str | None = None,
     project: str | None = None,
-) -> dict[str, Any]:
+) -> Revoked:
     """Remove PRINCIPAL's ROLE in ENV, or its binding on every environment ('*'), narrowed to TEAM or PROJECT
     when given. The last unnarrowed admin of an environment is never revoked (docs/access.md)."""
     _check_role(role)
@@ -160,11 +162,11 @@ def revoke(
         )
     access_repo.remove_binding(unit.conn, principal, role, where, scope)
     unit.audit(environment=env, target=principal, details=_details(role, scope, where))
-    return {"principal": principal, "role": role, "environment": where, "scope": scope, "revoked_by": unit.principal}
+    return Revoked(principal=principal, role=role, environment=where, scope=scope, revoked_by=unit.principal)
 
 
 @verb("access.list", http=("GET", "/bindings"))
-def list_bindings(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
+def list_bindings(unit: Unit, *, env: str | None = None) -> list[BindingRow]:
     """Role bindings in ENV, or in every environment the caller can read."""
     if env is not None:
         unit.require("env.read", env)
@@ -174,4 +176,4 @@ def list_bindings(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]
     if not readable:
         return []  # deny by default: no binding, no sight of anyone's bindings, "*" ones included
     rows = access_repo.binding_rows(unit.conn, env)
-    return [r for r in rows if r["environment"] == "*" or r["environment"] in readable]
+    return [BindingRow.model_validate(r) for r in rows if r["environment"] == "*" or r["environment"] in readable]

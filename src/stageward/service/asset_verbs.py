@@ -8,6 +8,17 @@ from typing import TYPE_CHECKING, Any
 from stageward.registry.progress import Progress
 from stageward.service import assets
 from stageward.service.catalogue import HttpMethod, verb
+from stageward.service.results.registry import (
+    AliasMove,
+    AliasMoved,
+    AliasSet,
+    AssetSummary,
+    Downloaded,
+    Published,
+    Uploaded,
+    Version,
+    VersionDetail,
+)
 from stageward.service.unit import Unit
 
 if TYPE_CHECKING:
@@ -34,7 +45,7 @@ def declare_asset_verbs(kind: str) -> None:
 
     # upload and download read and write paths on the machine that runs the verb, so they have no
     # HTTP route: over REST a path would name a file on the server. A remote client streams bytes instead.
-    def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None) -> dict[str, Any]:
+    def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None) -> Uploaded:
         return assets.upload(unit, env=env, path=path, progress=progress)
 
     declare(
@@ -54,7 +65,7 @@ def declare_asset_verbs(kind: str) -> None:
         run: str | None = None,
         git_commit: str | None = None,
         config_digest: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Version:
         return assets.register(
             unit, kind, env=env, name=name, files=files, metrics=metrics, params=params, tags=tags,
             run=run, git_commit=git_commit, config_digest=config_digest,
@@ -80,7 +91,7 @@ def declare_asset_verbs(kind: str) -> None:
         git_commit: str | None = None,
         config_digest: str | None = None,
         progress: Progress | None = None,
-    ) -> dict[str, Any]:
+    ) -> Published:
         raise RuntimeError(f"{kind}.publish runs as a flow of {kind}.upload and {kind}.register")
 
     def publish_flow(ctx: Context, arguments: dict[str, Any], _unit: Callable[[dict[str, Any]], Any]) -> Any:
@@ -92,7 +103,7 @@ def declare_asset_verbs(kind: str) -> None:
         permission="assets.register", flow=publish_flow,
     )
 
-    def list_assets(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
+    def list_assets(unit: Unit, *, env: str | None = None) -> list[AssetSummary]:
         return assets.list_assets(unit, kind, env=env)
 
     declare(
@@ -100,7 +111,7 @@ def declare_asset_verbs(kind: str) -> None:
         http=("GET", f"/{plural}"),
     )
 
-    def show(unit: Unit, *, ref: str, env: str | None = None, lineage: bool = False) -> dict[str, Any]:
+    def show(unit: Unit, *, ref: str, env: str | None = None, lineage: bool = False) -> VersionDetail:
         return assets.show(unit, kind, env=env, ref=ref, lineage_chain=lineage)
 
     declare(
@@ -110,12 +121,12 @@ def declare_asset_verbs(kind: str) -> None:
 
     def download(
         unit: Unit, *, ref: str, dest: str, env: str | None = None, progress: Progress | None = None
-    ) -> dict[str, Any]:
+    ) -> Downloaded:
         return assets.download(unit, kind, env=env, ref=ref, dest=dest, progress=progress)
 
     declare("download", download, "Write a version's files into DEST (new or empty), each checked against its sha256.")
 
-    def alias_set(unit: Unit, *, env: str, name: str, version: int, alias: str) -> dict[str, Any]:
+    def alias_set(unit: Unit, *, env: str, name: str, version: int, alias: str) -> AliasSet:
         return assets.alias_set(unit, kind, env=env, name=name, version=version, alias=alias)
 
     declare(
@@ -123,7 +134,7 @@ def declare_asset_verbs(kind: str) -> None:
         permission="assets.alias", write=True, http=("PUT", f"/envs/{{env}}/{plural}/{{name}}/aliases"),
     )
 
-    def alias_history(unit: Unit, *, env: str, name: str, alias: str | None = None) -> list[dict[str, Any]]:
+    def alias_history(unit: Unit, *, env: str, name: str, alias: str | None = None) -> list[AliasMove]:
         return assets.alias_history(unit, kind, env=env, name=name, alias=alias)
 
     declare(
@@ -131,7 +142,7 @@ def declare_asset_verbs(kind: str) -> None:
         permission="env.read", http=("GET", f"/envs/{{env}}/{plural}/{{name}}/aliases"),
     )
 
-    def rollback(unit: Unit, *, env: str, name: str, alias: str) -> dict[str, Any]:
+    def rollback(unit: Unit, *, env: str, name: str, alias: str) -> AliasMoved:
         return assets.rollback(unit, kind, env=env, name=name, alias=alias)
 
     declare(

@@ -38,6 +38,18 @@ from stageward.registry.names import (
 )
 from stageward.registry.progress import NoProgress, Progress
 from stageward.registry.values import check_metrics, check_strings
+from stageward.service.results.registry import (
+    AliasMove,
+    AliasMoved,
+    AliasSet,
+    AssetSummary,
+    Downloaded,
+    FileEntry,
+    Published,
+    Uploaded,
+    Version,
+    VersionDetail,
+)
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import READ_CHUNK, BlobStore, copy_blob
 from stageward.store.db import registry_repo
@@ -137,7 +149,7 @@ def _put_file(store: BlobStore, path: Path, expected: str, progress: Progress) -
         raise CheckFailed(f"{path} changed while it was being registered; nothing was published") from None
 
 
-def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None) -> dict[str, Any]:
+def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None) -> Uploaded:
     """Stream PATH (a file or a folder) into ENV's blob store; returns the manifest to register."""
     reporter = progress or NoProgress()
     files = collect_files(Path(path).expanduser())
@@ -158,26 +170,26 @@ def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None)
     for entry, real in missing:
         _put_file(store, real, entry.sha256, reporter)
     reporter.finish()
-    return {
-        "env": env,
-        "store": store.url,
-        "files": [entry.to_dict() for entry, _ in entries],
-        "size": total,
-        "uploaded_bytes": sent,
-    }
+    return Uploaded(
+        env=env,
+        store=store.url,
+        files=[FileEntry(path=entry.path, size=entry.size, sha256=entry.sha256) for entry, _ in entries],
+        size=total,
+        uploaded_bytes=sent,
+    )
 
 
 def publish(
     ctx: Context, kind: str, *, env: str, path: str, progress: Progress | None = None, **fields: Any
-) -> dict[str, Any]:
+) -> Published:
     """The publish flow: upload, then register, each its own unit; the bytes move before the short write
     transaction that records the version."""
     from stageward.service.catalogue import run_verb
 
-    uploaded = run_verb(ctx, f"{kind}.upload", {"env": env, "path": path, "progress": progress})
-    result: dict[str, Any] = run_verb(ctx, f"{kind}.register", {"env": env, "files": uploaded["files"], **fields})
-    result["uploaded_bytes"] = uploaded["uploaded_bytes"]
-    return result
+    uploaded: Uploaded = run_verb(ctx, f"{kind}.upload", {"env": env, "path": path, "progress": progress})
+    files = [file.model_dump() for file in uploaded.files]
+    registered: Version = run_verb(ctx, f"{kind}.register", {"env": env, "files": files, **fields})
+    return Published(**dict(registered), uploaded_bytes=uploaded.uploaded_bytes)
 
 
 def register(
@@ -193,7 +205,7 @@ def register(
     run: str | None = None,
     git_commit: str | None = None,
     config_digest: str | None = None,
-) -> dict[str, Any]:
+) -> Version:
     check_kind(kind)
     check_asset_name(name)
     entries = check_manifest(files)
@@ -262,7 +274,7 @@ def register(
     )
     record = registry_repo.get_version(unit.conn, asset, version, with_files=False)
     assert record is not None
-    return record
+    return Version.model_validate(record)
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -275,8 +287,9 @@ def readable(unit: Unit, env: str | None) -> list[str]:
     return [e for e in unit.ctx.environments if unit.can("env.read", e)]
 
 
-def list_assets(unit: Unit, kind: str, *, env: str | None) -> list[dict[str, Any]]:
-    return registry_repo.list_assets(unit.conn, unit.ctx.project.spec.project, readable(unit, env), kind)
+def list_assets(unit: Unit, kind: str, *, env: str | None) -> list[AssetSummary]:
+    rows = registry_repo.list_assets(unit.conn, unit.ctx.project.spec.project, readable(unit, env), kind)
+    return [AssetSummary.model_validate(row) for row in rows]
 
 
 def lineage(unit: Unit, record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -292,7 +305,7 @@ def lineage(unit: Unit, record: dict[str, Any]) -> list[dict[str, Any]]:
     return walk(VersionKey(record["env"], record["name"], record["version"]), fetch)
 
 
-def show(unit: Unit, kind: str, *, env: str | None, ref: str, lineage_chain: bool) -> dict[str, Any]:
+def show(unit: Unit, kind: str, *, env: str | None, ref: str, lineage_chain: bool) -> VersionDetail:
     env = env_of(ref, env)
     _, record = resolve(unit, parse_reference(ref), env, kind)
     if lineage_chain:
@@ -313,12 +326,12 @@ def show(unit: Unit, kind: str, *, env: str | None, ref: str, lineage_chain: boo
             }
             for step in lineage(unit, record)
         ]
-    return record
+    return VersionDetail.model_validate(record)
 
 
 def download(
     unit: Unit, kind: str, *, env: str | None, ref: str, dest: str, progress: Progress | None = None
-) -> dict[str, Any]:
+) -> Downloaded:
     """Write the version's files under DEST (absent or empty), each checked against its sha256."""
     reporter = progress or NoProgress()
     env = env_of(ref, env)
@@ -366,13 +379,13 @@ def download(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return {"ref": record["ref"], "dest": str(target), "files": len(record["files"]), "size": record["size"]}
+    return Downloaded(ref=record["ref"], dest=str(target), files=len(record["files"]), size=record["size"])
 
 
 # -- aliases ----------------------------------------------------------------------------------------------
 
 
-def alias_set(unit: Unit, kind: str, *, env: str, name: str, version: int, alias: str) -> dict[str, Any]:
+def alias_set(unit: Unit, kind: str, *, env: str, name: str, version: int, alias: str) -> AliasSet:
     check_alias(alias)
     version = check_version(version)
     if unit.ctx.environment(env).alias_protected(alias):
@@ -398,17 +411,10 @@ def alias_set(unit: Unit, kind: str, *, env: str, name: str, version: int, alias
         target=f"{name}@{alias}",
         details={"version": version, "previous": current, "changed": changed},
     )
-    return {
-        "env": env,
-        "name": name,
-        "alias": alias,
-        "version": version,
-        "previous": current,
-        "changed": changed,
-    }
+    return AliasSet(env=env, name=name, alias=alias, version=version, previous=current, changed=changed)
 
 
-def rollback(unit: Unit, kind: str, *, env: str, name: str, alias: str) -> dict[str, Any]:
+def rollback(unit: Unit, kind: str, *, env: str, name: str, alias: str) -> AliasMoved:
     check_alias(alias)
     if unit.ctx.environment(env).alias_protected(alias):
         # A protected alias returns to its previous holder only by an admin's hand (SPEC §12).
@@ -428,11 +434,11 @@ def rollback(unit: Unit, kind: str, *, env: str, name: str, alias: str) -> dict[
         unit.conn, asset["id"], alias, target, action="rollback", at=unit.now(), by=unit.principal
     )
     unit.audit(environment=env, target=f"{name}@{alias}", details={"version": target, "previous": current})
-    return {"env": env, "name": name, "alias": alias, "version": target, "previous": current}
+    return AliasMoved(env=env, name=name, alias=alias, version=target, previous=current)
 
 
-def alias_history(unit: Unit, kind: str, *, env: str, name: str, alias: str | None) -> list[dict[str, Any]]:
+def alias_history(unit: Unit, kind: str, *, env: str, name: str, alias: str | None) -> list[AliasMove]:
     if alias is not None:
         check_alias(alias)
     asset = find_asset(unit, env, check_asset_name(name), kind)
-    return registry_repo.history(unit.conn, asset["id"], alias)
+    return [AliasMove.model_validate(row) for row in registry_repo.history(unit.conn, asset["id"], alias)]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from stageward.audit.anchor import FORMAT as ANCHOR_FORMAT
 from stageward.audit.anchor import Anchor, parse_anchor
 from stageward.audit.chain import check_rows, keyed_from_holds
@@ -11,6 +9,7 @@ from stageward.errors import BadInput, CheckFailed, NotFound
 from stageward.service.catalogue import verb
 from stageward.service.chain_key import chain_key
 from stageward.service.clock import parse_instant
+from stageward.service.results.audit import AuditEntry, ChainAnchor, ChainVerified
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, audit_repo
 
@@ -32,7 +31,7 @@ def list_entries(
     action: str | None = None,
     since: str | None = None,
     limit: int = 200,
-) -> list[dict[str, Any]]:
+) -> list[AuditEntry]:
     """The latest audit entries, oldest first, filtered."""
     if limit < 1 or limit > 100_000:
         raise BadInput(f"--limit {limit}: expected 1 to 100000")
@@ -42,7 +41,7 @@ def list_entries(
     entries = audit_repo.query(
         unit.conn, environments=readable, principal=principal, action=action, since=cutoff, limit=limit
     )
-    return [e.to_dict() for e in entries]
+    return [AuditEntry.model_validate(e.to_dict()) for e in entries]
 
 
 def _keyed_from(unit: Unit, key: bytes, head_sequence: int) -> int | None:
@@ -70,7 +69,7 @@ def _keyed_from(unit: Unit, key: bytes, head_sequence: int) -> int | None:
 
 
 @verb("audit.verify", http=("GET", "/audit/verify"))
-def verify(unit: Unit, *, anchor: str | None = None) -> dict[str, Any]:
+def verify(unit: Unit, *, anchor: str | None = None) -> ChainVerified:
     """Recompute the whole chain with the chain key; fail naming the first entry that does not hold.
 
     ANCHOR (SEQUENCE:HASH, from `audit anchor`) must also still be in the chain at its sequence.
@@ -99,14 +98,14 @@ def verify(unit: Unit, *, anchor: str | None = None) -> dict[str, Any]:
         )
     if expected is not None:
         _check_anchor(unit, expected, count)
-    return {
-        "ok": True,
-        "entries": count,
-        "head": head_hash,
-        "legacy": report.legacy,
-        "keyed_from": keyed_from,
-        "anchor": expected.line() if expected is not None else None,
-    }
+    return ChainVerified(
+        ok=True,
+        entries=count,
+        head=head_hash,
+        legacy=report.legacy,
+        keyed_from=keyed_from,
+        anchor=expected.line() if expected is not None else None,
+    )
 
 
 def _check_anchor(unit: Unit, anchor: Anchor, count: int) -> None:
@@ -140,7 +139,7 @@ def _store_identity(unit: Unit) -> str:
 
 
 @verb("audit.anchor", http=("GET", "/audit/anchor"))
-def anchor(unit: Unit) -> dict[str, Any]:
+def anchor(unit: Unit) -> ChainAnchor:
     """The chain's head (sequence, hash, time, store) to keep outside the store and check with verify --anchor."""
     unit.require_somewhere("audit.read")
     sequence, digest = audit_repo.head(unit.conn)
@@ -152,20 +151,21 @@ def anchor(unit: Unit) -> dict[str, Any]:
             f"audit chain broken at entry {sequence}: its head does not match the log; "
             "run stageward audit verify before anchoring"
         )
-    return {
-        "format": ANCHOR_FORMAT,
-        "anchor": Anchor(sequence, digest).line(),
-        "sequence": sequence,
-        "hash": digest,
-        "time": last.time,
-        "store": _store_identity(unit),
-        "store_created_at": access_repo.get_meta(unit.conn, "created_at"),
-        "taken_at": unit.now(),
-    }
+    return ChainAnchor(
+        format=ANCHOR_FORMAT,
+        anchor=Anchor(sequence, digest).line(),
+        sequence=sequence,
+        hash=digest,
+        time=last.time,
+        store=_store_identity(unit),
+        store_created_at=access_repo.get_meta(unit.conn, "created_at"),
+        taken_at=unit.now(),
+    )
 
 
 @verb("audit.export", http=("GET", "/audit/export"))
-def export(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
+def export(unit: Unit, *, env: str | None = None) -> list[AuditEntry]:
     """Every entry the caller may read, in order, with hashes, for an outside copy."""
     readable = _readable(unit, env)
-    return [e.to_dict() for e in audit_repo.iter_entries(unit.conn) if e.environment in readable]
+    entries = audit_repo.iter_entries(unit.conn)
+    return [AuditEntry.model_validate(e.to_dict()) for e in entries if e.environment in readable]

@@ -61,10 +61,22 @@ class VerbSpec:
         return self.input_model.model_json_schema()
 
     def result_schema(self) -> dict[str, Any]:
-        """The JSON Schema of the verb's result, from its return annotation."""
+        """The JSON Schema of the verb's result, from its return annotation (a result model or a list of one)."""
+        schema: dict[str, Any] = self._result_adapter.json_schema()
+        return schema
+
+    def result_from_json(self, data: Any) -> Any:
+        """DATA (the JSON of a result, as a remote transport returns it) validated into the result model;
+        a result that is the model already (the local transport's) is returned as it is."""
+        if _matches(self.result_type, data):
+            return data
+        return self._result_adapter.validate_python(data)
+
+    @functools.cached_property
+    def _result_adapter(self) -> Any:
         from pydantic import TypeAdapter
 
-        return TypeAdapter(self.result_type).json_schema()
+        return TypeAdapter(self.result_type)
 
 
 CATALOGUE: dict[str, VerbSpec] = {}
@@ -327,7 +339,7 @@ def _run(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
     if environment is not None:
         ctx.environment(environment)  # NotFound for an environment stageward.yaml does not declare
     if spec.flow is not None:
-        return spec.flow(ctx, arguments, functools.partial(_run_unit, spec, ctx))
+        return _checked_result(spec, spec.flow(ctx, arguments, functools.partial(_run_unit, spec, ctx)))
     return _run_unit(spec, ctx, arguments)
 
 
@@ -361,6 +373,29 @@ def _run_unit(spec: VerbSpec, ctx: Context, arguments: dict[str, Any]) -> Any:
         raise
     if unit.error_after_commit is not None:
         raise unit.error_after_commit
+    return _checked_result(spec, result)
+
+
+def _matches(declared: Any, result: Any) -> bool:
+    """RESULT is an instance of the DECLARED result model (or a list of instances, for `list[Model]`).
+
+    The model validated the values when the verb built it, so an isinstance check is all the catalogue adds:
+    it costs nanoseconds on the hot paths (register, alias move, resolve), where validating again would not.
+    """
+    from pydantic import BaseModel
+
+    if isinstance(declared, type) and issubclass(declared, BaseModel):
+        return isinstance(result, declared)
+    if typing.get_origin(declared) is list:
+        (item,) = typing.get_args(declared)
+        return isinstance(result, list) and all(_matches(item, one) for one in result)
+    return False
+
+
+def _checked_result(spec: VerbSpec, result: Any) -> Any:
+    """RESULT, refused unless it is the verb's declared result model: no face ever sees an undeclared shape."""
+    if not _matches(spec.result_type, result):
+        raise TypeError(f"verb {spec.name} returned {type(result).__name__}, not its declared {spec.result_type}")
     return result
 
 
@@ -397,13 +432,14 @@ def _verb(name: str) -> Callable[[_Method], _Method]:
     """The method runs verb NAME with the keyword arguments given.
 
     Its signature is for type checkers, editors and help(); the catalogue checks the arguments, so a
-    missing or mistyped one is the same bad input (exit 2) from the SDK, the CLI and REST.
+    missing or mistyped one is the same bad input (exit 2) from the SDK, the CLI and REST. It returns the
+    verb's result model, also when the transport brought JSON.
     """
 
     def declare(method: _Method) -> _Method:
         @functools.wraps(method)
         def run(self: _Group, **arguments: Any) -> Any:
-            return self._client.call(name, **arguments)
+            return self._client.result(name, **arguments)
 
         return cast(_Method, run)
 
@@ -443,6 +479,24 @@ def _docstring(text: str, indent: str) -> str:
         return f'{indent}"""{lines[0]}"""'
     rest = "\n".join(f"{indent}{line}" if line else "" for line in lines[1:])
     return f'{indent}"""{lines[0]}\n{rest}\n{indent}"""'
+
+
+def _import_lines(imports: set[str]) -> str:
+    """IMPORTS (`    from M import N` lines) grouped by module as ruff's isort writes them, so the generated file
+    passes `ruff check` unchanged: one line when it fits in 120 characters, else one name a line."""
+    names: dict[str, list[str]] = {}
+    for line in imports:
+        module, _, name = line.strip().removeprefix("from ").partition(" import ")
+        names.setdefault(module, []).append(name)
+    lines = []
+    for module in sorted(names):
+        members = sorted(set(names[module]))
+        one_line = f"    from {module} import {', '.join(members)}"
+        if len(one_line) <= 120:
+            lines.append(one_line)
+        else:
+            lines.append(f"    from {module} import (\n" + "".join(f"        {m},\n" for m in members) + "    )")
+    return "\n".join(lines)
 
 
 def client_source() -> str:
@@ -490,9 +544,13 @@ def client_source() -> str:
         '    """The verb groups of `Client`: `client.access.grant(...)` is `client.call("access.grant", ...)`."""\n\n'
         "    @abc.abstractmethod\n"
         "    def call(self, verb: str, /, **arguments: Any) -> Any:\n"
-        '        """Run VERB with ARGUMENTS: `Client.call`, locally or over HTTP."""\n' + properties
+        '        """Run VERB with ARGUMENTS: `Client.call`, locally or over HTTP; the result as plain JSON."""\n\n'
+        "    @abc.abstractmethod\n"
+        "    def result(self, verb: str, /, **arguments: Any) -> Any:\n"
+        '        """Run VERB with ARGUMENTS; the result as its model (validated from JSON when it came as JSON)."""\n'
+        + properties
     )
-    header = _CLIENT_HEADER.format(type_imports="\n".join(sorted(imports)) or "    pass")
+    header = _CLIENT_HEADER.format(type_imports=_import_lines(imports) or "    pass")
     return header + "\n\n" + "\n\n".join([*classes, verbs])
 
 

@@ -10,6 +10,14 @@ from stageward.configuration.interpolate import EnvRefs
 from stageward.configuration.resolve import ConfigFiles, Resolved, resolve
 from stageward.errors import BadInput
 from stageward.service.catalogue import verb
+from stageward.service.results.config import (
+    ConfigChecked,
+    ConfigDiff,
+    ConfigExported,
+    ConfigShown,
+    ExplainedKey,
+    Finding,
+)
 from stageward.service.secret_source import secret_source_for
 from stageward.service.unit import Unit
 
@@ -61,19 +69,17 @@ def resolved_for_run(unit: Unit, env: str) -> tuple[dict[str, Any], str]:
     return resolved.revealed(secret_source_for(unit, env)), digest(resolved.values)
 
 
-def _shown(env: str, resolved: Resolved, *, explain: bool, values: dict[str, Any]) -> dict[str, Any]:
+def _shown(env: str, resolved: Resolved, *, explain: bool, values: dict[str, Any]) -> ConfigShown:
     from stageward.configuration.explain import explain as explain_rows
 
-    result: dict[str, Any] = {"environment": env, "digest": digest(resolved.values), "config": values}
-    if explain:
-        result["explain"] = explain_rows(resolved, values)
-    return result
+    rows = [ExplainedKey.model_validate(row) for row in explain_rows(resolved, values)] if explain else None
+    return ConfigShown(environment=env, digest=digest(resolved.values), config=values, explain=rows)
 
 
 @verb("config.show", permission="config.read", http=("GET", "/envs/{env}/config"))
 def show(
     unit: Unit, *, env: str, explain: bool = False, overrides: list[str] | None = None
-) -> dict[str, Any]:
+) -> ConfigShown:
     """ENV's resolved config, every secret reference masked as ***; with explain, each key's origin."""
     resolved = resolve_for(unit, env, overrides=overrides or ())
     return _shown(env, resolved, explain=explain, values=resolved.masked())
@@ -84,7 +90,7 @@ def show(
 )
 def reveal(
     unit: Unit, *, env: str, explain: bool = False, overrides: list[str] | None = None
-) -> dict[str, Any]:
+) -> ConfigShown:
     """ENV's resolved config with secret values; needs secrets.read_value there, and is audited."""
     unit.require("config.read", env)
     resolved = resolve_for(unit, env, overrides=overrides or ())
@@ -96,7 +102,7 @@ def reveal(
 
 
 @verb("config.diff", http=("GET", "/config/diff"))
-def diff(unit: Unit, *, env_a: str, env_b: str) -> dict[str, Any]:
+def diff(unit: Unit, *, env_a: str, env_b: str) -> ConfigDiff:
     """The difference between two environments' committed configs, intentional differences marked."""
     from stageward.configuration.diff import diff as diff_rows
 
@@ -113,11 +119,11 @@ def diff(unit: Unit, *, env_a: str, env_b: str) -> dict[str, Any]:
     spec = unit.ctx.project.spec
     rows = diff_rows(a, b, spec.config.intentional_differences, stores_of(spec))
     masked_a, masked_b = a.masked(), b.masked()
-    return {
-        "environments": [env_a, env_b],
-        "digests": {env_a: digest(a.values), env_b: digest(b.values)},
-        "differences": [_masked_row(row, env_a, env_b, masked_a, masked_b) for row in rows],
-    }
+    return ConfigDiff(
+        environments=[env_a, env_b],
+        digests={env_a: digest(a.values), env_b: digest(b.values)},
+        differences=[_masked_row(row, env_a, env_b, masked_a, masked_b) for row in rows],
+    )
 
 
 def _masked_row(
@@ -134,7 +140,7 @@ def _masked_row(
 
 
 @verb("config.check", http=("GET", "/config/check"))
-def check(unit: Unit, *, env: str | None = None) -> dict[str, Any]:
+def check(unit: Unit, *, env: str | None = None) -> ConfigChecked:
     """Every finding of SPEC §4 in the committed configs, one a line; ok is false when there is any."""
     from stageward.configuration.check import run_checks
 
@@ -166,17 +172,17 @@ def check(unit: Unit, *, env: str | None = None) -> dict[str, Any]:
         schema_findings=schema_findings,
         only=env,
     )
-    return {
-        "ok": not findings,
-        "environments": [env] if env else names,
-        "findings": [f.to_dict() for f in findings],
-    }
+    return ConfigChecked(
+        ok=not findings,
+        environments=[env] if env else names,
+        findings=[Finding.model_validate(f.to_dict()) for f in findings],
+    )
 
 
 @verb("config.export", permission="config.read", http=("GET", "/envs/{env}/config/export"))
 def export(
     unit: Unit, *, env: str, format: str = "json", overrides: list[str] | None = None
-) -> dict[str, Any]:
+) -> ConfigExported:
     """ENV's resolved config as dotenv, JSON or a Kubernetes ConfigMap and Secret; no secret value leaves."""
     from stageward.configuration import export as exporting
 
@@ -195,4 +201,4 @@ def export(
         text = exporting.as_json(shown)
     else:
         text = exporting.k8s(shown, project=spec.project, prefix=prefix, digest=digest(resolved.values))
-    return {"environment": env, "format": format, "digest": digest(resolved.values), "text": text}
+    return ConfigExported(environment=env, format=format, digest=digest(resolved.values), text=text)

@@ -106,6 +106,9 @@ class Context:
             registered = quick.project(self.project.spec.project)
             if registered is not None and quick.policy_digest(self.project.spec.project) == working.digest():
                 self.use_policy(working, working.digest(), team=registered[0])
+                from stageward.service.quick_config import remember
+
+                remember(self, working.digest())  # the next cold `config show` need not validate it again
                 return
         self.database  # noqa: B018 - opening the store syncs the working copy with the applied policy
 

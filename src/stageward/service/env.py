@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from stageward.access.decide import visible_environments
 from stageward.access.roles import ROLES
 from stageward.service.catalogue import verb
+from stageward.service.results.access import EnvironmentDetail, EnvironmentSummary
 from stageward.service.unit import Unit
 
 
@@ -26,34 +25,32 @@ def _roles_held(unit: Unit, environment: str) -> list[str]:
 
 
 @verb("env.list", http=("GET", "/envs"))
-def list_environments(unit: Unit) -> list[dict[str, Any]]:
+def list_environments(unit: Unit) -> list[EnvironmentSummary]:
     """The environments the caller can see, in tier order."""
     environments = unit.ctx.environments
     visible = visible_environments(
         unit.principal, environments, unit.bindings(), unit.teams(), unit.ctx.target()
     )
-    rows = []
-    for name in visible:
-        env = environments[name]
-        rows.append(
-            {
-                "name": name,
-                "tier": env.tier,
-                "promote_from": env.promote_from,
-                "approvals": env.required_approvals,
-                "roles": _roles_held(unit, name),
-            }
-        )
     from stageward.project.tiers import tier_rank
 
-    return sorted(rows, key=lambda row: (tier_rank(row["tier"]), row["name"]))
+    in_order = sorted(visible, key=lambda name: (tier_rank(environments[name].tier), name))
+    return [
+        EnvironmentSummary(
+            name=name,
+            tier=environments[name].tier,
+            promote_from=environments[name].promote_from,
+            approvals=environments[name].required_approvals,
+            roles=_roles_held(unit, name),
+        )
+        for name in in_order
+    ]
 
 
 @verb("env.show", permission="env.read", http=("GET", "/envs/{env}"))
-def show(unit: Unit, *, env: str) -> dict[str, Any]:
+def show(unit: Unit, *, env: str) -> EnvironmentDetail:
     """One environment with the controls the store enforces there (the applied policy, tier defaults applied)."""
     declared = unit.ctx.environment(env)
-    return {
+    return EnvironmentDetail.model_validate({
         "name": env,
         "tier": declared.tier,
         "promote_from": declared.promote_from,
@@ -73,4 +70,4 @@ def show(unit: Unit, *, env: str) -> dict[str, Any]:
         "schedules": [s.model_dump() for s in declared.schedules],
         "aliases": declared.alias_protection(),
         "roles": _roles_held(unit, env),
-    }
+    })

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from stageward.service.catalogue import verb
+from stageward.service.results.events import Event
 from stageward.service.unit import Unit
 from stageward.store.db import events_repo
 
@@ -64,11 +65,12 @@ def record(
 
 
 @verb("events.list", http=("GET", "/events/list"))
-def list_events(unit: Unit, *, after: int = 0, env: str | None = None, limit: int = PAGE) -> list[dict[str, Any]]:
+def list_events(unit: Unit, *, after: int = 0, env: str | None = None, limit: int = PAGE) -> list[Event]:
     """Events after id AFTER (oldest first) in ENV, or in every environment the caller can read."""
     if env is not None:
         unit.require("env.read", env)
         readable = [env]
     else:
         readable = [e for e in unit.ctx.environments if unit.can("env.read", e)]
-    return events_repo.events_after(unit.conn, after, readable, max(1, min(limit, 1000)))
+    rows = events_repo.events_after(unit.conn, after, readable, max(1, min(limit, 1000)))
+    return [Event.model_validate(row) for row in rows]

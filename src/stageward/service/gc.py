@@ -9,6 +9,7 @@ from typing import Any
 
 from stageward.errors import BadInput
 from stageward.service.catalogue import verb
+from stageward.service.results.registry import Collected, RemovedBlob, StoreCollected
 from stageward.service.unit import Unit
 
 DEFAULT_GRACE_SECONDS = 3600.0
@@ -28,7 +29,7 @@ def _check_age(older_than: float) -> None:
 @verb("gc.run", write=True, http=("POST", "/gc"))
 def run(
     unit: Unit, *, older_than: float | None = None, blobs: bool = False, dry_run: bool = False
-) -> dict[str, Any]:
+) -> Collected:
     """Remove temporary blobs older than OLDER_THAN seconds from your stores; never what a live upload holds.
 
     With BLOBS, also remove published blobs that no version of the store references and that were last
@@ -53,13 +54,13 @@ def run(
             # A live upload's temporary is never listed; one that an upload took since is skipped here.
             names = [name for name in names if store.remove_temporary(name)]
         temporaries[url] = names
-    unreferenced: dict[str, list[dict[str, Any]]] = {url: [] for url in stores}
+    unreferenced: dict[str, list[RemovedBlob]] = {url: [] for url in stores}
     if blobs:
         grace = DEFAULT_BLOB_GRACE_SECONDS if older_than is None else older_than
         unreferenced = _collect_blobs(unit, stores, grace, dry_run=dry_run)
     count = sum(len(v) for v in temporaries.values())
     blob_count = sum(len(v) for v in unreferenced.values())
-    blob_bytes = sum(b["size"] for v in unreferenced.values() for b in v)
+    blob_bytes = sum(b.size for v in unreferenced.values() for b in v)
     unit.audit(
         environment=None,
         target="blobs",
@@ -71,20 +72,20 @@ def run(
             **({"blobs": blob_count, "blob_bytes": blob_bytes} if blobs else {}),
         },
     )
-    return {
-        "dry_run": dry_run,
-        "removed": count,
-        "blobs_removed": blob_count,
-        "blob_bytes": blob_bytes,
-        "stores": [
-            {"store": url, "temporaries": len(temporaries[url]), "blobs": unreferenced[url]} for url in stores
+    return Collected(
+        dry_run=dry_run,
+        removed=count,
+        blobs_removed=blob_count,
+        blob_bytes=blob_bytes,
+        stores=[
+            StoreCollected(store=url, temporaries=len(temporaries[url]), blobs=unreferenced[url]) for url in stores
         ],
-    }
+    )
 
 
 def _collect_blobs(
     unit: Unit, stores: dict[str, Any], grace: float, *, dry_run: bool
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[RemovedBlob]]:
     """Published blobs that no version references and that are older than GRACE seconds, removed unless DRY_RUN.
 
     This verb writes, so it holds the store's writer lock from its start: no version is recorded while it
@@ -97,7 +98,7 @@ def _collect_blobs(
 
     cutoff = time.time() - grace
     referenced = registry_repo.referenced_blobs(unit.conn)
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, list[RemovedBlob]] = {}
     for url, store in stores.items():
         candidates = [
             blob for blob in store.published_blobs() if blob.modified < cutoff and blob.sha256 not in referenced
@@ -105,7 +106,7 @@ def _collect_blobs(
         if not dry_run:
             candidates = [blob for blob in candidates if store.remove_blob(blob.sha256, cutoff)]
         found[url] = [
-            {"sha256": blob.sha256, "size": blob.size, "modified": _iso(blob.modified)} for blob in candidates
+            RemovedBlob(sha256=blob.sha256, size=blob.size, modified=_iso(blob.modified)) for blob in candidates
         ]
     return found
 

@@ -20,6 +20,7 @@ from stageward.secrets.envelope import Keyring
 from stageward.service.catalogue import verb
 from stageward.service.clock import timestamp
 from stageward.service.keyring import load_keyring
+from stageward.service.results.access import KeyInfo, KeyIssued, KeyRevoked, KeyRotated
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, secrets_repo
 
@@ -49,17 +50,17 @@ def _status(row: dict[str, Any], now: str) -> str:
     return "active"
 
 
-def _public(row: dict[str, Any], now: str) -> dict[str, Any]:
-    return {
-        "prefix": row["prefix"],
-        "principal": row["principal"],
-        "environment": row["environment"],
-        "expires_at": row["expires_at"],
-        "last_used_at": row["last_used_at"],
-        "status": _status(row, now),
-        "created_at": row["created_at"],
-        "created_by": row["created_by"],
-    }
+def _public(row: dict[str, Any], now: str) -> KeyInfo:
+    return KeyInfo(
+        prefix=row["prefix"],
+        principal=row["principal"],
+        environment=row["environment"],
+        expires_at=row["expires_at"],
+        last_used_at=row["last_used_at"],
+        status=_status(row, now),
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+    )
 
 
 def _may_manage(unit: Unit, principal: str, environment: str) -> None:
@@ -116,7 +117,7 @@ def _issue(unit: Unit, keyring: Keyring, *, principal: str, environment: str, tt
 
 
 @verb("keys.create", write=True, http=("POST", "/envs/{env}/keys"))
-def create_key(unit: Unit, *, env: str, principal: str, ttl: str = DEFAULT_TTL) -> dict[str, Any]:
+def create_key(unit: Unit, *, env: str, principal: str, ttl: str = DEFAULT_TTL) -> KeyIssued:
     """A new API key for PRINCIPAL in ENV, shown once."""
     if principal_kind(principal) == "team":
         raise BadInput(f"--principal {principal}: a key acts as one user or service principal, not a team")
@@ -130,11 +131,11 @@ def create_key(unit: Unit, *, env: str, principal: str, ttl: str = DEFAULT_TTL) 
     assert keyring is not None
     key, prefix, expires_at = _issue(unit, keyring, principal=principal, environment=env, ttl=lifetime)
     unit.audit(environment=env, target=prefix, details={"principal": principal, "expires_at": expires_at})
-    return {"key": key, "prefix": prefix, "principal": principal, "environment": env, "expires_at": expires_at}
+    return KeyIssued(key=key, prefix=prefix, principal=principal, environment=env, expires_at=expires_at)
 
 
 @verb("keys.list", http=("GET", "/keys"))
-def list_keys(unit: Unit, *, env: str | None = None, principal: str | None = None) -> list[dict[str, Any]]:
+def list_keys(unit: Unit, *, env: str | None = None, principal: str | None = None) -> list[KeyInfo]:
     """Keys by prefix, principal, expiry and last use: all keys where you manage access, your own anywhere."""
     environments = [env] if env is not None else [*unit.ctx.environments]
     if env is not None:
@@ -157,23 +158,18 @@ def _key(unit: Unit, prefix: str) -> dict[str, Any]:
 
 
 @verb("keys.revoke", write=True, http=("POST", "/keys/{prefix}/revoke"))
-def revoke_key(unit: Unit, *, prefix: str) -> dict[str, Any]:
+def revoke_key(unit: Unit, *, prefix: str) -> KeyRevoked:
     """Revoke the key PREFIX at once."""
     row = _key(unit, prefix)
     if row["revoked_at"]:
         raise Conflict(f"API key {prefix} was already revoked at {row['revoked_at']} by {row['revoked_by']}")
     secrets_repo.revoke_api_key(unit.conn, prefix, at=unit.now(), by=unit.principal)
     unit.audit(environment=row["environment"], target=prefix, details={"principal": row["principal"]})
-    return {
-        "prefix": prefix,
-        "principal": row["principal"],
-        "environment": row["environment"],
-        "revoked_at": unit.now(),
-    }
+    return KeyRevoked(prefix=prefix, principal=row["principal"], environment=row["environment"], revoked_at=unit.now())
 
 
 @verb("keys.rotate", write=True, http=("POST", "/keys/{prefix}/rotate"))
-def rotate_key(unit: Unit, *, prefix: str, overlap: str = "7d") -> dict[str, Any]:
+def rotate_key(unit: Unit, *, prefix: str, overlap: str = "7d") -> KeyRotated:
     """A successor of key PREFIX, shown once; the old key stays valid for the overlap, then expires."""
     unit.target = prefix
     _by_a_person(unit, unit.ctx.bound_environment, "keys rotate")
@@ -203,15 +199,15 @@ def rotate_key(unit: Unit, *, prefix: str, overlap: str = "7d") -> dict[str, Any
         target=prefix,
         details={"principal": row["principal"], "successor": new_prefix, "old_expires_at": old_expires},
     )
-    return {
-        "key": key,
-        "prefix": new_prefix,
-        "principal": row["principal"],
-        "environment": row["environment"],
-        "expires_at": expires_at,
-        "replaces": prefix,
-        "old_key_expires_at": old_expires,
-    }
+    return KeyRotated(
+        key=key,
+        prefix=new_prefix,
+        principal=row["principal"],
+        environment=row["environment"],
+        expires_at=expires_at,
+        replaces=prefix,
+        old_key_expires_at=old_expires,
+    )
 
 
 class KeyAuthenticator:

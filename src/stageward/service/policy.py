@@ -16,6 +16,7 @@ from stageward.policy.document import PolicyDocument, document_of, parse_documen
 from stageward.registry.names import check_id
 from stageward.service.catalogue import verb
 from stageward.service.clock import parse_instant
+from stageward.service.results.policy import PolicyApplied, PolicyPlan, PolicyRequest, PolicyShown, PolicyVersion
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, policy_repo
 
@@ -117,7 +118,7 @@ def _evaluate(unit: Unit) -> dict[str, Any]:
     }
 
 
-def _plan_view(unit: Unit, found: dict[str, Any]) -> dict[str, Any]:
+def _plan_view(unit: Unit, found: dict[str, Any]) -> PolicyPlan:
     changes: list[Change] = found["changes"]
     in_sync = found["row"] is not None and not changes and found["registered"]
     approvals = _approvals_for(found["applied"], found["approval"]) if found["approval"] else 0
@@ -134,7 +135,7 @@ def _plan_view(unit: Unit, found: dict[str, Any]) -> dict[str, Any]:
         )
     else:
         outcome = "apply would apply it at once"
-    return {
+    return PolicyPlan.model_validate({
         "project": found["project"],
         "applied_version": found["row"]["version"] if found["row"] else None,
         "applied_digest": found["row"]["digest"] if found["row"] else None,
@@ -148,11 +149,11 @@ def _plan_view(unit: Unit, found: dict[str, Any]) -> dict[str, Any]:
         "problems": found["problems"],
         "applies_alone": not in_sync and not found["problems"] and not found["missing"] and not found["approval"],
         "outcome": outcome,
-    }
+    })
 
 
 @verb("policy.plan", http=("GET", "/policy/plan"))
-def plan(unit: Unit) -> dict[str, Any]:
+def plan(unit: Unit) -> PolicyPlan:
     """How stageward.yaml differs from the policy applied to the store, and what applying it needs."""
     return _plan_view(unit, _evaluate(unit))
 
@@ -212,14 +213,14 @@ def _check_text(option: str, value: str | None) -> None:
 
 
 @verb("policy.apply", write=True, http=("POST", "/policy"))
-def apply(unit: Unit, *, reason: str | None = None, auto: bool = False) -> dict[str, Any]:
+def apply(unit: Unit, *, reason: str | None = None, auto: bool = False) -> PolicyApplied:
     """Apply stageward.yaml's controls to the store: at once where you may, as a request where production loosens."""
     _check_text("--reason", reason)
     found = _evaluate(unit)
     view = _plan_view(unit, found)
-    if view["in_sync"]:
+    if view.in_sync:
         unit.unchanged()  # nothing to apply (another process may just have applied it): no entry
-        return {**view, "state": "unchanged", "version": view["applied_version"], "request": None}
+        return PolicyApplied(**dict(view), state="unchanged", version=view.applied_version, request=None)
     if found["team_problem"]:
         # Registering a project into a team one does not belong to is an attempt on that team's secrets.
         raise Denied(f"denied: {found['team_problem']}", permission="access.manage")
@@ -261,10 +262,10 @@ def apply(unit: Unit, *, reason: str | None = None, auto: bool = False) -> dict[
                 **({"registered": registered} if registered else {}),
             },
         )
-        return {**view, "state": "pending", "version": view["applied_version"], "request": request_id}
+        return PolicyApplied(**dict(view), state="pending", version=view.applied_version, request=request_id)
     version = _apply_document(unit, found["project"], found["working"], changes, None, registered)
     unit.ctx.use_policy(found["working"], found["working"].digest(), team=unit.ctx.project.spec.team)
-    return {**view, "state": "applied", "version": version, "request": None}
+    return PolicyApplied(**dict(view), state="applied", version=version, request=None)
 
 
 def _load_request(unit: Unit, request_id: int) -> dict[str, Any]:
@@ -275,13 +276,15 @@ def _load_request(unit: Unit, request_id: int) -> dict[str, Any]:
     return row
 
 
-def _describe(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+def _describe(unit: Unit, row: dict[str, Any]) -> PolicyRequest:
     decisions = policy_repo.decisions(unit.conn, row["id"])
-    return {
-        **{k: v for k, v in row.items() if k != "document"},
-        "approvals": [d["principal"] for d in decisions if d["decision"] == "approve"],
-        "decisions": decisions,
-    }
+    return PolicyRequest.model_validate(
+        {
+            **{k: v for k, v in row.items() if k != "document"},
+            "approvals": [d["principal"] for d in decisions if d["decision"] == "approve"],
+            "decisions": decisions,
+        }
+    )
 
 
 def _project_target(unit: Unit, project: str) -> Target:
@@ -290,7 +293,7 @@ def _project_target(unit: Unit, project: str) -> Target:
 
 
 @verb("policy.approve", write=True, http=("POST", "/policy/requests/{id}/approve"))
-def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
+def approve(unit: Unit, *, id: int, comment: str | None = None) -> PolicyRequest:
     """Approve a pending policy change; the last required approval applies it."""
     _check_text("--comment", comment)
     row = _load_request(unit, id)
@@ -336,7 +339,7 @@ def approve(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any
 
 
 @verb("policy.reject", write=True, http=("POST", "/policy/requests/{id}/reject"))
-def reject(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
+def reject(unit: Unit, *, id: int, comment: str | None = None) -> PolicyRequest:
     """Reject a pending policy change (an approver of it), or withdraw your own."""
     _check_text("--comment", comment)
     row = _load_request(unit, id)
@@ -357,7 +360,7 @@ def reject(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]
 
 
 @verb("policy.requests", http=("GET", "/policy/requests"))
-def requests(unit: Unit, *, state: str | None = None) -> list[dict[str, Any]]:
+def requests(unit: Unit, *, state: str | None = None) -> list[PolicyRequest]:
     """Policy change requests of this project, newest first."""
     if state is not None and state not in REQUEST_STATES:
         raise BadInput(f"--state {state!r}: expected one of {', '.join(REQUEST_STATES)}")
@@ -366,17 +369,17 @@ def requests(unit: Unit, *, state: str | None = None) -> list[dict[str, Any]]:
 
 
 @verb("policy.history", http=("GET", "/policy/versions"))
-def history(unit: Unit) -> list[dict[str, Any]]:
+def history(unit: Unit) -> list[PolicyVersion]:
     """Every applied version of this project's policy: who applied it, when, through which request, what changed."""
     unit.require_somewhere("env.read")
     return [
-        {k: v for k, v in row.items() if k not in ("document", "id")}
+        PolicyVersion.model_validate({k: v for k, v in row.items() if k not in ("document", "id")})
         for row in policy_repo.history(unit.conn, _project(unit))
     ]
 
 
 @verb("policy.show", http=("GET", "/policy"))
-def show(unit: Unit, *, as_of: str | None = None, version: int | None = None) -> dict[str, Any]:
+def show(unit: Unit, *, as_of: str | None = None, version: int | None = None) -> PolicyShown:
     """The policy the store enforces for this project (now, at version N, or as of a time)."""
     unit.require_somewhere("env.read")
     project = _project(unit)
@@ -395,7 +398,7 @@ def show(unit: Unit, *, as_of: str | None = None, version: int | None = None) ->
         if row is None:
             raise NotFound(f"project {project} has no policy applied to this store yet", hint="stageward policy apply")
     document = parse_document(row["document"], where=f"policy v{row['version']} of {project}")
-    return {
+    return PolicyShown.model_validate({
         "project": project,
         "version": row["version"],
         "digest": row["digest"],
@@ -404,5 +407,5 @@ def show(unit: Unit, *, as_of: str | None = None, version: int | None = None) ->
         "request": row["request_id"],
         "environments": summary(document),
         "generators": {name: g.command for name, g in document.generators.items()},
-    }
+    })
 

@@ -33,20 +33,20 @@ def sync_working_copy(ctx: Context) -> None:
     name = ctx.project.path.name
     try:
         plan = run_verb(ctx, "policy.plan", {})
-        if plan["applies_alone"] and ctx.bound_environment is None:
+        if plan.applies_alone and ctx.bound_environment is None:
             result = run_verb(ctx, "policy.apply", {"auto": True})
             if ctx.quiet_first_apply and row is None:
                 return
             ctx.notices.append(
-                f"policy: applied {name} to the store as version {result['version']} of {project}'s policy "
-                f"({len(result['changes'])} change(s); stageward policy history)"
+                f"policy: applied {name} to the store as version {result.version} of {project}'s policy "
+                f"({len(result.changes)} change(s); stageward policy history)"
             )
             return
     except StagewardError as exc:
         ctx.notices.append(f"policy: {name} was not applied ({exc.message})")
         return
     if row is None:
-        ctx.notices.append(f"policy: project {project} has no policy in this store yet: {plan['outcome']}")
+        ctx.notices.append(f"policy: project {project} has no policy in this store yet: {plan.outcome}")
     else:
         ctx.notices.append(
             f"policy: {name} differs from the applied policy (version {row['version']}); this runs under the "

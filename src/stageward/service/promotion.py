@@ -26,6 +26,7 @@ from stageward.registry.names import check_alias, check_asset_name, check_id, ch
 from stageward.registry.progress import NoProgress, Progress
 from stageward.service import assets
 from stageward.service.catalogue import verb
+from stageward.service.results.promotion import GateCheck, Promotion, PromotionPreview, Transferred
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import copy_blob
 from stageward.store.db import promotion_repo, registry_repo
@@ -112,18 +113,20 @@ def _source_record(unit: Unit, source: str, name: str, version: int, *, check: b
     return record
 
 
-def _describe(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+def _describe(unit: Unit, row: dict[str, Any]) -> Promotion:
     decisions = promotion_repo.decisions(unit.conn, row["id"])
     approvals = [d["principal"] for d in decisions if d["decision"] == "approve"]
-    return {
-        **row,
-        "source": f"{row['source_env']}/{row['name']}:{row['source_version']}",
-        "approvals": approvals,
-        "decisions": decisions,
-        "result": f"{row['target_env']}/{row['name']}:{row['result_version']}"
-        if row["result_version"]
-        else None,
-    }
+    return Promotion.model_validate(
+        {
+            **row,
+            "source": f"{row['source_env']}/{row['name']}:{row['source_version']}",
+            "approvals": approvals,
+            "decisions": decisions,
+            "result": f"{row['target_env']}/{row['name']}:{row['result_version']}"
+            if row["result_version"]
+            else None,
+        }
+    )
 
 
 def _load(unit: Unit, promotion_id: int) -> dict[str, Any]:
@@ -148,7 +151,7 @@ def _blobs_missing(
     return [f for f in record["files"] if not present(f["sha256"])]
 
 
-def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+def _execute(unit: Unit, row: dict[str, Any]) -> Promotion:
     """Gates again, then the new version and the alias move in this transaction; blobs in place."""
     source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
     results = _gates(unit, row["target_env"], source, row["alias"])
@@ -256,7 +259,7 @@ def _execute(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
     return _describe(unit, fresh)
 
 
-def _advance(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+def _advance(unit: Unit, row: dict[str, Any]) -> Promotion:
     """Approvals reached: execute now when no bytes need to move, else wait for the transfer."""
     same = _same_store(unit, row["source_env"], row["target_env"])
     if same:
@@ -269,30 +272,30 @@ def _advance(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
 
 def _then_execute(
     ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]
-) -> dict[str, Any]:
+) -> Promotion:
     """The flow of request and approve: their unit, then, if it left the promotion approved (bytes must move
     across stores), the flow of execute."""
     from stageward.service.catalogue import run_verb
 
     progress = arguments.pop("progress", None)
-    result: dict[str, Any] = unit(arguments)
-    if result["state"] != "approved":
+    result: Promotion = unit(arguments)
+    if result.state != "approved":
         return result
-    executed: dict[str, Any] = run_verb(ctx, "promotion.execute", {"id": result["id"], "progress": progress})
+    executed: Promotion = run_verb(ctx, "promotion.execute", {"id": result.id, "progress": progress})
     return executed
 
 
 def _transfer_then_execute(
     ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]
-) -> dict[str, Any]:
+) -> Promotion:
     """The flow of execute: an approved promotion's bytes are copied first (no write lock held), then its
     unit executes in a short transaction; any other promotion goes straight to the unit (returned or refused)."""
     from stageward.service.catalogue import run_verb
 
     progress = arguments.pop("progress", None)
-    if run_verb(ctx, "promotion.show", {"id": arguments["id"]})["state"] == "approved":
+    if run_verb(ctx, "promotion.show", {"id": arguments["id"]}).state == "approved":
         run_verb(ctx, "promotion.transfer", {"id": arguments["id"], "progress": progress})
-    result: dict[str, Any] = unit(arguments)
+    result: Promotion = unit(arguments)
     return result
 
 
@@ -318,7 +321,7 @@ def plan(
     source: str,
     alias: str = "champion",
     mode: str | None = None,
-) -> dict[str, Any]:
+) -> PromotionPreview:
     """What promote would do, without doing it: gates, approvals, mode and why, the alias move."""
     name, version, alias = _arguments(name, version, alias)
     _check_edge(unit, source, env)
@@ -351,25 +354,25 @@ def plan(
         outcome = f"promote would open a request needing {approvals} approval(s) from people other than you"
     else:
         outcome = "promote would execute at once"
-    return {
-        "source": record["ref"],
-        "target_env": env,
-        "mode": chosen,
-        "mode_reason": why,
-        "executable": blocked is None and clash is None,
-        "unavailable": blocked or clash,
-        "gates": [r.to_dict() for r in results],
-        "gates_pass": not failed,
-        "permitted": permitted,
-        "approvals_required": approvals,
-        "alias": alias,
-        "alias_from": planned.holder.ref,
-        "alias_from_version": planned.holder.version,
-        "alias_to": f"{env}/{name}:{next_version}",
-        "copy": copy if chosen == "copy" else None,
-        "same_store": same,
-        "outcome": outcome,
-    }
+    return PromotionPreview(
+        source=record["ref"],
+        target_env=env,
+        mode=chosen,
+        mode_reason=why,
+        executable=blocked is None and clash is None,
+        unavailable=blocked or clash,
+        gates=[GateCheck.model_validate(r.to_dict()) for r in results],
+        gates_pass=not failed,
+        permitted=permitted,
+        approvals_required=approvals,
+        alias=alias,
+        alias_from=planned.holder.ref,
+        alias_from_version=planned.holder.version,
+        alias_to=f"{env}/{name}:{next_version}",
+        copy=copy if chosen == "copy" else None,
+        same_store=same,
+        outcome=outcome,
+    )
 
 
 @verb(
@@ -390,7 +393,7 @@ def request(
     mode: str | None = None,
     reason: str | None = None,
     progress: Progress | None = None,
-) -> dict[str, Any]:
+) -> Promotion:
     """Open a promotion of SOURCE/NAME:VERSION into ENV; checked at once, executed when approved.
 
     PROGRESS reports the copy of the bytes when the request executes at once across stores (the flow).
@@ -455,7 +458,7 @@ def request(
 @verb("promotion.approve", write=True, http=("POST", "/promotions/{id}/approve"), flow=_then_execute)
 def approve(
     unit: Unit, *, id: int, comment: str | None = None, progress: Progress | None = None
-) -> dict[str, Any]:
+) -> Promotion:
     """Approve a pending promotion; the last required approval executes it (copying the bytes first)."""
     _check_text("--comment", comment)
     row = _load(unit, id)
@@ -490,7 +493,7 @@ def required_approvals(unit: Unit, row: dict[str, Any]) -> int:
 
 
 @verb("promotion.reject", write=True, http=("POST", "/promotions/{id}/reject"))
-def reject(unit: Unit, *, id: int, comment: str | None = None) -> dict[str, Any]:
+def reject(unit: Unit, *, id: int, comment: str | None = None) -> Promotion:
     """Reject a pending or approved promotion, even one you approved; it will not execute."""
     _check_text("--comment", comment)
     row = _load(unit, id)
@@ -517,13 +520,13 @@ def _may_execute(unit: Unit, row: dict[str, Any]) -> None:
 
 
 @verb("promotion.transfer", http=("POST", "/promotions/{id}/transfer"))
-def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[str, Any]:
+def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> Transferred:
     """Copy an approved promotion's blobs to the target store, verified there; writes no record."""
     reporter = progress or NoProgress()
     row = _load(unit, id)
     _may_execute(unit, row)
     if row["state"] != "approved":
-        return {"id": id, "state": row["state"], "copied_files": 0, "copied_bytes": 0}
+        return Transferred(id=id, state=row["state"], copied_files=0, copied_bytes=0)
     source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
     missing = _blobs_missing(unit, row, source, keep=True)
     source_store = unit.ctx.blob_store(row["source_env"])
@@ -535,16 +538,13 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[s
         # is streamed (hashed on the way), then read back from the target and hashed again.
         copy_blob(target_store, digest, reporter.advance, source=source_store, read_back=True)
     reporter.finish()
-    return {
-        "id": id,
-        "state": row["state"],
-        "copied_files": len(unique),
-        "copied_bytes": sum(f["size"] for f in unique.values()),
-    }
+    return Transferred(
+        id=id, state=row["state"], copied_files=len(unique), copied_bytes=sum(f["size"] for f in unique.values())
+    )
 
 
 @verb("promotion.execute", write=True, http=("POST", "/promotions/{id}/execute"), flow=_transfer_then_execute)
-def execute(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[str, Any]:
+def execute(unit: Unit, *, id: int, progress: Progress | None = None) -> Promotion:
     """Execute an approved promotion, copying its blobs first; an executed one is returned as it is (safe to repeat)."""
     row = _load(unit, id)
     _may_execute(unit, row)
@@ -563,7 +563,7 @@ def execute(unit: Unit, *, id: int, progress: Progress | None = None) -> dict[st
 @verb("promotion.list", http=("GET", "/promotions"))
 def list_promotions(
     unit: Unit, *, env: str | None = None, state: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[Promotion]:
     """Promotions into ENV (or every environment you can read), newest first."""
     if state is not None and state not in STATES:
         raise BadInput(f"--state {state!r}: expected one of {', '.join(STATES)}")
@@ -572,6 +572,6 @@ def list_promotions(
 
 
 @verb("promotion.show", http=("GET", "/promotions/{id}"))
-def show(unit: Unit, *, id: int) -> dict[str, Any]:
+def show(unit: Unit, *, id: int) -> Promotion:
     """One promotion with its gates, decisions and result."""
     return _describe(unit, _load(unit, id))

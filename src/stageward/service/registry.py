@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from stageward.errors import BadInput
 from stageward.registry.names import KINDS
 from stageward.service.catalogue import run_verb, verb
+from stageward.service.results.registry import AliasMoved
 from stageward.service.unit import Unit
 
 if TYPE_CHECKING:
@@ -23,6 +24,6 @@ def _by_kind(ctx: Context, arguments: dict[str, Any], _unit: Callable[[dict[str,
 
 
 @verb("registry.rollback", flow=_by_kind, http=("POST", "/rollback"))
-def rollback(unit: Unit, *, env: str, name: str, alias: str, kind: str = "model") -> dict[str, Any]:
+def rollback(unit: Unit, *, env: str, name: str, alias: str, kind: str = "model") -> AliasMoved:
     """Return ALIAS of the KIND (model or dataset) NAME to the version it held before its current one."""
     raise RuntimeError("registry.rollback runs as a flow of model.rollback or dataset.rollback")

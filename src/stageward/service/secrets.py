@@ -26,6 +26,14 @@ from stageward.service.catalogue import verb
 from stageward.service.chain_key import chain_key
 from stageward.service.clock import timestamp
 from stageward.service.keyring import load_keyring
+from stageward.service.results.secrets import (
+    RotationOutcome,
+    SecretDeleted,
+    SecretInfo,
+    SecretSet,
+    SecretValue,
+    SecretVersion,
+)
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo, audit_repo, secrets_repo
 
@@ -148,9 +156,9 @@ def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
         )
 
 
-def _public(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
+def _public(unit: Unit, row: dict[str, Any]) -> SecretInfo:
     """What may be shown about a secret: everything but the value."""
-    return {
+    return SecretInfo.model_validate({
         "environment": row["environment"],
         "name": row["name"],
         "scope": scopes.row_scope(row),
@@ -162,7 +170,7 @@ def _public(unit: Unit, row: dict[str, Any]) -> dict[str, Any]:
         "applies_here": _applies_here(unit, row),
         "updated_at": row["updated_at"],
         "updated_by": row["updated_by"],
-    }
+    })
 
 
 def _check_team(unit: Unit, team: str | None, env: str, permission: str) -> None:
@@ -255,7 +263,7 @@ def set_secret(
     expires_in: str | None = None,
     rotate_with: str | None = None,
     generate: bool = False,
-) -> dict[str, Any]:
+) -> SecretSet:
     """Store a new version of secret NAME in ENV (the value comes from stdin, never an argument)."""
     check_name(name)
     _check_team(unit, team, env, "secrets.write")
@@ -306,18 +314,18 @@ def set_secret(
             "rotate_with": generator.spec if generator else None,
         },
     )
-    return {
-        "environment": env,
-        "name": name,
-        "scope": scopes.scope(team, unit.ctx.project.spec.project),
-        "version": version,
-        "expires_at": expires_at,
-        "rotate_with": generator.spec if generator else None,
-    }
+    return SecretSet(
+        environment=env,
+        name=name,
+        scope=scopes.scope(team, unit.ctx.project.spec.project),
+        version=version,
+        expires_at=expires_at,
+        rotate_with=generator.spec if generator else None,
+    )
 
 
 @verb("secrets.get", permission="secrets.read_value", write=True, http=("POST", "/envs/{env}/secrets/{name}/reveal"))
-def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
+def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> SecretValue:
     """The current value of NAME in ENV (audited)."""
     check_name(name)
     secrets_here = _Environment(unit, env)
@@ -333,18 +341,18 @@ def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> d
         target=name,
         details={"scope": scopes.row_scope(row), "version": row["current_version"]},
     )
-    return {
-        "environment": env,
-        "name": name,
-        "scope": scopes.row_scope(row),
-        "version": row["current_version"],
-        "expires_at": row["expires_at"],
-        "value": value,
-    }
+    return SecretValue(
+        environment=env,
+        name=name,
+        scope=scopes.row_scope(row),
+        version=row["current_version"],
+        expires_at=row["expires_at"],
+        value=value,
+    )
 
 
 @verb("secrets.list", http=("GET", "/secrets"))
-def list_secrets(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
+def list_secrets(unit: Unit, *, env: str | None = None) -> list[SecretInfo]:
     """Secrets by name, scope, version and expiry, in ENV or everywhere the caller may read config. Never values."""
     if env is not None:
         unit.require("config.read", env)
@@ -357,7 +365,7 @@ def list_secrets(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
 
 
 @verb("secrets.history", permission="config.read", http=("GET", "/envs/{env}/secrets/{name}/versions"))
-def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list[dict[str, Any]]:
+def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list[SecretVersion]:
     """Every version of NAME in ENV: who set it, when, how, and when it expires. Never values."""
     check_name(name)
     secrets_here = _Environment(unit, env)
@@ -368,7 +376,7 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
     for row in rows:
         for version in secrets_repo.versions(unit.conn, row["id"]):
             out.append(
-                {
+                SecretVersion.model_validate({
                     "environment": env,
                     "name": name,
                     "scope": scopes.row_scope(row),
@@ -378,24 +386,24 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
                     "created_at": version["created_at"],
                     "created_by": version["created_by"],
                     "expires_at": version["expires_at"],
-                }
+                })
             )
     return out
 
 
 @verb("secrets.delete", permission="secrets.write", write=True, http=("DELETE", "/envs/{env}/secrets/{name}"))
-def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> dict[str, Any]:
+def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> SecretDeleted:
     """Delete NAME from ENV (one scope), every version with it."""
     check_name(name)
     _check_team(unit, team, env, "secrets.write")
     row = _Environment(unit, env).exact(name, team)
     versions = secrets_repo.delete_secret(unit.conn, row["id"])
     unit.audit(environment=env, target=name, details={"scope": scopes.row_scope(row), "versions": versions})
-    return {"environment": env, "name": name, "scope": scopes.row_scope(row), "versions_deleted": versions}
+    return SecretDeleted(environment=env, name=name, scope=scopes.row_scope(row), versions_deleted=versions)
 
 
 @verb("secrets.rotate", write=True, http=("POST", "/secrets/rotate"))
-def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str | None = None) -> list[dict[str, Any]]:
+def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str | None = None) -> list[RotationOutcome]:
     """Rotate secrets that expire within the window and have a generator; list what must be rotated by hand.
 
     API keys expiring in the window are listed too: they cannot rotate themselves. Returns one row per
@@ -493,6 +501,7 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
             "failed": len(failures),
         },
     )
+    outcomes = [RotationOutcome.model_validate(result) for result in results]
     if failures:
         # What rotated stays rotated (committed); the report of every secret leaves with the failure.
         attempted = sum(r["outcome"] in ("rotated", "failed") for r in results)
@@ -500,11 +509,11 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
         unit.fail_after_commit(
             PartlyFailed(
                 f"{len(failures)} of {attempted} rotation(s) failed: {shown}",
-                result=results,
+                result=results,  # JSON rows, as Client.call returns the report
                 hint="each secret's outcome is in the report; fix the failed ones and run secrets rotate again",
             )
         )
-    return results
+    return outcomes
 
 
 # Seams for configuration (`${secret:NAME}`) and runs ----------------------------------------------

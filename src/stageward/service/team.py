@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from stageward.access.principals import principal_kind
 from stageward.errors import BadInput, Conflict, NotFound
 from stageward.service.catalogue import verb
+from stageward.service.results.access import MemberAdded, MemberRemoved, Team, TeamCreated
 from stageward.service.unit import Unit
 from stageward.store.db import access_repo
 
@@ -16,7 +16,7 @@ _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 
 @verb("team.create", write=True, http=("POST", "/teams"))
-def create(unit: Unit, *, name: str, prefix: str | None = None) -> dict[str, Any]:
+def create(unit: Unit, *, name: str, prefix: str | None = None) -> TeamCreated:
     """Create team NAME whose projects carry PREFIX (default NAME-)."""
     if not _TEAM.fullmatch(name):
         raise BadInput(f"team name {name!r} must match [a-z][a-z0-9-]*")
@@ -36,7 +36,7 @@ def create(unit: Unit, *, name: str, prefix: str | None = None) -> dict[str, Any
         raise Conflict(f"team {name!r} already exists")
     access_repo.add_team(unit.conn, name, prefix, at=unit.now(), by=unit.principal)
     unit.audit(environment=None, target=f"team:{name}", details={"prefix": prefix})
-    return {"name": name, "prefix": prefix, "members": []}
+    return TeamCreated(name=name, prefix=prefix, members=[])
 
 
 def _require_team_manager(unit: Unit, team: str, *, naming_maintainer: bool) -> None:
@@ -48,7 +48,7 @@ def _require_team_manager(unit: Unit, team: str, *, naming_maintainer: bool) -> 
 
 
 @verb("team.add_member", write=True, http=("POST", "/teams/{team}/members"))
-def add_member(unit: Unit, *, team: str, member: str, maintainer: bool = False) -> dict[str, Any]:
+def add_member(unit: Unit, *, team: str, member: str, maintainer: bool = False) -> MemberAdded:
     """Add MEMBER (a user or service principal) to TEAM; a maintainer may add and remove its members."""
     if principal_kind(member) == "team":
         raise BadInput(f"{member!r}: a team cannot be a member of a team")
@@ -59,21 +59,21 @@ def add_member(unit: Unit, *, team: str, member: str, maintainer: bool = False) 
         access_repo.add_principal(unit.conn, member, principal_kind(member), at=unit.now(), by=unit.principal)
     access_repo.add_member(unit.conn, team, member, at=unit.now(), maintainer=maintainer)
     unit.audit(environment=None, target=f"team:{team}", details={"member": member, "maintainer": maintainer})
-    return {"team": team, "member": member, "maintainer": maintainer}
+    return MemberAdded(team=team, member=member, maintainer=maintainer)
 
 
 @verb("team.remove_member", write=True, http=("DELETE", "/teams/{team}/members"))
-def remove_member(unit: Unit, *, team: str, member: str) -> dict[str, Any]:
+def remove_member(unit: Unit, *, team: str, member: str) -> MemberRemoved:
     """Remove MEMBER from TEAM (a store admin, or a maintainer for a member who maintains nothing)."""
     principal_kind(member)
     _require_team_manager(unit, team, naming_maintainer=access_repo.is_maintainer(unit.conn, team, member))
     if access_repo.remove_member(unit.conn, team, member) == 0:
         raise NotFound(f"{member} is not a member of {team}")
     unit.audit(environment=None, target=f"team:{team}", details={"removed": member})
-    return {"team": team, "member": member}
+    return MemberRemoved(team=team, member=member)
 
 
 @verb("team.list", http=("GET", "/teams"))
-def list_teams(unit: Unit) -> list[dict[str, Any]]:
+def list_teams(unit: Unit) -> list[Team]:
     """Teams with their prefixes and members."""
-    return access_repo.list_teams(unit.conn)
+    return [Team.model_validate(row) for row in access_repo.list_teams(unit.conn)]

@@ -10,6 +10,7 @@ from stageward.registry.files import ManifestEntry, manifest_digest
 from stageward.registry.names import parse_reference
 from stageward.service import assets
 from stageward.service.catalogue import verb
+from stageward.service.results.registry import Origin, Verified, VersionRead
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import READ_CHUNK
 
@@ -44,7 +45,7 @@ def _rehash(unit: Unit, record: dict[str, Any], problems: list[str]) -> int:
 
 
 @verb("verify.asset", http=("GET", "/verify/{ref}"))
-def asset(unit: Unit, *, ref: str, env: str | None = None) -> dict[str, Any]:
+def asset(unit: Unit, *, ref: str, env: str | None = None) -> Verified:
     """Rehash a version's blobs and its lineage's; fail on any mismatch; say what was read, per version."""
     reference = parse_reference(ref)
     if reference.env is None and env is None:
@@ -54,13 +55,13 @@ def asset(unit: Unit, *, ref: str, env: str | None = None) -> dict[str, Any]:
     _, record = assets.resolve(unit, reference, env or "", None)
     chain = assets.lineage(unit, record)
     problems: list[str] = []
-    versions: list[dict[str, Any]] = []
+    versions: list[VersionRead] = []
     for index, step in enumerate(chain):
         entries = [ManifestEntry(f["path"], f["size"], f["sha256"]) for f in step["files"]]
         if manifest_digest(entries) != step["manifest_digest"]:
             problems.append(f"{step['ref']}: its files do not match its recorded manifest digest")
         rehashed = _rehash(unit, step, problems)
-        versions.append({"ref": step["ref"], "files": len(step["files"]), "bytes_rehashed": rehashed})
+        versions.append(VersionRead(ref=step["ref"], files=len(step["files"]), bytes_rehashed=rehashed))
         if index + 1 < len(chain):
             source = chain[index + 1]
             for key in _CARRIED:
@@ -73,18 +74,12 @@ def asset(unit: Unit, *, ref: str, env: str | None = None) -> dict[str, Any]:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise CheckFailed(f"verify {ref}: {problems[0]}{more}", hint="; ".join(problems[1:4]) or None)
     first = chain[-1]
-    return {
-        "ok": True,
-        "ref": record["ref"],
-        "lineage": [step["ref"] for step in chain],
+    return Verified(
+        ok=True,
+        ref=record["ref"],
+        lineage=[step["ref"] for step in chain],
         # Each version of the lineage with what was read of its own blobs: a copy in the same store
         # shares its source's blobs, and they are read again for it.
-        "versions": versions,
-        "origin": {
-            "ref": first["ref"],
-            "run": first["run"],
-            "git_commit": first["git_commit"],
-            "config_digest": first["config_digest"],
-            "created_by": first["created_by"],
-        },
-    }
+        versions=versions,
+        origin=Origin.model_validate({key: first[key] for key in Origin.model_fields}),
+    )

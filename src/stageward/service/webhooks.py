@@ -15,6 +15,7 @@ from stageward.errors import BadInput, NotFound
 from stageward.secrets.envelope import decrypt_value, encrypt_value
 from stageward.service.catalogue import verb
 from stageward.service.keyring import load_keyring
+from stageward.service.results.events import Delivery, Webhook, WebhookAdded, WebhookRemoved
 from stageward.service.unit import Unit
 from stageward.store.db import events_repo
 
@@ -60,7 +61,7 @@ def open_secret(keyring: Any, row: dict[str, Any]) -> str:
 
 
 @verb("webhooks.add", permission="access.manage", write=True, http=("POST", "/envs/{env}/webhooks"))
-def add(unit: Unit, *, env: str, url: str) -> dict[str, Any]:
+def add(unit: Unit, *, env: str, url: str) -> WebhookAdded:
     """Send ENV's events to URL, signed with a new secret (shown once)."""
     _check_url(url)
     keyring = load_keyring(unit.ctx, unit.conn, create=True)
@@ -74,18 +75,18 @@ def add(unit: Unit, *, env: str, url: str) -> dict[str, Any]:
     sealed = encrypt_value(data_key, secret, environment=env, team=None, name=_secret_name(webhook_id), version=1)
     events_repo.seal_secret(unit.conn, webhook_id, sealed)
     unit.audit(environment=env, target=str(webhook_id), details={"url": url})
-    return {"id": webhook_id, "environment": env, "url": url, "secret": secret}
+    return WebhookAdded(id=webhook_id, environment=env, url=url, secret=secret)
 
 
 @verb("webhooks.list", http=("GET", "/webhooks"))
-def list_webhooks(unit: Unit, *, env: str | None = None) -> list[dict[str, Any]]:
+def list_webhooks(unit: Unit, *, env: str | None = None) -> list[Webhook]:
     """Webhooks of ENV, or of every environment where the caller manages access, with their pending deliveries."""
     if env is not None:
         unit.require("access.manage", env)
         environments = [env]
     else:
         environments = [e for e in unit.ctx.environments if unit.can("access.manage", e)]
-    return events_repo.list_webhooks(unit.conn, environments)
+    return [Webhook.model_validate(row) for row in events_repo.list_webhooks(unit.conn, environments)]
 
 
 def _webhook(unit: Unit, webhook_id: int) -> dict[str, Any]:
@@ -97,16 +98,16 @@ def _webhook(unit: Unit, webhook_id: int) -> dict[str, Any]:
 
 
 @verb("webhooks.remove", write=True, http=("DELETE", "/webhooks/{id}"))
-def remove(unit: Unit, *, id: int) -> dict[str, Any]:
+def remove(unit: Unit, *, id: int) -> WebhookRemoved:
     """Stop sending events to webhook ID; its pending deliveries are dropped."""
     row = _webhook(unit, id)
     events_repo.remove_webhook(unit.conn, id, at=unit.now(), by=unit.principal)
     unit.audit(environment=row["environment"], target=str(id), details={"url": row["url"]})
-    return {"id": id, "environment": row["environment"], "url": row["url"], "removed_at": unit.now()}
+    return WebhookRemoved(id=id, environment=row["environment"], url=row["url"], removed_at=unit.now())
 
 
 @verb("webhooks.deliveries", http=("GET", "/webhooks/{id}/deliveries"))
-def deliveries(unit: Unit, *, id: int, limit: int = 50) -> list[dict[str, Any]]:
+def deliveries(unit: Unit, *, id: int, limit: int = 50) -> list[Delivery]:
     """The delivery log of webhook ID, newest first: event, state, attempts, last status or error."""
     _webhook(unit, id)
-    return events_repo.deliveries(unit.conn, id, max(1, min(limit, 1000)))
+    return [Delivery.model_validate(row) for row in events_repo.deliveries(unit.conn, id, max(1, min(limit, 1000)))]

@@ -22,7 +22,9 @@ import functools
 import hashlib
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, ParamSpec, TypeVar, cast
@@ -31,6 +33,7 @@ from stageward.errors import BadInput, CheckFailed, NotFound, StoreError
 from stageward.store.blobs.base import BlobInfo, StoredBlob, check_digest
 
 PART_SIZE = 16 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts to stay under 10,000
+PARTS_IN_FLIGHT = 4  # parts uploading at once (and the most held in memory): 64 MiB
 # An upload started or sending parts within this window is live: gc leaves it, whatever --older-than says.
 LIVE_UPLOAD_SECONDS = 15 * 60
 _SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject copies up to 5 GiB in one request
@@ -75,6 +78,11 @@ def _b64_sha256(data: bytes | bytearray | memoryview) -> str:
 
 
 class S3BlobWriter:
+    """Parts go out on a few threads while the next part is read and hashed; memory is bounded by
+    PARTS_IN_FLIGHT parts. The destination confirms what landed: each part's SHA-256 is checked by
+    the server on receipt, and the checksum it answers for the whole object (for a multipart upload,
+    the SHA-256 of the parts' digests, "-N") must be the one computed here from the same bytes."""
+
     def __init__(self, store: S3BlobStore, expected_sha256: str | None) -> None:
         self._store = store
         self._expected = check_digest(expected_sha256) if expected_sha256 else None
@@ -85,11 +93,14 @@ class S3BlobWriter:
         self._size = 0
         self._buffer = bytearray()
         self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
+        self._sent = 0  # parts handed to the pool
+        self._in_flight: deque[Future[dict[str, Any]]] = deque()
+        self._parts: list[dict[str, Any]] = []  # confirmed, in part order
+        self._pool: ThreadPoolExecutor | None = None
         self._done = False
 
     def _part_size(self) -> int:
-        return PART_SIZE * (1 + len(self._parts) // 1000)
+        return PART_SIZE * (1 + self._sent // 1000)
 
     def write(self, data: bytes) -> int:
         self._hash.update(data)
@@ -97,33 +108,48 @@ class S3BlobWriter:
         self._buffer += data
         while len(self._buffer) >= self._part_size():
             size = self._part_size()
+            part = bytes(memoryview(self._buffer)[:size])
+            del self._buffer[:size]
             try:
-                self._upload_part(memoryview(self._buffer)[:size])
+                self._send(part)
             except BaseException:
                 self.abort()  # nothing half-published: the incomplete upload goes now, not at the next gc
                 raise
-            del self._buffer[:size]
         return len(data)
 
     @_store_errors
-    def _upload_part(self, data: memoryview | bytearray) -> None:
-        client = self._store.client
+    def _start(self) -> None:
+        started = self._store.client.create_multipart_upload(
+            Bucket=self._store.bucket, Key=self._key, ChecksumAlgorithm="SHA256"
+        )
+        self._upload_id = started["UploadId"]
+        self._pool = ThreadPoolExecutor(max_workers=PARTS_IN_FLIGHT, thread_name_prefix="stageward-s3-part")
+
+    def _send(self, part: bytes) -> None:
         if self._upload_id is None:
-            started = client.create_multipart_upload(
-                Bucket=self._store.bucket, Key=self._key, ChecksumAlgorithm="SHA256"
-            )
-            self._upload_id = started["UploadId"]
-        number = len(self._parts) + 1
-        checksum = _b64_sha256(data)
-        answer = client.upload_part(
+            self._start()
+        assert self._pool is not None
+        while len(self._in_flight) >= PARTS_IN_FLIGHT:
+            self._parts.append(self._in_flight.popleft().result())
+        self._sent += 1
+        self._in_flight.append(self._pool.submit(self._upload_part, self._sent, part))
+
+    def _drain(self) -> None:
+        while self._in_flight:
+            self._parts.append(self._in_flight.popleft().result())
+
+    @_store_errors
+    def _upload_part(self, number: int, data: bytes) -> dict[str, Any]:
+        checksum = _b64_sha256(data)  # hashlib lets go of the GIL: parts hash in parallel
+        answer = self._store.client.upload_part(
             Bucket=self._store.bucket,
             Key=self._key,
             UploadId=self._upload_id,
             PartNumber=number,
-            Body=bytes(data),
+            Body=data,
             ChecksumSHA256=checksum,
         )
-        self._parts.append({"ETag": answer["ETag"], "PartNumber": number, "ChecksumSHA256": checksum})
+        return {"ETag": answer["ETag"], "PartNumber": number, "ChecksumSHA256": checksum}
 
     @_store_errors
     def commit(self) -> BlobInfo:
@@ -138,32 +164,46 @@ class S3BlobWriter:
         try:
             if self._upload_id is None:
                 # One request: S3 makes a single PUT visible whole or not at all.
-                client.put_object(
-                    Bucket=self._store.bucket,
-                    Key=self._key,
-                    Body=bytes(self._buffer),
-                    ChecksumSHA256=_b64_sha256(self._buffer),
+                sent = base64.b64encode(bytes.fromhex(info.sha256)).decode()
+                answer = client.put_object(
+                    Bucket=self._store.bucket, Key=self._key, Body=bytes(self._buffer), ChecksumSHA256=sent
                 )
             else:
-                if self._buffer or not self._parts:
-                    self._upload_part(self._buffer)
-                client.complete_multipart_upload(
+                if self._buffer or not self._sent:
+                    self._send(bytes(self._buffer))
+                self._drain()
+                answer = client.complete_multipart_upload(
                     Bucket=self._store.bucket,
                     Key=self._key,
                     UploadId=self._upload_id,
                     MultipartUpload={"Parts": self._parts},
                 )
+                sent = _composite(self._parts)
             self._buffer = bytearray()
+            self._shut_pool()
+            landed = answer.get("ChecksumSHA256") or client.head_object(
+                Bucket=self._store.bucket, Key=self._key, ChecksumMode="ENABLED"
+            ).get("ChecksumSHA256")
+            info = BlobInfo(info.sha256, info.size, landed_verified=_same_checksum(landed, sent))
             if self._expected is None:
                 final = self._store.key_of(info.sha256)
                 if not self._store.keep(info.sha256):
                     client.copy({"Bucket": self._store.bucket, "Key": self._key}, self._store.bucket, final)
                 client.delete_object(Bucket=self._store.bucket, Key=self._key)
+                info = BlobInfo(info.sha256, info.size)  # the copy's own checksum was not compared
         except BaseException:
             self.abort()
             raise
         self._done = True
         return info
+
+    def _shut_pool(self) -> None:
+        if self._pool is not None:
+            for pending in self._in_flight:
+                pending.cancel()
+            self._pool.shutdown(wait=True)  # no part may land after the upload is aborted
+            self._pool = None
+        self._in_flight.clear()
 
     @_store_errors
     def abort(self) -> None:
@@ -171,10 +211,23 @@ class S3BlobWriter:
             return
         self._done = True
         self._buffer = bytearray()
+        self._shut_pool()
         if self._upload_id is not None:
             self._store.client.abort_multipart_upload(
                 Bucket=self._store.bucket, Key=self._key, UploadId=self._upload_id
             )
+
+
+def _same_checksum(answered: str | None, sent: str) -> bool:
+    """Whether the checksum the server answered for the object is the one computed here. Some servers
+    (moto) leave the "-N" part count off a multipart object's; the digest itself must match."""
+    return answered is not None and answered.split("-")[0] == sent.split("-")[0]
+
+
+def _composite(parts: list[dict[str, Any]]) -> str:
+    """The checksum S3 gives a multipart object: SHA-256 of the parts' raw digests, then "-" and their number."""
+    joined = b"".join(base64.b64decode(part["ChecksumSHA256"]) for part in parts)
+    return f"{_b64_sha256(joined)}-{len(parts)}"
 
 
 class S3BlobStore:
@@ -197,7 +250,9 @@ class S3BlobStore:
         client = session.client(
             "s3",
             region_name=session.region_name or "us-east-1",
-            config=Config(max_pool_connections=4, retries={"max_attempts": 5, "mode": "standard"}),
+            config=Config(
+                max_pool_connections=PARTS_IN_FLIGHT + 2, retries={"max_attempts": 5, "mode": "standard"}
+            ),
         )
         return cls(bucket, prefix, client)
 
