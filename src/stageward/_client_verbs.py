@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from stageward.registry.progress import Progress
-    from stageward.service.overview import AssetOverview, ChangeFeed, EnvironmentOverview, Standing, VersionSummary
     from stageward.service.results.access import (
         Binding,
         EnvironmentDetail,
@@ -43,6 +42,13 @@ if TYPE_CHECKING:
         Webhook,
         WebhookAdded,
         WebhookRemoved,
+    )
+    from stageward.service.results.overview import (
+        AssetOverview,
+        ChangeFeed,
+        EnvironmentOverview,
+        Standing,
+        VersionSummary,
     )
     from stageward.service.results.policy import PolicyApplied, PolicyPlan, PolicyRequest, PolicyShown, PolicyVersion
     from stageward.service.results.promotion import Promotion, PromotionPreview, Transferred

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from stageward.access.roles import PERMISSIONS
 from stageward.errors import BadInput, NotFound
 from stageward.registry.alias_as_of import holders_at
@@ -17,106 +15,21 @@ from stageward.registry.names import check_asset_name, check_version
 from stageward.service.assets import find_asset
 from stageward.service.catalogue import verb
 from stageward.service.clock import parse_instant
+from stageward.service.results.overview import (
+    AliasAt,
+    AliasHistoryEntry,
+    AssetOverview,
+    Change,
+    ChangeFeed,
+    EnvironmentOverview,
+    Standing,
+    VersionSummary,
+)
 from stageward.service.unit import Unit
 from stageward.store.db import overview_repo, registry_repo
 
 MAX_VERSIONS = 100  # an asset page lists the newest ones; older versions stay reachable by reference
 MAX_CHANGES = 500
-
-
-class View(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AliasHolder(View):
-    alias: str
-    version: int
-    promoted_from: str | None = Field(description="ENV/NAME:VERSION the held version was promoted from")
-    promoted_from_env: str | None
-    promoted_from_name: str | None
-    promoted_from_version: int | None
-
-
-class AssetAliases(View):
-    name: str
-    kind: str
-    latest: int | None
-    aliases: list[AliasHolder]
-
-
-class EnvironmentOverview(View):
-    """Every asset of one environment with the version each alias holds."""
-
-    env: str
-    assets: list[AssetAliases]
-    cursor: int = Field(description="ENV's latest event id (overview.changes after=CURSOR follows from here)")
-
-
-class VersionSummary(View):
-    env: str
-    name: str
-    kind: str
-    version: int
-    created_at: str
-    created_by: str
-    metrics: dict[str, float]
-    tags: dict[str, str]
-    run: str | None
-    git_commit: str | None
-    promoted_from: str | None = Field(description="ENV/NAME:VERSION, when the version came by promotion")
-    promoted_from_env: str | None
-    promoted_from_name: str | None
-    promoted_from_version: int | None
-
-
-class AliasHistoryEntry(View):
-    alias: str
-    action: str
-    version: int
-    previous_version: int | None
-    at: str
-    by: str
-    promotion_id: int | None
-
-
-class AliasAt(View):
-    alias: str
-    version: int
-
-
-class AssetOverview(View):
-    """One asset: its newest versions, its aliases now, every alias move, and the aliases at AS_OF."""
-
-    env: str
-    name: str
-    kind: str
-    versions: list[VersionSummary]
-    aliases: list[AliasAt]
-    history: list[AliasHistoryEntry]
-    as_of: str | None
-    aliases_as_of: list[AliasAt] | None
-
-
-class Change(View):
-    sequence: int = Field(description="the event's id in the outbox")
-    topic: str = Field(description="promotion, alias, denied or other")
-
-
-class ChangeFeed(View):
-    """What happened in an environment after a cursor (an event id of the outbox), by topic only: the events
-    stream of the web UI, which must not hand a viewer more than its pages show."""
-
-    env: str
-    cursor: int
-    changes: list[Change]
-
-
-class Standing(View):
-    """Who the caller is in an environment, and what they may do there."""
-
-    principal: str
-    env: str
-    permissions: list[str]
 
 
 def _ref(env: str | None, name: str | None, version: int | None) -> str | None:
