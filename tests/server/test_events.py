@@ -107,7 +107,7 @@ def _publish(server: TeamServer, key: str, path: Path, name: str) -> dict[str, A
 
     path.write_bytes(path.name.encode())
     with Client(HttpTransport(server.url, server.keys[key]["key"])) as client:
-        result: dict[str, Any] = client.model.publish(env="development", name=name, path=str(path))
+        result: dict[str, Any] = client.call("model.publish", env="development", name=name, path=str(path))
         return result
 
 

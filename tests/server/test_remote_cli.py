@@ -208,11 +208,11 @@ def test_the_sdk_reaches_every_verb_through_the_server(server: TeamServer, tmp_p
         first = alice.model.publish(env="development", name="scorer", path=model, progress=reporter)
         (tmp_path / "model.bin").write_bytes(b"n" * 1000)
         second = alice.model.publish(env="development", name="scorer", path=model)
-        alice.model.alias_set(env="development", name="scorer", version=first["version"], alias="champion")
-        alice.model.alias_set(env="development", name="scorer", version=second["version"], alias="champion")
-        assert alice.model.show(ref="development/scorer@champion")["version"] == second["version"]
+        alice.model.alias_set(env="development", name="scorer", version=first.version, alias="champion")
+        alice.model.alias_set(env="development", name="scorer", version=second.version, alias="champion")
+        assert alice.model.show(ref="development/scorer@champion").version == second.version
     assert progress.advanced == 2000  # hashed, then sent
     # registry.rollback is a flow over model.rollback, reached through its own route.
     rolled = server.cli("alice-dev", "rollback", "scorer", "--env", "development", "--alias", "champion", "--json")
     assert rolled.returncode == 0, rolled.stderr
-    assert json.loads(rolled.stdout)["version"] == first["version"]
+    assert json.loads(rolled.stdout)["version"] == first.version

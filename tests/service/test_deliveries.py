@@ -36,7 +36,7 @@ def test_a_failed_delivery_waits_its_backoff_to_the_second_then_is_delivered_sig
 ) -> None:
     # Receivers refuse a webhook-timestamp more than 5 minutes from their own clock: start from the real time.
     clock.moment = datetime.now(UTC)
-    secret = alice.webhooks.add(env="development", url="https://hooks.example/in")["secret"]
+    secret = alice.webhooks.add(env="development", url="https://hooks.example/in").secret
     alice.model.alias_set(env="development", name="ranker", version=1, alias="champion")
     alice.model.alias_set(env="development", name="ranker", version=1, alias="champion")  # no move: no event
     answers = [503, 204]
@@ -50,13 +50,13 @@ def test_a_failed_delivery_waits_its_backoff_to_the_second_then_is_delivered_sig
     ctx = context_for("alice")
     assert deliver_due(ctx, send) == 1
     log = alice.webhooks.deliveries(id=1)
-    assert [(d["state"], d["attempts"], d["last_status"]) for d in log] == [("pending", 1, 503)]
+    assert [(d.state, d.attempts, d.last_status) for d in log] == [("pending", 1, 503)]
     clock.advance(seconds=4.999)
     assert deliver_due(ctx, send) == 0  # not yet: 5 s after the failed attempt
     clock.advance(seconds=0.001)
     assert deliver_due(ctx, send) == 1
     log = alice.webhooks.deliveries(id=1)
-    assert [(d["state"], d["attempts"], d["last_status"], d["type"]) for d in log] == [
+    assert [(d.state, d.attempts, d.last_status, d.type) for d in log] == [
         ("delivered", 2, 204, "alias.moved")
     ]
     assert len(received) == 2 and received[0] == received[1]
@@ -77,7 +77,7 @@ def test_a_delivery_is_given_up_after_its_last_attempt(
         assert deliver_due(ctx, refused) == 1
         clock.advance(seconds=retry_delay(attempt).total_seconds())
     (last,) = alice.webhooks.deliveries(id=1)
-    assert (last["state"], last["attempts"], last["last_error"]) == ("failed", MAX_ATTEMPTS, "ConnectionRefusedError")
+    assert (last.state, last.attempts, last.last_error) == ("failed", MAX_ATTEMPTS, "ConnectionRefusedError")
     clock.advance(seconds=timedelta(days=1).total_seconds())
     assert deliver_due(ctx, refused) == 0
 
@@ -92,4 +92,4 @@ def test_a_denied_act_is_an_event_and_a_rolled_back_one_is_not(
     with pytest.raises(Exception, match="no version 9"):
         alice.model.alias_set(env="development", name="ranker", version=9, alias="champion")
     events = alice.events.list(env="development")
-    assert [(e["type"], e["data"]["principal"]) for e in events] == [("access.denied", "bob")]
+    assert [(e.type, e.data["principal"]) for e in events] == [("access.denied", "bob")]
