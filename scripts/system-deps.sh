@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: a PostgreSQL server (initdb/pg_ctl) for the store tests.
+# Debian packages the test suite needs: a PostgreSQL server (initdb/pg_ctl) for the store tests, and
+# chromium for the web UI's browser tests (Playwright drives /usr/bin/chromium; no browser is downloaded).
 set -euo pipefail
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing+=(postgresql)
 command -v runuser >/dev/null || missing+=(util-linux)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing Debian packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2

@@ -44,6 +44,13 @@ if TYPE_CHECKING:
         WebhookAdded,
         WebhookRemoved,
     )
+    from stageward.service.results.overview import (
+        AssetOverview,
+        ChangeFeed,
+        EnvironmentOverview,
+        Standing,
+        VersionSummary,
+    )
     from stageward.service.results.policy import PolicyApplied, PolicyPlan, PolicyRequest, PolicyShown, PolicyVersion
     from stageward.service.results.promotion import Promotion, PromotionPreview, Transferred
     from stageward.service.results.registry import (
@@ -411,6 +418,30 @@ class ModelVerbs(_Group):
         """Stream the files of a model into ENV's blob store; nothing is recorded yet."""
 
 
+class OverviewVerbs(_Group):
+    """The `overview.*` verbs."""
+
+    @_verb("overview.asset")
+    def asset(self, *, env: str, name: str, as_of: str | None = None) -> AssetOverview:
+        """One asset in ENV: its newest versions with metrics, its aliases, their history, and the aliases at AS_OF."""
+
+    @_verb("overview.changes")
+    def changes(self, *, env: str, after: int | None = None) -> ChangeFeed:
+        """What changed in ENV after the cursor AFTER (none given: no changes, only the cursor to start from)."""
+
+    @_verb("overview.matrix")
+    def matrix(self, *, env: str) -> EnvironmentOverview:
+        """Every model and dataset in ENV with the version each alias holds and where it was promoted from."""
+
+    @_verb("overview.standing")
+    def standing(self, *, env: str) -> Standing:
+        """Who the caller is in ENV and which permissions they hold there."""
+
+    @_verb("overview.version")
+    def version(self, *, env: str, name: str, version: int) -> VersionSummary:
+        """One version of an asset in ENV: metrics, tags, run, commit and where it was promoted from."""
+
+
 class PolicyVerbs(_Group):
     """The `policy.*` verbs."""
 
@@ -732,6 +763,10 @@ class Verbs(abc.ABC):
     @property
     def model(self) -> ModelVerbs:
         return ModelVerbs(self)
+
+    @property
+    def overview(self) -> OverviewVerbs:
+        return OverviewVerbs(self)
 
     @property
     def policy(self) -> PolicyVerbs:

@@ -80,6 +80,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
         code = {404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
         return plain_error(status, code, str(error.detail) if isinstance(error, HTTPException) else "error")
 
+    from stageward.web import mount as mount_web_ui
+
+    mount_web_ui(app, state)  # the web UI at / (SPEC §9), its routes beside /api/v1
     app.add_exception_handler(HTTPException, http_error)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_api_route("/api/v1/events", EventStream(state).stream, methods=["GET"], include_in_schema=False)

@@ -1,0 +1,33 @@
+// Stageward's live parts: an element with data-live-src is fetched again whenever the UI stream says
+// something changed in an environment this session holds. No inline script anywhere (the CSP forbids it).
+"use strict";
+(function () {
+  const live = document.getElementById("live");
+  if (!live || !window.EventSource) return;
+  const source = live.getAttribute("data-live-src");
+  const cursor = live.getAttribute("data-cursor") || "";
+  let refreshing = false;
+  let again = false;
+
+  async function refresh() {
+    if (refreshing) { again = true; return; }
+    refreshing = true;
+    try {
+      const response = await fetch(source, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (response.redirected || response.status === 401) { window.location.assign("/login"); return; }
+      if (response.ok) {
+        const focused = document.activeElement && document.activeElement.id;
+        live.innerHTML = await response.text();  // our server's escaped HTML, same origin
+        if (focused) { const back = document.getElementById(focused); if (back) back.focus(); }
+        live.setAttribute("data-refreshed", String(Date.now()));
+      }
+    } finally {
+      refreshing = false;
+      if (again) { again = false; refresh(); }
+    }
+  }
+
+  const stream = new EventSource("/ui/events?cursor=" + encodeURIComponent(cursor));
+  stream.addEventListener("change", refresh);
+  stream.addEventListener("session", function () { stream.close(); window.location.assign("/login"); });
+})();
