@@ -180,7 +180,8 @@ def test_demo_walks_every_step(tmp_path: Path):
     titles = [line.strip() for line in result.stdout.splitlines() if line[:4].strip().rstrip(".").isdigit()]
     # The chain is verified last, over every step, the rollback included; not before anything moved.
     assert titles[-1].endswith("stageward audit verify: the hash chain holds over every step above")
-    assert "rolls @champion back" in titles[-2]
+    # Then the runs' steps (tests/runs, docs/runs.md): the project in git, a refused run, a run with lineage.
+    assert "rolls @champion back" in titles[-5]
     assert sum("audit verify" in title or "audit chain" in title for title in titles) == 1
     assert "(alice model.rollback lp-ranker@champion)" in result.stdout
 

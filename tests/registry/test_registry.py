@@ -25,8 +25,8 @@ def model_dir(tmp_path: Path) -> Path:
 def test_register_show_list(client_for, model_dir):
     alice = client_for("alice")
     v1 = register(
-        alice, "development", "ranker", model_dir, metrics={"auc": 0.9}, params={"lr": "0.1"}, run="run-1"
-    )
+        alice, "development", "ranker", model_dir, metrics={"auc": 0.9}, params={"lr": "0.1"}
+    )  # --run must name a run of the environment: tests/promotion/test_retrain.py
     assert v1["ref"] == "development/ranker:1" and v1["file_count"] == 2 and v1["size"] == 300_000 + 13
     again = register(alice, "development", "ranker", model_dir)
     assert again["version"] == 2 and again["manifest_digest"] == v1["manifest_digest"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import signal
 import subprocess
@@ -35,13 +34,21 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             text=True,
         )
         assert done.returncode == 0, done.stderr
+    global _PROJECT
+    _PROJECT = (root, store)
     return root, store
+
+
+_PROJECT: tuple[Path, str] = (Path(), "")
 
 
 def _key_file() -> Path:
     """The master key file the store uses: its content given as STAGEWARD_MASTER_KEY must not reach the run."""
-    (found,) = (Path(os.environ["XDG_CONFIG_HOME"]) / "stageward").glob("master-*.key")
-    return found
+    from stageward.service.keyring import master_key_file
+    from stageward.testing import make_context
+
+    root, store = _PROJECT
+    return master_key_file(make_context(root, store_url=store))
 
 
 def _cli() -> list[str]:
