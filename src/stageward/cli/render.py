@@ -81,10 +81,13 @@ def to_yaml(data: Any) -> str:
 def plain(data: Any) -> Any:
     """A verb's result (a result model, a list of them) as plain JSON values: `model_dump(mode="json")`, the
     one shape `--json` prints and REST returns. Rows the CLI built itself (dicts) pass as they are."""
-    from pydantic import BaseModel
+    # pydantic is imported only if a model can be here at all: the cold `config show` prints a plain dict
+    # and must not pay for importing pydantic (service/quick_config.py).
+    if "pydantic" in sys.modules:
+        from pydantic import BaseModel
 
-    if isinstance(data, BaseModel):
-        return data.model_dump(mode="json")
+        if isinstance(data, BaseModel):
+            return data.model_dump(mode="json")
     if isinstance(data, list | tuple):
         return [plain(item) for item in data]
     return data
