@@ -79,7 +79,7 @@ class WebUI:
             secure=request.url.scheme == "https",
         )
 
-    def _render(
+    def render(
         self,
         request: Request,
         template: str,
@@ -101,7 +101,7 @@ class WebUI:
         return response
 
     def _error(self, request: Request, held: Held | None, error: StagewardError) -> Response:
-        return self._render(request, "error.html", held, status=error.http_status, error=error)
+        return self.render(request, "error.html", held, status=error.http_status, error=error)
 
     def _hold(self, request: Request) -> Held | None:
         session = self._session(request)
@@ -163,7 +163,7 @@ class WebUI:
             return self._error(request, None, error)
         fresh = session is None
         session = session or Session.fresh()
-        response = self._render(request, "login.html", held, session=session)
+        response = self.render(request, "login.html", held, session=session)
         if fresh or (held is not None and held.changed):
             self._set_cookie(response, session, request)
         return response
@@ -222,10 +222,10 @@ class WebUI:
         }
 
     def matrix_page(self, request: Request, held: Held) -> Response:
-        return self._render(request, "matrix.html", held, **self._matrix_values(request, held))
+        return self.render(request, "matrix.html", held, **self._matrix_values(request, held))
 
     def matrix_fragment(self, request: Request, held: Held) -> Response:
-        return self._render(request, "_matrix.html", held, **self._matrix_values(request, held))
+        return self.render(request, "_matrix.html", held, **self._matrix_values(request, held))
 
     def _cursor(self, held: Held) -> str:
         return events.format_cursors(events.current_cursors(held))
@@ -249,7 +249,7 @@ class WebUI:
         now = {held_now["alias"]: held_now["version"] for held_now in detail["aliases"]}
         then = {held_then["alias"]: held_then["version"] for held_then in detail["aliases_as_of"] or []}
         alias_rows = [(alias, now.get(alias), then.get(alias)) for alias in sorted({*now, *then})]
-        return self._render(
+        return self.render(
             request, "asset.html", held, detail=detail, graph=graph, version=version, metric_names=metrics,
             alias_rows=alias_rows, node_width=lineage.NODE_WIDTH, node_height=lineage.NODE_HEIGHT,
         )
@@ -277,10 +277,10 @@ class WebUI:
         }
 
     def queue_page(self, request: Request, held: Held) -> Response:
-        return self._render(request, "queue.html", held, cursor=self._cursor(held), **self._queue_values(held))
+        return self.render(request, "queue.html", held, cursor=self._cursor(held), **self._queue_values(held))
 
     def queue_fragment(self, request: Request, held: Held) -> Response:
-        return self._render(request, "_queue.html", held, **self._queue_values(held))
+        return self.render(request, "_queue.html", held, **self._queue_values(held))
 
     def decide(self, request: Request, held: Held, fields: dict[str, str]) -> Response:
         raw = request.path_params["id"]
@@ -328,7 +328,7 @@ class WebUI:
         if readers:
             result, error = held.try_run(readers[0], "audit.verify")
             verified, broken = result, error.message if error is not None else None
-        return self._render(
+        return self.render(
             request, "audit.html", held, entries=entries[:200], errors=errors, filters=filters, wanted=wanted,
             verified=verified, broken=broken,
         )
@@ -380,6 +380,15 @@ def mount(app: FastAPI, state: ServerState) -> None:
         ("/ui/fragments/queue", ui.queue_fragment),
         ("/audit", ui.audit_page),
     ]
+    from stageward.web import run_pages
+
+    for path, run_body in [
+        ("/runs", run_pages.runs_page),
+        ("/runs/{env}/{run_id}", run_pages.run_page),
+        ("/ui/fragments/log/{env}/{run_id}", run_pages.log_fragment),
+        ("/cost", run_pages.cost_page),
+    ]:
+        pages.append((path, functools.partial(run_body, ui)))
     for path, body in pages:
         app.add_api_route(path, ui.page(body), methods=["GET"], include_in_schema=False)
     forms: list[tuple[str, Callable[[Request, Held, dict[str, str]], Response]]] = [

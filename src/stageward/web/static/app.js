@@ -31,3 +31,28 @@
   stream.addEventListener("change", refresh);
   stream.addEventListener("session", function () { stream.close(); window.location.assign("/login"); });
 })();
+
+// A running run's log: new chunks are appended as text (never markup) every second until the run ends.
+(function () {
+  const log = document.getElementById("run-log");
+  if (!log || log.getAttribute("data-running") !== "yes") return;
+  const source = log.getAttribute("data-log-src");
+  const status = document.getElementById("run-status");
+  async function follow() {
+    const after = log.getAttribute("data-after");
+    const response = await fetch(source + "?after=" + encodeURIComponent(after), { credentials: "same-origin" });
+    if (!response.ok) return;
+    const page = await response.json();
+    if (page.text) {
+      const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+      log.appendChild(document.createTextNode(page.text));
+      if (atBottom) log.scrollTop = log.scrollHeight;
+    }
+    log.setAttribute("data-after", String(page.next_after));
+    if (status && page.status) status.textContent = page.status;
+    if (page.more) { follow(); return; }
+    if (page.status === "running") window.setTimeout(follow, 1000);
+    else log.setAttribute("data-running", "no");
+  }
+  window.setTimeout(follow, 1000);
+})();
