@@ -6,11 +6,13 @@ session can follow the lineage across them. bob builds and requests; alice (admi
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from tests.server.support import TeamServer, team_server
 
+SECRET = "hunter2-correct-horse-battery"
 XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
 
 
@@ -35,7 +37,10 @@ def act(server: TeamServer, principal: str, verb: str, /, **arguments: Any) -> A
 
     ctx = make_context(server.root, principal=principal, store_url=server.store_url, environ=server.environ())
     with Client(LocalTransport(context=ctx)) as client:
-        return client.call(verb, **arguments)
+        result = client.call(verb, **arguments)
+    from pydantic import BaseModel
+
+    return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
 
 
 def as_bob(server: TeamServer, verb: str, **arguments: Any) -> Any:
@@ -54,6 +59,10 @@ def build(root: Path) -> TeamServer:
             ("alice", "approver", "staging"),
         ]:
             alice.call("access.grant", principal=who, role=role, env=env)
+    (root / "conf" / "base").mkdir(parents=True, exist_ok=True)
+    (root / "conf" / "base" / "app.yaml").write_text("db:\n  password: ${secret:DB_PASSWORD}\n")
+    with server.admin() as alice:
+        alice.call("secrets.set", env="development", name="DB_PASSWORD", value=SECRET)
     publish(server, "development", "fraud", root, auc=0.95, tags={"note": XSS})
     publish(server, "development", "churn", root, auc=0.90)
     for name in ("fraud", "churn"):
@@ -81,4 +90,8 @@ def build(root: Path) -> TeamServer:
     ]:
         server.make_key(name, principal, env)
     act(server, "dave", "promotion.approve", id=churn["id"], comment=f"fine {XSS}")
+    # A finished run that prints its resolved config (the secret in it) and a script: the log shows neither.
+    script = f"import os; print(open(os.environ['STAGEWARD_CONFIG']).read()); print({XSS!r})"
+    printed = act(server, "bob", "runs.launch", env="development", workdir=root, command=[sys.executable, "-c", script])
+    server.keys["printed_run"] = {"id": printed["id"]}
     return server

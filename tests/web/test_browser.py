@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.server.support import TeamServer
-from tests.web.scenario import XSS, act, build
+from tests.web.scenario import SECRET, XSS, act, build
 
 pytestmark = pytest.mark.browser
 
@@ -177,11 +177,12 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(browser: Any
     shoot(page, "login")
     page = sign_in(browser, site, "carol_development", "carol_staging", "carol_production")
     pages = {"matrix": "/", "asset": "/assets/staging/fraud?as_of=2026-11-25T12:00:00", "promotions": "/promotions",
-             "audit": "/audit", "error": "/assets/production/nothing-here"}
+             "audit": "/audit", "error": "/assets/production/nothing-here", "runs": "/runs", "cost": "/cost",
+             "run": f"/runs/development/{site.keys['printed_run']['id']}"}
     for name, url in pages.items():
         page.goto(url)
         found[name] = axe.run(page).response["violations"]
-        shoot(page, name if name != "asset" else "asset-as-of")
+        shoot(page, {"asset": "asset-as-of", "run": "run-log"}.get(name, name))
     serious = {
         name: [(v["id"], v["impact"], v["help"]) for v in violations if v["impact"] in ("serious", "critical")]
         for name, violations in found.items()
@@ -221,6 +222,66 @@ def test_cookie_is_httponly_strict_and_a_revoked_key_drops_at_once(browser: Any,
     assert fresh["value"] != cookie["value"]
     page.goto("/")
     assert page.url.endswith("/login")
+    page.context.close()
+
+
+def test_runs_list_and_a_log_with_its_secret_masked(browser: Any, site: TeamServer) -> None:
+    run_id = site.keys["printed_run"]["id"]
+    page = sign_in(browser, site, "carol_development", "carol_production")
+    page.goto("/runs")
+    row = page.locator("table.runs tbody tr", has_text=run_id)
+    assert "succeeded" in row.inner_text()
+    shoot(page, "runs")
+    row.locator("a").click()
+    log = page.locator("#run-log").inner_text()
+    assert '"password": "***"' in log and SECRET not in log
+    assert XSS in log and page.evaluate("window.pwned") is None
+    shoot(page, "run")
+    page.context.close()
+
+
+def test_a_running_runs_log_grows_without_reload(browser: Any, site: TeamServer) -> None:
+    import subprocess
+    import sys
+
+    from tests.server.support import STAGEWARD, base_environ
+
+    script = "import time; print('first line', flush=True); time.sleep(2.5); print('second line', flush=True)"
+    # bob at his own desk (local mode, the same store): the run goes while carol watches it in the browser.
+    launcher = subprocess.Popen(
+        [STAGEWARD, "run", "--env", "development", "--", sys.executable, "-c", script],
+        cwd=site.root, env=base_environ({**site.environ(), "STAGEWARD_USER": "bob"}),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        page = sign_in(browser, site, "carol_development")
+        deadline = time.monotonic() + 15
+        link = page.locator("table.runs tbody a")
+        while time.monotonic() < deadline:
+            page.goto("/runs?status=running")
+            if link.count():
+                break
+            time.sleep(0.2)
+        link.first.click()
+        page.locator("#run-log", has_text="first line").wait_for()
+        page.evaluate("window.stillTheSamePage = true")
+        page.locator("#run-log", has_text="second line").wait_for(timeout=10000)
+        page.locator("#run-status", has_text="succeeded").wait_for(timeout=10000)
+        assert page.evaluate("window.stillTheSamePage") is True
+    finally:
+        _, errors = launcher.communicate(timeout=30)
+    assert launcher.returncode == 0, errors
+    page.context.close()
+
+
+def test_cost_charts_by_environment_and_team(browser: Any, site: TeamServer) -> None:
+    page = sign_in(browser, site, "carol_development", "carol_production")
+    page.goto("/cost")
+    assert page.locator("#chart-env + svg .label").all_text_contents() == ["development"]
+    assert page.locator("#chart-team + svg .label").all_text_contents() == ["lp"]
+    shoot(page, "cost")
+    page.goto("/cost?since=2026-12-01&until=2026-11-01")
+    assert "is not before --until" in page.locator("main").inner_text()
     page.context.close()
 
 
