@@ -17,7 +17,7 @@ XSS = '<script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
 
 
 def publish(
-    server: TeamServer, env: str, name: str, root: Path, *, auc: float, tags: dict[str, str] | None = None
+    server: TeamServer, env: str, name: str, root: Path, *, auc: float, run: str, tags: dict[str, str] | None = None
 ) -> int:
     folder = root / "artefacts" / f"{env}-{name}-{auc}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -25,7 +25,7 @@ def publish(
     with server.admin() as alice:
         record = alice.call(
             "model.publish", env=env, name=name, path=str(folder), metrics={"auc": auc}, tags=tags or {},
-            run="run-42", git_commit="0123456789abcdef0123456789abcdef01234567",
+            run=run, git_commit="0123456789abcdef0123456789abcdef01234567",
         )
     return int(record["version"])
 
@@ -63,8 +63,14 @@ def build(root: Path) -> TeamServer:
     (root / "conf" / "base" / "app.yaml").write_text("db:\n  password: ${secret:DB_PASSWORD}\n")
     with server.admin() as alice:
         alice.call("secrets.set", env="development", name="DB_PASSWORD", value=SECRET)
-    publish(server, "development", "fraud", root, auc=0.95, tags={"note": XSS})
-    publish(server, "development", "churn", root, auc=0.90)
+    # A finished run, the one the models came from: it printed its resolved config (the secret in it) and a
+    # script; its log shows the secret masked and the script as text.
+    script = f"import os; print(open(os.environ['STAGEWARD_CONFIG']).read()); print({XSS!r})"
+    printed = act(server, "bob", "runs.launch", env="development", workdir=root, command=[sys.executable, "-c", script])
+    server.keys["printed_run"] = {"id": printed["id"]}
+    run = printed["id"]
+    publish(server, "development", "fraud", root, auc=0.95, tags={"note": XSS}, run=run)
+    publish(server, "development", "churn", root, auc=0.90, run=run)
     for name in ("fraud", "churn"):
         staged = as_bob(
             server, "promotion.request", env="staging", name=name, version=1, source="development", reason="ready"
@@ -90,8 +96,4 @@ def build(root: Path) -> TeamServer:
     ]:
         server.make_key(name, principal, env)
     act(server, "dave", "promotion.approve", id=churn["id"], comment=f"fine {XSS}")
-    # A finished run that prints its resolved config (the secret in it) and a script: the log shows neither.
-    script = f"import os; print(open(os.environ['STAGEWARD_CONFIG']).read()); print({XSS!r})"
-    printed = act(server, "bob", "runs.launch", env="development", workdir=root, command=[sys.executable, "-c", script])
-    server.keys["printed_run"] = {"id": printed["id"]}
     return server
