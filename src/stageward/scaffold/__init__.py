@@ -125,7 +125,9 @@ WORKFLOW = """\
 # The develop and staging jobs train with `stageward run` (train.py, behind the environment's
 # guardrails; on a detached checkout the ref comes from GITHUB_REF). The jobs after the first act on
 # your team's shared Stageward (STAGEWARD_URL, an API key per environment), served by
-# `stageward server`; run locally, the same command uses the embedded store.
+# `stageward server`. A server never executes a caller's command, and this version cannot yet record
+# a run launched here on a server: with STAGEWARD_URL set, `stageward run` stops saying so (exit 2)
+# rather than pass without training. Run locally, the same command uses the embedded store.
 name: stageward
 on:
   pull_request:

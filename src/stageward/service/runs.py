@@ -191,7 +191,9 @@ class _RunSecrets:
         return values
 
 
-@verb("runs.launch", write=True, http=("POST", "/envs/{env}/runs"), flow=lambda c, a, u: _launch_flow(c, a, u))
+# No REST route: a launch executes the command on the machine that calls it, and a server must never execute
+# a caller's command with its own store, blobs and master key at hand. Runs launch where the code is checked out.
+@verb("runs.launch", write=True, flow=lambda c, a, u: _launch_flow(c, a, u))
 def launch(
     unit: Unit,
     *,

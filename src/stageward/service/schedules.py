@@ -138,7 +138,8 @@ def _declared(unit: Unit) -> None:
                 )
 
 
-@verb("schedules.tick", write=True, http=("POST", "/schedules/tick"), flow=lambda c, a, u: _tick_flow(c, a, u))
+# No REST route, for the reason runs.launch has none: a tick launches the due commands on this machine.
+@verb("schedules.tick", write=True, flow=lambda c, a, u: _tick_flow(c, a, u))
 def claim(unit: Unit, *, holder: str) -> TickResult:
     """One scheduler pass: take the lease, fire what is due once (missed times counted, not replayed)."""
     from stageward.runs.cron import due_between
