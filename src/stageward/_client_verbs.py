@@ -293,8 +293,15 @@ class DatasetVerbs(_Group):
         """Return ALIAS to the version it held before its current one."""
 
     @_verb("dataset.show")
-    def show(self, *, ref: str, env: str | None = None, lineage: bool = False) -> VersionDetail:
-        """One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS."""
+    def show(
+        self,
+        *,
+        ref: str,
+        env: str | None = None,
+        lineage: bool = False,
+        as_of: str | None = None,
+    ) -> VersionDetail:
+        """One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS; with AS_OF, the version the alias held then."""
 
     @_verb("dataset.upload")
     def upload(self, *, env: str, path: str, progress: Progress | None = None) -> Uploaded:
@@ -410,8 +417,15 @@ class ModelVerbs(_Group):
         """Return ALIAS to the version it held before its current one."""
 
     @_verb("model.show")
-    def show(self, *, ref: str, env: str | None = None, lineage: bool = False) -> VersionDetail:
-        """One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS."""
+    def show(
+        self,
+        *,
+        ref: str,
+        env: str | None = None,
+        lineage: bool = False,
+        as_of: str | None = None,
+    ) -> VersionDetail:
+        """One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS; with AS_OF, the version the alias held then."""
 
     @_verb("model.upload")
     def upload(self, *, env: str, path: str, progress: Progress | None = None) -> Uploaded:

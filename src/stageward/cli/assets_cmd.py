@@ -70,12 +70,15 @@ def make_app(kind: str) -> typer.Typer:
         ref: str = typer.Argument(..., help="NAME, NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS."),
         env: str | None = ENV_OPTIONAL,
         lineage: bool = typer.Option(False, "--lineage", help="The chain back to the first registration."),
+        as_of: str | None = typer.Option(
+            None, "--as-of", help="With NAME@ALIAS: the version the alias held at this ISO time (UTC if no offset)."
+        ),
         as_json: bool = JSON,
     ) -> None:
         """One version: files, metrics, lineage."""
         from stageward.service.results.registry import LineageStep, VersionDetail
 
-        result: VersionDetail = call(f"{kind}.show", env=env, ref=ref, lineage=lineage)
+        result: VersionDetail = call(f"{kind}.show", env=env, ref=ref, lineage=lineage, as_of=as_of)
         if as_json:
             render.record(result, as_json=True)
             return

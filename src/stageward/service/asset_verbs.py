@@ -111,11 +111,15 @@ def declare_asset_verbs(kind: str) -> None:
         http=("GET", f"/{plural}"),
     )
 
-    def show(unit: Unit, *, ref: str, env: str | None = None, lineage: bool = False) -> VersionDetail:
-        return assets.show(unit, kind, env=env, ref=ref, lineage_chain=lineage)
+    def show(
+        unit: Unit, *, ref: str, env: str | None = None, lineage: bool = False, as_of: str | None = None
+    ) -> VersionDetail:
+        return assets.show(unit, kind, env=env, ref=ref, lineage_chain=lineage, as_of=as_of)
 
     declare(
-        "show", show, "One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS.",
+        "show", show,
+        "One version: NAME (latest), NAME:VERSION, NAME@ALIAS or ENV/NAME@ALIAS; with AS_OF, the version the "
+        "alias held then.",
         http=("GET", f"/envs/{{env}}/{plural}/{{ref}}"),
     )
 

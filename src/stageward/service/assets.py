@@ -126,6 +126,30 @@ def resolve(unit: Unit, ref: Reference, env: str, kind: str | None) -> registry_
     raise NotFound(f"{where}/{ref.name} has no version {ref.version} (latest is {newest})")
 
 
+def held_at(unit: Unit, ref: Reference, env: str, kind: str | None, as_of: str) -> Reference:
+    """REF (NAME@ALIAS) as the version that held its alias at AS_OF, answered from the alias history (MLflow
+    has no such question). A move made exactly at AS_OF counts; the caller needs env.read as for any read."""
+    from stageward.registry.alias_as_of import holders_at
+    from stageward.service.clock import parse_instant
+
+    if ref.alias is None:
+        raise BadInput(f"--as-of {as_of[:40]!r}: name an alias (NAME@ALIAS); a version number never moves")
+    instant = parse_instant(as_of, option="--as-of")
+    where = ref.env or env
+    project = ref.project or unit.ctx.project.spec.project
+    target = project_target(unit, project)
+    if target == "project":
+        unit.ctx.environment(where)
+    unit.require("env.read", where, target)
+    asset = registry_repo.get_asset(unit.conn, project, where, ref.name)
+    if asset is None or (kind is not None and asset.kind != kind):
+        raise NotFound(f"no {kind or 'model or dataset'} {ref.name!r} in {where}")
+    held = holders_at(registry_repo.history(unit.conn, asset.id, alias=ref.alias), instant).get(ref.alias)
+    if held is None:
+        raise NotFound(f"{where}/{ref.name}@{ref.alias} held no version at {instant}")
+    return dataclasses.replace(ref, version=held, alias=None)
+
+
 # -- upload and register ----------------------------------------------------------------------------------
 
 
@@ -313,9 +337,14 @@ def lineage(unit: Unit, record: registry_repo.VersionRecord) -> list[registry_re
     return walk(VersionKey(record.env, record.name, record.version), fetch)
 
 
-def show(unit: Unit, kind: str, *, env: str | None, ref: str, lineage_chain: bool) -> VersionDetail:
+def show(
+    unit: Unit, kind: str, *, env: str | None, ref: str, lineage_chain: bool, as_of: str | None = None
+) -> VersionDetail:
     env = env_of(ref, env)
-    found = resolve(unit, parse_reference(ref), env, kind)
+    reference = parse_reference(ref)
+    if as_of is not None:
+        reference = held_at(unit, reference, env, kind, as_of)
+    found = resolve(unit, reference, env, kind)
     return VersionDetail.from_found(
         found.version,
         aliases=found.aliases,
