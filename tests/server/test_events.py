@@ -91,7 +91,12 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[TeamServer]:
     work = tmp_path_factory.mktemp("events")
-    made = team_server(work / "project", f"sqlite:///{work / 'store' / 'stageward.db'}")
+    # The receiver is on loopback, which webhooks may not reach unless the operator allows it (server/egress.py).
+    made = team_server(
+        work / "project",
+        f"sqlite:///{work / 'store' / 'stageward.db'}",
+        STAGEWARD_WEBHOOK_ALLOW_NETWORKS="127.0.0.1/32",
+    )
     made.make_key("alice", "alice", "development")
     made.make_key("bob", "bob", "development")
     with made.admin() as alice:
@@ -192,3 +197,27 @@ def test_a_server_killed_mid_delivery_delivers_after_restart_exactly_once(
     held = receiver.processed[-1]  # the alias move the dead server was sending
     assert receiver.seen.count(held) == 2  # sent before the kill, sent again after: the id kept both times
     assert receiver.bad_signatures == 0
+
+
+def test_a_webhook_to_an_address_the_operator_did_not_allow_is_never_sent(server: TeamServer) -> None:
+    # Added fine (a URL's host is judged when it is sent, as names change their answers), refused at delivery:
+    # the server allows 127.0.0.1/32, and ::1 is loopback outside it.
+    with server.http("alice") as alice:
+        added = alice.post("/api/v1/envs/development/webhooks", json={"url": "http://[::1]:9/in"})
+        assert added.status_code == 200, added.text
+        hook = added.json()["id"]
+    with server.http("bob") as bob:  # a denial: an event for every webhook of development
+        assert bob.put(
+            "/api/v1/envs/development/models/ranker/aliases", json={"version": 1, "alias": "champion"}
+        ).status_code == 403
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        listed = server.cli("alice", "webhooks", "deliveries", str(hook), "--json")
+        rows = json.loads(listed.stdout) if listed.returncode == 0 else []
+        if rows and rows[0]["state"] == "failed":
+            break
+        time.sleep(0.2)
+    assert [(r["state"], r["attempts"], r["last_error"]) for r in rows][:1] == [
+        ("failed", 1, "refused: ::1 is an address that is not public (allow its network with "
+         "STAGEWARD_WEBHOOK_ALLOW_NETWORKS)")
+    ]

@@ -33,14 +33,22 @@ class Deliverer:
     def _run(self) -> None:
         import httpx
 
+        from stageward.server.egress import destination
         from stageward.service.deliveries import deliver_due
         from stageward.store.db.leader import Lease, try_lead
 
         lease: Lease | None = None
         with httpx.Client(timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False) as http:
 
+            allowed = self.state.settings.webhook_networks
+
             def send(url: str, headers: dict[str, str], body: bytes) -> int:
-                return http.post(url, headers=headers, content=body).status_code
+                target = destination(url, allowed)
+                extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else None
+                sent = http.post(
+                    target.url, headers={**headers, "host": target.host_header}, content=body, extensions=extensions
+                )
+                return sent.status_code
 
             def counted(outcome: str) -> None:
                 self.metrics.webhook_deliveries.labels(outcome=outcome).inc()

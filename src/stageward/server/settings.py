@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stageward.errors import BadInput
+from stageward.server.egress import Network, allowed_networks
 
 MIB = 1024 * 1024
 
@@ -29,6 +30,8 @@ class ServerSettings:
     max_blob_bytes: int = 256 * 1024 * MIB
     # Seconds a request body may go without a byte (a blob) or take in all (JSON): a slow client holds no worker.
     body_timeout: float = 30.0
+    # Networks beyond the public internet that webhooks may reach (server/egress.py).
+    webhook_networks: tuple[Network, ...] = ()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -46,4 +49,5 @@ class ServerSettings:
             if not value > 0:
                 raise BadInput(f"{variable}={text!r}: expected a number above 0")
             values[name] = value
-        return cls(project_dir=project, **values)  # type: ignore[arg-type]
+        networks = allowed_networks(env)
+        return cls(project_dir=project, webhook_networks=networks, **values)  # type: ignore[arg-type]

@@ -29,6 +29,11 @@ LONGEST_RETRY_SECONDS = 3600
 BATCH = 20
 
 
+class Undeliverable(Exception):
+    """Raised by `send` for a destination that must never be sent to (a rule, not a moment): the delivery fails
+    at once, with this message in its log, and is not retried."""
+
+
 def retry_delay(attempts: int) -> timedelta:
     """The wait after failed attempt number ATTEMPTS (1-based): 5 s, 10 s, 20 s, ... at most an hour."""
     return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), LONGEST_RETRY_SECONDS))
@@ -81,15 +86,18 @@ def deliver_due(ctx: Context, send: Send, on_attempt: Callable[[str], None] | No
         }
         status: int | None = None
         error: str | None = None
+        refused = False
         try:
             status = send(row["url"], headers, body)
+        except Undeliverable as exc:
+            error, refused = f"refused: {exc}", True
         except Exception as exc:  # no answer: refused, timed out, reset
             error = type(exc).__name__
         attempts = row["attempts"] + 1
         finished = timestamp(ctx.clock.now())
         if status is not None and 200 <= status < 300:
             outcome, state, next_at, delivered = "delivered", "delivered", finished, finished
-        elif attempts >= MAX_ATTEMPTS:
+        elif refused or attempts >= MAX_ATTEMPTS:
             outcome, state, next_at, delivered = "failed", "failed", finished, None
         else:
             outcome, state, delivered = "retry", "pending", None
