@@ -93,3 +93,41 @@ def test_a_denied_act_is_an_event_and_a_rolled_back_one_is_not(
         alice.model.alias_set(env="development", name="ranker", version=9, alias="champion")
     events = alice.events.list(env="development")
     assert [(e.type, e.data["principal"]) for e in events] == [("access.denied", "bob")]
+
+
+def test_every_move_of_an_alias_is_an_alias_moved_event_whatever_moved_it(
+    alice: Client, context_for: Callable[[str], Context], tmp_path: Path
+) -> None:
+    (tmp_path / "m2.bin").write_bytes(b"m2")
+    alice.model.publish(env="development", name="ranker", path=str(tmp_path / "m2.bin"))
+    alice.model.alias_set(env="development", name="ranker", version=1, alias="champion")
+    alice.model.alias_set(env="development", name="ranker", version=2, alias="champion")
+    alice.model.rollback(env="development", name="ranker", alias="champion")
+    alice.call("promotion.request", env="staging", name="ranker", version=2, source="development")
+    events = alice.events.list(env="development")
+    development = [(e.type, e.data["action"], e.data["details"]["version"]) for e in events]
+    assert development == [
+        ("alias.moved", "model.alias_set", 1),
+        ("alias.moved", "model.alias_set", 2),
+        ("alias.rolled_back", "model.rollback", 1),
+        ("alias.moved", "model.rollback", 1),
+    ]
+    staging = [(e.type, e.data["target"]) for e in alice.events.list(env="staging")]
+    assert staging[-2:] == [("promotion.executed", "ranker@champion"), ("alias.moved", "ranker@champion")]
+
+
+def test_a_destination_refused_by_rule_fails_at_once_naming_why(
+    alice: Client, context_for: Callable[[str], Context]
+) -> None:
+    from stageward.service.deliveries import Undeliverable
+
+    alice.webhooks.add(env="development", url="http://hooks.internal/in")
+    alice.model.alias_set(env="development", name="ranker", version=1, alias="champion")
+
+    def refused(url: str, headers: dict[str, str], body: bytes) -> int:
+        raise Undeliverable("hooks.internal resolves to an address that is not public")
+
+    assert deliver_due(context_for("alice"), refused) == 1
+    (last,) = alice.webhooks.deliveries(id=1)
+    assert (last.state, last.attempts) == ("failed", 1)  # no retry: the rule will say the same in 5 s
+    assert last.last_error == "refused: hooks.internal resolves to an address that is not public"

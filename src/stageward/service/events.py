@@ -29,6 +29,10 @@ EVENT_TYPES = {
     "dataset.rollback": "alias.rolled_back",
 }
 DENIED = "access.denied"
+ALIAS_MOVED = "alias.moved"
+# Acts that move an alias besides `alias set`: each also emits alias.moved, so a subscriber to alias.moved sees
+# every move of every alias, whatever moved it (the act's own event says why).
+MOVES_AN_ALIAS = {"promotion.execute", "model.rollback", "dataset.rollback"}
 PAGE = 100
 
 
@@ -48,20 +52,14 @@ def record(
     kind = DENIED if outcome == "denied" else EVENT_TYPES.get(action)
     if kind is None or details.get("already_executed") or details.get("changed") is False:
         return  # a repeat that changed nothing is no event
+    payload = {"action": action, "principal": principal, "target": target, "outcome": outcome, "details": details}
     events_repo.insert_event(
-        conn,
-        type=kind,
-        project=project,
-        environment=environment,
-        occurred_at=at,
-        payload={
-            "action": action,
-            "principal": principal,
-            "target": target,
-            "outcome": outcome,
-            "details": details,
-        },
+        conn, type=kind, project=project, environment=environment, occurred_at=at, payload=payload
     )
+    if action in MOVES_AN_ALIAS and outcome == "ok" and "version" in details:
+        events_repo.insert_event(
+            conn, type=ALIAS_MOVED, project=project, environment=environment, occurred_at=at, payload=payload
+        )
 
 
 @verb("events.list", http=("GET", "/events/list"))
