@@ -628,8 +628,10 @@ class SchedulesVerbs(_Group):
         """Remove schedule NAME of ENV."""
 
     @_verb("schedules.tick")
-    def tick(self, *, holder: str) -> TickResult:
-        """One scheduler pass: take the lease, fire what is due once (missed times counted, not replayed)."""
+    def tick(self, *, holder: str, executor: str = "local") -> TickResult:
+        """One scheduler pass: take the lease, fire what is due once (missed times counted, not replayed), and
+        launch each fired run with EXECUTOR.
+        """
 
 
 class SecretsVerbs(_Group):

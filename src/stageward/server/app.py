@@ -24,6 +24,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     from stageward.server.openapi import document
     from stageward.server.responses import json_response, plain_error
     from stageward.server.routes import route_path, verb_endpoint
+    from stageward.server.scheduler import Scheduler
     from stageward.server.state import ServerState
     from stageward.service.catalogue import load_all
 
@@ -31,13 +32,16 @@ def create_app(settings: ServerSettings) -> FastAPI:
     metrics = Metrics()
     specs = [spec for spec in load_all().values() if spec.http is not None]
     deliverer = Deliverer(state, metrics)
+    scheduler = Scheduler(state)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         deliverer.start()
+        scheduler.start()
         try:
             yield
         finally:
+            scheduler.stop()
             deliverer.stop()
             state.close()
 

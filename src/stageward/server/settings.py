@@ -18,7 +18,9 @@ _BOUNDS = {
     "max_json_bytes": "STAGEWARD_SERVER_MAX_JSON_BYTES",
     "max_blob_bytes": "STAGEWARD_SERVER_MAX_BLOB_BYTES",
     "body_timeout": "STAGEWARD_SERVER_BODY_TIMEOUT",
+    "scheduler_interval": "STAGEWARD_SERVER_SCHEDULER_INTERVAL",
 }
+_FRACTIONAL = {"body_timeout", "scheduler_interval"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class ServerSettings:
     max_blob_bytes: int = 256 * 1024 * MIB
     # Seconds a request body may go without a byte (a blob) or take in all (JSON): a slow client holds no worker.
     body_timeout: float = 30.0
+    # Seconds between the passes of the server's scheduler (server/scheduler.py).
+    scheduler_interval: float = 30.0
     # Networks beyond the public internet that webhooks may reach (server/egress.py).
     webhook_networks: tuple[Network, ...] = ()
 
@@ -43,7 +47,7 @@ class ServerSettings:
             if text is None:
                 continue
             try:
-                value = float(text) if name == "body_timeout" else int(text)
+                value = float(text) if name in _FRACTIONAL else int(text)
             except ValueError:
                 raise BadInput(f"{variable}={text!r}: expected a number") from None
             if not value > 0:

@@ -67,6 +67,11 @@ class ServerState:
             notices=[],
         )
 
+    def acting_context(self) -> Context:
+        """The base Context with the applied policy fresh: for the server's own jobs (its scheduler)."""
+        self._refresh_policy()
+        return self.base
+
     def _refresh_policy(self) -> None:
         # Another process may apply a new policy; reads see it within POLICY_REFRESH_SECONDS.
         if time.monotonic() - self._policy_read_at < POLICY_REFRESH_SECONDS:

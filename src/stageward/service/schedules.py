@@ -140,14 +140,18 @@ def _declared(unit: Unit) -> None:
 
 # No REST route, for the reason runs.launch has none: a tick launches the due commands on this machine.
 @verb("schedules.tick", write=True, flow=lambda c, a, u: _tick_flow(c, a, u))
-def claim(unit: Unit, *, holder: str) -> TickResult:
-    """One scheduler pass: take the lease, fire what is due once (missed times counted, not replayed)."""
+def claim(unit: Unit, *, holder: str, executor: str = "local") -> TickResult:
+    """One scheduler pass: take the lease, fire what is due once (missed times counted, not replayed), and
+    launch each fired run with EXECUTOR."""
     from stageward.runs.cron import due_between
     from stageward.service.clock import timestamp
+    from stageward.service.runs import EXECUTORS
     from stageward.store.db import runs_repo
 
     if not 1 <= len(holder) <= 128:
         raise BadInput("schedules.tick: holder must be 1 to 128 characters")
+    if executor not in EXECUTORS:
+        raise BadInput(f"schedules.tick: executor {executor!r}: expected {' or '.join(EXECUTORS)}")
     project = unit.ctx.project.spec.project
     now = unit.ctx.clock.now()
     until = timestamp(datetime.fromtimestamp(now.timestamp() + LEASE_SECONDS, tz=now.tzinfo))
@@ -203,7 +207,8 @@ def _tick_flow(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str
 
         token = INTERNAL_TAGS.set({"schedule": fired.name})
         try:
-            record = run_verb(ctx, "runs.launch", {"env": fired.environment, "command": fired.command})
+            launch = {"env": fired.environment, "command": fired.command, "executor": arguments.get("executor")}
+            record = run_verb(ctx, "runs.launch", {k: v for k, v in launch.items() if v is not None})
             runs.append(record.id)
         except StagewardError as error:
             errors.append(f"{fired.environment}/{fired.name}: {error.message}")
