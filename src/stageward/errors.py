@@ -127,3 +127,8 @@ class TimedOut(BadInput):
 
     http_status = 408
     code = "timed_out"
+
+
+class Undeliverable(Exception):
+    """Raised by a webhook sender for a destination that must never be sent to (a rule, not a moment): the
+    delivery fails at once, with this message in its log, and is not retried."""

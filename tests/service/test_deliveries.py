@@ -119,7 +119,7 @@ def test_every_move_of_an_alias_is_an_alias_moved_event_whatever_moved_it(
 def test_a_destination_refused_by_rule_fails_at_once_naming_why(
     alice: Client, context_for: Callable[[str], Context]
 ) -> None:
-    from stageward.service.deliveries import Undeliverable
+    from stageward.errors import Undeliverable
 
     alice.webhooks.add(env="development", url="http://hooks.internal/in")
     alice.model.alias_set(env="development", name="ranker", version=1, alias="champion")

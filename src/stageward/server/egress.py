@@ -19,8 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from stageward.errors import BadInput
-from stageward.service.deliveries import Undeliverable
+from stageward.errors import BadInput, Undeliverable
 
 ALLOW_VARIABLE = "STAGEWARD_WEBHOOK_ALLOW_NETWORKS"
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from stageward.errors import Undeliverable
 from stageward.service.clock import timestamp
 from stageward.store.db import events_repo
 
@@ -27,11 +28,6 @@ MAX_ATTEMPTS = 12
 FIRST_RETRY_SECONDS = 5
 LONGEST_RETRY_SECONDS = 3600
 BATCH = 20
-
-
-class Undeliverable(Exception):
-    """Raised by `send` for a destination that must never be sent to (a rule, not a moment): the delivery fails
-    at once, with this message in its log, and is not retried."""
 
 
 def retry_delay(attempts: int) -> timedelta:
