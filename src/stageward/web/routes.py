@@ -52,7 +52,10 @@ def _templates() -> Environment:
 
 class WebUI:
     def __init__(self, state: ServerState) -> None:
+        from stageward.web.chain_check import ChainCheck
+
         self.state = state
+        self.chain_check = ChainCheck()
         self.templates = _templates()
         self.static = {name: (HERE / "static" / name).read_bytes() for name in STATIC}
 
@@ -325,12 +328,18 @@ class WebUI:
         entries.sort(key=lambda entry: entry["sequence"], reverse=True)
         verified: dict[str, Any] | None = None
         broken: str | None = None
-        if readers:
-            result, error = held.try_run(readers[0], "audit.verify")
-            verified, broken = result, error.message if error is not None else None
+        age: float | None = None
+        if readers:  # the chain is one for the whole store: one check serves every reader of it
+
+            def verify() -> tuple[Any, str | None]:
+                result, error = held.try_run(readers[0], "audit.verify")
+                return result, error.message if error is not None else None
+
+            checked, age = self.chain_check.current(verify)
+            verified, broken = checked.result, checked.broken
         return self.render(
             request, "audit.html", held, entries=entries[:200], errors=errors, filters=filters, wanted=wanted,
-            verified=verified, broken=broken,
+            verified=verified, broken=broken, checked_ago=None if age is None else int(age),
         )
 
     # -- live stream and static files ----------------------------------------------------------------------
