@@ -9,15 +9,11 @@ all-or-nothing download into a new folder), moving the bytes over HTTP, and retu
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from stageward.errors import BadInput, CheckFailed, Conflict
-from stageward.registry.files import ManifestEntry, collect_files, destination_of
+from stageward.registry.files import ManifestEntry, collect_files
 from stageward.registry.progress import NoProgress, Progress
 
 CHUNK = 4 * 1024 * 1024
@@ -105,48 +101,17 @@ def publish(transport: HttpTransport, kind: str, arguments: dict[str, Any], prog
 
 def download(transport: HttpTransport, kind: str, arguments: dict[str, Any], progress: Progress | None) -> Any:
     """A version's files written under DEST (absent or empty), each checked against its sha256 (as model.download)."""
-    reporter = progress or NoProgress()
+    from stageward.registry.download import staging_folder, write_version
+
     dest = arguments.get("dest")
     record = transport.call(f"{kind}.show", {k: v for k, v in arguments.items() if k in ("ref", "env")})
-    if not isinstance(dest, str) or not dest.strip():
-        raise BadInput("DEST: expected the path of a new or empty folder, got nothing")
-    target = Path(os.path.abspath(Path(dest).expanduser()))
-    try:
-        if target.is_symlink() or (target.exists() and not target.is_dir()):
-            raise Conflict(f"DEST {dest}: exists and is not a folder")
-        if target.is_dir() and any(target.iterdir()):
-            raise Conflict(f"DEST {dest}: the folder is not empty; download into a new or empty folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.partial-{secrets.token_hex(6)}"
-        staging.mkdir()
-    except OSError as exc:
-        raise BadInput(f"DEST {dest}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
-    try:
-        reporter.start(f"downloading {record['ref']}", record["size"])
-        for entry in record["files"]:
-            out = destination_of(staging, entry["path"])
-            out.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            with open(out, "wb") as sink:
-                for chunk in transport.get_blob(record["env"], entry["sha256"]):
-                    digest.update(chunk)
-                    sink.write(chunk)
-                    reporter.advance(len(chunk))
-            if digest.hexdigest() != entry["sha256"]:
-                raise CheckFailed(
-                    f"{record['ref']} {entry['path']}: the server sent bytes with sha256:{digest.hexdigest()[:12]}, "
-                    f"the manifest says sha256:{entry['sha256'][:12]}; nothing was written to {dest}"
-                )
-        reporter.finish()
-        if target.is_dir():
-            target.rmdir()
-        os.replace(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BadInput(f"DEST {dest}: cannot write the files ({exc.strerror or type(exc).__name__})") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    target, staging = staging_folder(dest)
+    write_version(
+        str(dest), target, staging, ref=record["ref"], size=record["size"],
+        files=[(entry["path"], entry["sha256"]) for entry in record["files"]],
+        chunks=lambda sha256: transport.get_blob(record["env"], sha256),
+        reporter=progress or NoProgress(), source="the server sent bytes with",
+    )  # fmt: skip
     return {"ref": record["ref"], "dest": str(target), "files": len(record["files"]), "size": record["size"]}
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
-import secrets
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +21,6 @@ from stageward.registry.files import (
     ManifestEntry,
     check_manifest,
     collect_files,
-    destination_of,
     manifest_digest,
 )
 from stageward.registry.gitinfo import head_commit
@@ -357,52 +354,23 @@ def download(
     unit: Unit, kind: str, *, env: str | None, ref: str, dest: str, progress: Progress | None = None
 ) -> Downloaded:
     """Write the version's files under DEST (absent or empty), each checked against its sha256."""
-    reporter = progress or NoProgress()
+    from stageward.registry.download import staging_folder, write_version
+
     env = env_of(ref, env)
     record = resolve(unit, parse_reference(ref), env, kind).version
-    if not isinstance(dest, str) or not dest.strip():
-        raise BadInput("DEST: expected the path of a new or empty folder, got nothing")
-    # Lexically normal and absolute: `new/..` names the folder it lands in, not a sibling of it.
-    target = Path(os.path.abspath(Path(dest).expanduser()))
-    try:
-        if target.is_symlink() or (target.exists() and not target.is_dir()):
-            raise Conflict(f"DEST {dest}: exists and is not a folder")
-        if target.is_dir() and any(target.iterdir()):
-            raise Conflict(f"DEST {dest}: the folder is not empty; download into a new or empty folder")
-        parent = target.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        # A plain mkdir (not mkdtemp's 0700) so the folder gets the mode the user's umask gives.
-        staging = parent / f".{target.name}.partial-{secrets.token_hex(6)}"
-        staging.mkdir()
-    except OSError as exc:
-        raise BadInput(f"DEST {dest}: cannot create the folder ({exc.strerror or type(exc).__name__})") from None
+    target, staging = staging_folder(dest)
     store = unit.ctx.blob_store(record.env)
-    try:
-        reporter.start(f"downloading {record.ref}", record.size)
-        for entry in record.files:
-            out = destination_of(staging, entry.path)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            with store.open_read(entry.sha256) as source, open(out, "wb") as sink:
-                while chunk := source.read(READ_CHUNK):
-                    digest.update(chunk)
-                    sink.write(chunk)
-                    reporter.advance(len(chunk))
-            if digest.hexdigest() != entry.sha256:
-                raise CheckFailed(
-                    f"{record.ref} {entry.path}: the stored blob has sha256:{digest.hexdigest()[:12]}, "
-                    f"the manifest says sha256:{entry.sha256[:12]}; nothing was written to {dest}"
-                )
-        reporter.finish()
-        if target.is_dir():
-            target.rmdir()
-        os.replace(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BadInput(f"DEST {dest}: cannot write the files ({exc.strerror or type(exc).__name__})") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    def chunks(sha256: str) -> Iterator[bytes]:
+        with store.open_read(sha256) as source:
+            while chunk := source.read(READ_CHUNK):
+                yield chunk
+
+    write_version(
+        dest, target, staging, ref=record.ref, size=record.size,
+        files=[(entry.path, entry.sha256) for entry in record.files], chunks=chunks,
+        reporter=progress or NoProgress(), source="the stored blob has",
+    )  # fmt: skip
     return Downloaded(ref=record.ref, dest=str(target), files=len(record.files), size=record.size)
 
 
