@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import sys
 
@@ -45,6 +44,8 @@ def report(
         return
     if output == "csv":
         buffer = io.StringIO()
+        import csv  # here, not at the top: `stageward --help` imports every command module
+
         writer = csv.DictWriter(buffer, fieldnames=["group", "runs", "cpu_seconds", "cost"], lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import time
 
 import typer
@@ -52,6 +50,9 @@ def scheduler(
     interval: float = typer.Option(30.0, "--interval", help="Seconds between passes."),
 ) -> None:
     """Run what is due, exactly once even with several schedulers (a lease in the store)."""
+    import secrets  # here, not at the top: `stageward --help` imports every command module
+    import socket
+
     holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
     while True:
         result = call("schedules.tick", holder=holder)
