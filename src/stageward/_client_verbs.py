@@ -625,8 +625,8 @@ class RunsVerbs(_Group):
         """Record metric KEY of a running run you launched (the SDK's stageward.log_metric)."""
 
     @_verb("runs.logs")
-    def logs(self, *, run_id: str, after: int = -1, chunks: int = 4) -> LogPage:
-        """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER."""
+    def logs(self, *, run_id: str, after: int | None = None, chunks: int = 4) -> LogPage:
+        """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER (none: the first page)."""
 
     @_verb("runs.show")
     def show(self, *, run_id: str) -> RunDetail:

@@ -387,6 +387,15 @@ def launch(
 def _launch_flow(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]) -> RunRecord:
     from stageward.service.run_launcher import LocalDesk, execute_run, read_checkout
 
+    if not ctx.process_environment:
+        # A server's context (a retrain reached through promotion.approve or execute over REST): executing here
+        # would run a command on the server, with its store, blobs and master key within reach. Never.
+        raise Denied(
+            f"denied: a Stageward server never executes a command (runs.launch in {arguments['env']})",
+            permission="runs.launch",
+            environment=arguments["env"],
+            hint="a run executes where its code is checked out: stageward run, or promotion execute, from there",
+        )
     policy = ctx.environment(arguments["env"])
     workdir = arguments.get("workdir")
     checkout = read_checkout(ctx.project.root, workdir, ctx.environ, policy.vulnerability_scan)
@@ -576,12 +585,14 @@ def show(unit: Unit, *, run_id: str) -> RunDetail:
 
 
 @verb("runs.logs", http=("GET", "/runs/{run_id}/logs"))
-def logs(unit: Unit, *, run_id: str, after: int = -1, chunks: int = 4) -> LogPage:
-    """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER."""
+def logs(unit: Unit, *, run_id: str, after: int | None = None, chunks: int = 4) -> LogPage:
+    """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER (none: the first page)."""
     from stageward.store.db import runs_repo
 
     if not 1 <= chunks <= 64:
         raise BadInput("runs.logs: chunks must be between 1 and 64")
+    # Leaving AFTER out starts at the first chunk; -1 says the same (a query string carries no minus sign).
+    after = -1 if after is None else after
     row = _readable(unit, run_id)
     page = runs_repo.log_chunks(unit.conn, run_id, after=after, limit=chunks + 1)
     more = len(page) > chunks
