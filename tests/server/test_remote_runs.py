@@ -272,3 +272,28 @@ def test_a_servers_context_never_executes_a_command(server: TeamServer, tmp_path
         on_server.call("runs.launch", env="sandbox", command=["touch", str(marker)])
     assert refused.value.message == "denied: a Stageward server never executes a command (runs.launch in sandbox)"
     assert not marker.exists()
+
+
+@pytest.mark.ray
+def test_a_remote_run_on_ray_is_submitted_by_the_launcher(server: TeamServer, checkout: Path) -> None:
+    if not server.store_url.startswith("sqlite"):
+        pytest.skip("the executor runs in the launcher: the store's engine plays no part (run once, on SQLite)")
+    import os
+
+    from tests.runs.rayhead import RayHead
+
+    head = RayHead().start({k: v for k, v in os.environ.items() if not k.startswith(("STAGEWARD_", "RAY_"))})
+    try:
+        done = launcher(server, "sandbox", checkout, "run", "--env", "sandbox", "--executor", "ray", "--",
+                        sys.executable, "-c", PRINT_CONFIG, STAGEWARD_RAY_ADDRESS=head.address,
+                        STAGEWARD_RAY_PYTHON=sys.executable)  # fmt: skip
+    finally:
+        head.stop()
+    assert done.returncode == 0, done.stderr
+    assert '"password": "***"' in done.stdout and SECRET not in done.stdout
+    run_id = done.stderr.strip().splitlines()[-1].split()[1]
+    record = json.loads(server.cli("carol", "runs", "show", run_id, "--json").stdout)["run"]
+    assert (record["executor"], record["status"], record["principal"]) == ("ray", "succeeded", "bob")
+    assert record["external_id"]  # the Ray job's submission id, reported by the launcher
+    logs = server.cli("carol", "runs", "logs", run_id)
+    assert '"password": "***"' in logs.stdout and SECRET not in logs.stdout
