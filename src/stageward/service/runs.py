@@ -10,6 +10,7 @@ streams masked output to the terminal and to the blob store and beats the run's 
 log chunk rows are bookkeeping of a running run, written without an audit entry each; the launch, the finish and
 every refusal are audited.
 """
+
 from __future__ import annotations
 
 import base64
@@ -82,10 +83,6 @@ _REF = re.compile(r"refs/[^\x00-\x20\x7f~^:?*\[\\]{1,250}")
 
 def seconds_from(environ: Any, name: str, default: float) -> float:
     """The number of seconds variable NAME of ENVIRON gives (DEFAULT when unset), between 0.05 and 3600."""
-    return _seconds(environ, name, default)
-
-
-def _seconds(environ: Any, name: str, default: float) -> float:
     text = environ.get(name)
     if not text:
         return default
@@ -211,13 +208,13 @@ class _RunSecrets:
         return values
 
 
-def _check_reported(checkout: Checkout, heartbeat_seconds: float) -> None:
+def _check_reported(verb_name: str, checkout: Checkout, heartbeat_seconds: float) -> None:
     if checkout.commit is not None and not _COMMIT.fullmatch(checkout.commit):
-        raise BadInput("runs.begin: commit: expected a git commit id (40 or 64 lower-case hex digits)")
+        raise BadInput(f"{verb_name}: commit: expected a git commit id (40 or 64 lower-case hex digits)")
     if checkout.ref is not None and not _REF.fullmatch(checkout.ref):
-        raise BadInput("runs.begin: ref: expected a git ref name (refs/heads/..., refs/tags/...)")
+        raise BadInput(f"{verb_name}: ref: expected a git ref name (refs/heads/..., refs/tags/...)")
     if not 0.05 <= heartbeat_seconds <= 3600:
-        raise BadInput("runs.begin: heartbeat_seconds: expected between 0.05 and 3600 seconds")
+        raise BadInput(f"{verb_name}: heartbeat_seconds: expected between 0.05 and 3600 seconds")
 
 
 def _begin(
@@ -248,7 +245,7 @@ def _begin(
         raise BadInput("runs.launch: no command given (stageward run --env ENV -- CMD ARGS...)")
     if executor not in EXECUTORS:
         raise BadInput(f"--executor {executor!r}: expected {' or '.join(EXECUTORS)}")
-    _check_reported(checkout, heartbeat_seconds)
+    _check_reported(unit.spec.name, checkout, heartbeat_seconds)
     reads, writes = list(reads or []), list(writes or [])
     policy = unit.ctx.environment(env)
     project = unit.ctx.project.spec.project
