@@ -1,9 +1,12 @@
 """Runs behind guardrails, beside what a user would otherwise run, all measured in this one run.
 
-    .venv/bin/python benchmarks/runs.py [--repeat 9] [--no-ray]
+    .venv/bin/python benchmarks/runs.py [--repeat 9] [--no-ray] [--against OTHER/src]
 
 1. `stageward run -- python -c pass` with every guardrail on (ref, clean tree, pinned image, data access,
-   concurrency quota, budget, vulnerability scan) against `python -c pass` alone: goal < 250 ms added.
+   concurrency quota, budget, vulnerability scan) against `python -c pass` alone: goal < 250 ms added. Wall
+   time (median) and the CPU seconds of the process tree (median) are printed: on a shared machine the CPU
+   figure is the steadier one. `--against` times another source tree of Stageward in the same loop (say an
+   export of the commit before a change), so a before/after pair shares the machine's load.
 2. The offline scan of a 300-package lockfile against 5,000 OSV advisories: goal < 1 s. pip-audit is not run:
    it cannot be fed advisories offline (its vulnerability services are the PyPI JSON API and the OSV web API,
    and `--no-deps`/`--disable-pip` do not change where advisories come from), so there is nothing equal to time.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,14 +59,26 @@ def _git(root: Path, *args: str) -> None:
 
 
 def _median(command: list[str], cwd: Path, env: dict[str, str], repeat: int) -> float:
-    times = []
+    return _medians({"one": (command, env)}, cwd, repeat)["one"][0]
+
+
+def _medians(
+    commands: dict[str, tuple[list[str], dict[str, str]]], cwd: Path, repeat: int
+) -> dict[str, tuple[float, float]]:
+    """Each command REPEAT times, interleaved (so they share the machine's load): median wall and CPU seconds."""
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
-    return statistics.median(times)
+        for name, (command, env) in commands.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            done = subprocess.run(command, cwd=cwd, env=env, capture_output=True)
+            walls[name].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            if done.returncode != 0:
+                raise SystemExit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
+    return {name: (statistics.median(walls[name]), statistics.median(cpus[name])) for name in commands}
 
 
 def _advisories(folder: Path, count: int, packages: int) -> None:
@@ -84,7 +100,7 @@ def _advisories(folder: Path, count: int, packages: int) -> None:
         (folder / f"GHSA-bench-{index:05d}.json").write_text(json.dumps(document))
 
 
-def guarded_run(work: Path, repeat: int) -> tuple[float, float]:
+def guarded_run(work: Path, repeat: int, against: Path | None) -> dict[str, tuple[float, float]]:
     root = work / "guarded"
     root.mkdir()
     (root / "stageward.yaml").write_text(PROJECT)
@@ -94,16 +110,23 @@ def guarded_run(work: Path, repeat: int) -> tuple[float, float]:
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "bench")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STAGEWARD_")}
+    # Bytecode is written (the first run below), as an installed package has it: compiling every module on each
+    # start would time the compiler.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAGEWARD_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({"STAGEWARD_USER": "bench", "XDG_CONFIG_HOME": str(work / "xdg")})
     command = [
         str(BIN / "stageward"), "run", "--env", "guarded", "--image", f"ghcr.io/acme/train@{DIGEST}",
         "--reads", "features", "--", sys.executable, "-c", "pass",
     ]  # fmt: skip
-    subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)  # creates the store
-    bare = _median([sys.executable, "-c", "pass"], root, env, repeat)
-    guarded = _median(command, root, env, repeat)
-    return bare, guarded
+    commands = {
+        "python": ([sys.executable, "-c", "pass"], env),
+        "stageward": (command, {**env, "PYTHONPATH": str(ROOT / "src")}),
+    }
+    if against is not None:
+        commands["against"] = (command, {**env, "PYTHONPATH": str(against)})
+    for _, (argv, environ) in list(commands.items())[1:]:
+        subprocess.run(argv, cwd=root, env=environ, check=True, capture_output=True)  # the store, the bytecode
+    return _medians(commands, root, repeat)
 
 
 def scan_timing(work: Path) -> tuple[float, int]:
@@ -153,13 +176,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--against", type=Path, help="another Stageward src folder, timed in the same loop")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="sw-bench-runs-") as folder:
         work = Path(folder)
-        bare, guarded = guarded_run(work, options.repeat)
-        print(f"python -c pass                       {bare * 1000:8.1f} ms")
-        added = (guarded - bare) * 1000
-        print(f"stageward run, every guardrail on    {guarded * 1000:8.1f} ms   (+{added:.1f} ms; goal < 250)")
+        timed = guarded_run(work, options.repeat, options.against)
+        bare_wall, bare_cpu = timed["python"]
+        print(f"python -c pass                       {bare_wall * 1000:8.1f} ms   (CPU {bare_cpu * 1000:.1f} ms)")
+        labels = {"stageward": "stageward run, every guardrail on   ", "against": "  the same, --against source      "}
+        for name, label in labels.items():
+            if name not in timed:
+                continue
+            wall, cpu = timed[name]
+            print(
+                f"{label} {wall * 1000:8.1f} ms   (+{(wall - bare_wall) * 1000:.1f} ms; goal < 250;"
+                f" CPU {cpu * 1000:.1f} ms, +{(cpu - bare_cpu) * 1000:.1f})"
+            )
         seconds, found = scan_timing(work)
         print(f"scan 300 pins x 5,000 advisories     {seconds * 1000:8.1f} ms   ({found} findings; goal < 1000)")
         print("pip-audit                            not run: it cannot read OSV advisories from a folder offline")

@@ -70,6 +70,8 @@ if TYPE_CHECKING:
         CostReport,
         LogPage,
         OutputEcho,
+        RunBeat,
+        RunBegun,
         RunDetail,
         RunMetric,
         RunRecord,
@@ -558,6 +560,33 @@ class RegistryVerbs(_Group):
 class RunsVerbs(_Group):
     """The `runs.*` verbs."""
 
+    @_verb("runs.beat")
+    def beat(self, *, run_id: str, log_blob: str | None = None) -> RunBeat:
+        """Keep a run you launched alive (its launcher calls this every few seconds); LOG_BLOB, a blob of the masked
+        output already in the environment's store, joins the run's log as its next chunk.
+        """
+
+    @_verb("runs.begin")
+    def begin(
+        self,
+        *,
+        env: str,
+        command: builtins.list[str],
+        image: str | None = None,
+        reads: builtins.list[str] | None = None,
+        writes: builtins.list[str] | None = None,
+        executor: str = "local",
+        tags: builtins.dict[str, str] | None = None,
+        commit: str | None = None,
+        ref: str | None = None,
+        dirty: bool | None = None,
+        lockfile: str | None = None,
+        heartbeat_seconds: float = 5.0,
+    ) -> RunBegun:
+        """Begin a run its launcher executes (stageward run with STAGEWARD_URL): every guardrail, on the checkout the
+        launcher reports (commit, ref, dirty tree, the lockfile's text), the run recorded, its config handed over.
+        """
+
     @_verb("runs.finish")
     def finish(
         self,
@@ -596,8 +625,8 @@ class RunsVerbs(_Group):
         """Record metric KEY of a running run you launched (the SDK's stageward.log_metric)."""
 
     @_verb("runs.logs")
-    def logs(self, *, run_id: str, after: int = -1, chunks: int = 4) -> LogPage:
-        """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER."""
+    def logs(self, *, run_id: str, after: int | None = None, chunks: int = 4) -> LogPage:
+        """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER (none: the first page)."""
 
     @_verb("runs.show")
     def show(self, *, run_id: str) -> RunDetail:

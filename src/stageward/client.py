@@ -93,7 +93,8 @@ class Client(Verbs):
 class HttpTransport:
     """Runs verbs on a Stageward server (STAGEWARD_URL) as the principal of an API key, over one keep-alive
     connection. Each verb goes to the route the catalogue declares for it; the verbs that read or write local
-    paths (upload, publish, download) run here and move their bytes over the blob routes (remote_files.py)."""
+    paths (upload, publish, download) run here and move their bytes over the blob routes (remote_files.py); a
+    run's command executes here too, the server deciding and recording it (remote_run.py)."""
 
     def __init__(self, url: str, api_key: str, *, timeout: float = 60.0) -> None:
         import httpx
@@ -122,6 +123,11 @@ class HttpTransport:
                 return remote_files.publish(self, kind, _without(arguments, "progress"), progress)
             if action == "download":
                 return remote_files.download(self, kind, _without(arguments, "progress"), progress)
+        if verb == "runs.launch":
+            # The command executes here; the server decides and records (runs.begin, runs.beat, runs.finish).
+            from stageward import remote_run
+
+            return remote_run.launch(self, arguments)
         if spec.http is None:
             raise BadInput(f"{verb} runs in local mode only; unset STAGEWARD_URL to run it on a local store")
         # A progress reporter stays here: the server reports nothing back while it works.

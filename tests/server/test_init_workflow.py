@@ -1,10 +1,12 @@
 """The workflow `stageward init` writes, played for real: each job's `run:` steps in order, against a real server
 on a free port, with one API key per environment under the names the workflow's secrets give them.
 
-Two kinds of step are not played as written: `pip install -r requirements.txt` (this environment has Stageward and
-pytest installed already, and the suite does not reach PyPI), and nothing else. The develop and staging jobs end
-in `stageward run`, which launches on the machine that calls it and cannot yet record on a server: they are
-played, and must fail saying so, as the workflow promises.
+The jobs play in a clone of the project (a CI runner's checkout, detached at the commit, its ref in GITHUB_REF as
+GitHub sets it); the server serves the project's own folder. One kind of step is not played as written:
+`pip install -r requirements.txt` (this environment has Stageward and pytest installed already, and the suite
+does not reach PyPI). The develop and staging jobs end in `stageward run`: the command executes on the runner,
+the server checks the guardrails and records the run, and the train module registers its model through the
+server, with the run's lineage.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tests.server.support import SRC, TeamServer
 
 BIN = Path(sys.executable).parent
 JOBS = ("check", "develop", "staging", "production")
+TRAINED_IN = {"develop": "development", "staging": "staging"}
 pytestmark = [
     pytest.mark.shared_config_home,
     pytest.mark.skipif(shutil.which("jq") is None or shutil.which("bash") is None, reason="needs bash and jq"),
@@ -54,6 +57,14 @@ def test_every_job_of_the_init_workflow_runs_against_a_server(tmp_path: Path) ->
         return result.stdout
 
     local("init", "--project", "lp-churn")
+    git = ("git", "-c", "user.name=t", "-c", "user.email=t@example.com")
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "stageward init"], cwd=root, check=True)
+    runner = tmp_path / "runner"
+    subprocess.run(["git", "clone", "-q", str(root), str(runner)], check=True)
+    subprocess.run(["git", "checkout", "-q", "--detach"], cwd=runner, check=True)  # as actions/checkout leaves it
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=runner, check=True, capture_output=True, text=True)
     (root / "m").mkdir()
     (root / "m" / "weights.bin").write_bytes(b"w")
     local("model", "register", "model", "m", "--env", "staging", "--metric", "auc=0.95")
@@ -61,7 +72,9 @@ def test_every_job_of_the_init_workflow_runs_against_a_server(tmp_path: Path) ->
     local("access", "grant", "spn:ci", "deployer", "--all-environments")
     server = TeamServer(root=root, store_url=f"sqlite:///{root / '.stageward' / 'stageward.db'}")
     server.extra["STAGEWARD_MASTER_KEY_FILE"] = environ["STAGEWARD_MASTER_KEY_FILE"]
-    values = {"github.sha": "0123abcd"}
+    values = {"github.sha": commit.stdout.strip()}
+    # What GitHub sets for the push that starts each job (the check job's pull request needs none).
+    github_ref = {"develop": "refs/heads/develop", "staging": "refs/tags/v0.1.0", "production": "refs/heads/main"}
     for env in ("development", "staging", "production"):
         values[f"secrets.STAGEWARD_{env.upper()}_KEY"] = server.make_key(env, "spn:ci", env)
     server.start()
@@ -72,25 +85,25 @@ def test_every_job_of_the_init_workflow_runs_against_a_server(tmp_path: Path) ->
         for name in JOBS:
             job = workflow["jobs"][name]
             job_env = {k: _expand(str(v), values) for k, v in (job.get("env") or {}).items()}
+            if name in github_ref:
+                job_env["GITHUB_REF"] = github_ref[name]
             for step in job["steps"]:
                 if "run" not in step or step["run"].strip() == "pip install -r requirements.txt":
                     continue
                 script = _expand(step["run"], values)
                 result = subprocess.run(
                     ["bash", "-eo", "pipefail", "-c", script],
-                    cwd=root,
+                    cwd=runner,
                     env={**environ, **job_env},
                     capture_output=True,
                     text=True,
                     timeout=120,
                 )
-                played.append((name, result.returncode, result.stdout + result.stderr))
-                if "stageward run" in script:
-                    # The server never executes a caller's command; a run recorded on a server is not built yet.
-                    assert result.returncode == 2, result.stdout + result.stderr
-                    assert "runs.launch runs in local mode only; unset STAGEWARD_URL" in result.stderr
-                    break
+                played.append((name, result.returncode, result.stdout))
                 assert result.returncode == 0, (name, script, result.stdout, result.stderr)
+                if "stageward run" in script:
+                    assert f" succeeded in {TRAINED_IN[name]} (exit 0, " in result.stderr, result.stderr
+                    assert "registered " in result.stdout
     finally:
         server.stop()
     assert [name for name, _, _ in played] == ["check", "check", "develop", "staging", "production"]
@@ -98,4 +111,13 @@ def test_every_job_of_the_init_workflow_runs_against_a_server(tmp_path: Path) ->
     assert played[-1][2] == "promotion 1 pending: 0/2 approval(s)\n"
     with server.admin() as alice:
         requests = alice.call("promotion.list", env="production")
-    assert [(r["name"], r["source_version"], r["requested_by"]) for r in requests] == [("model", 1, "spn:ci")]
+        assert [(r["name"], r["source_version"], r["requested_by"]) for r in requests] == [("model", 1, "spn:ci")]
+        # Each run is recorded on the server as the runner reported it, and the version it registered names it.
+        for job, env in TRAINED_IN.items():
+            (run,) = alice.call("runs.list", env=env)
+            assert (run["principal"], run["status"], run["exit_code"]) == ("spn:ci", "succeeded", 0)
+            assert (run["commit"], run["ref"], run["dirty"]) == (values["github.sha"], github_ref[job], False)
+            assert run["command"] == ["python", "-m", "train"]
+            assert [m["key"] for m in alice.call("runs.show", run_id=run["id"])["metrics"]] == ["auc"]
+            version = alice.call("model.show", ref=f"{env}/model")
+            assert version["run"] == run["id"], version

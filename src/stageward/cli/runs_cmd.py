@@ -52,7 +52,7 @@ def logs(
     """The run's output as captured (secrets masked), page by page; --follow waits for more while it runs."""
     after = -1
     while True:
-        page = call("runs.logs", run_id=run_id, after=after)
+        page = call("runs.logs", run_id=run_id, after=after if after >= 0 else None)
         if page.data:
             sys.stdout.buffer.write(base64.b64decode(page.data))
             sys.stdout.buffer.flush()

@@ -6,9 +6,12 @@ import fnmatch
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from stageward.project.model import Environment
-from stageward.runs.scan import Finding
+if TYPE_CHECKING:
+    # For types only: the scan (packaging, tomllib) is imported where an environment declares one.
+    from stageward.project.model import Environment
+    from stageward.runs.scan import Finding
 
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 

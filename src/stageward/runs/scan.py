@@ -13,7 +13,7 @@ import json
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -89,7 +89,11 @@ def read_lockfile(path: Path, shown: str) -> list[Pin]:
         raise BadInput(f"{shown}: lockfile not found", hint="vulnerability_scan.lockfile names it") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{shown}: cannot read the lockfile ({type(exc).__name__})") from None
-    name = path.name
+    return parse_lockfile(text, path.name, shown)
+
+
+def parse_lockfile(text: str, name: str, shown: str) -> list[Pin]:
+    """The pins of TEXT, a lockfile whose file NAME says its format (a server scans the text a launcher sent)."""
     if name == "uv.lock":
         return _toml_pins(text, shown, "package")
     if name.startswith("pylock") and name.endswith(".toml"):
@@ -311,3 +315,13 @@ def match(pins: list[Pin], advisories: dict[str, list[Advisory]], fail_on: Itera
 
 def scan(lockfile: Path, lockfile_shown: str, folder: Path, folder_shown: str, fail_on: Iterable[str]) -> list[Finding]:
     return match(read_lockfile(lockfile, lockfile_shown), read_advisories(folder, folder_shown), fail_on)
+
+
+def scan_text(
+    lockfile: str | None, lockfile_shown: str, folder: Path, folder_shown: str, fail_on: Iterable[str]
+) -> list[Finding]:
+    """The scan of a lockfile's TEXT as a launcher read it (None: it found no such file)."""
+    if lockfile is None:
+        raise BadInput(f"{lockfile_shown}: lockfile not found", hint="vulnerability_scan.lockfile names it")
+    pins = parse_lockfile(lockfile, PurePosixPath(lockfile_shown).name, lockfile_shown)
+    return match(pins, read_advisories(folder, folder_shown), fail_on)

@@ -125,9 +125,11 @@ WORKFLOW = """\
 # The develop and staging jobs train with `stageward run` (train.py, behind the environment's
 # guardrails; on a detached checkout the ref comes from GITHUB_REF). The jobs after the first act on
 # your team's shared Stageward (STAGEWARD_URL, an API key per environment), served by
-# `stageward server`. A server never executes a caller's command, and this version cannot yet record
-# a run launched here on a server: with STAGEWARD_URL set, `stageward run` stops saying so (exit 2)
-# rather than pass without training. Run locally, the same command uses the embedded store.
+# `stageward server`. The server never executes a caller's command: `stageward run` executes train.py
+# here, on the runner, after the server has checked the guardrails on what this checkout reports
+# (commit, ref, clean tree, lockfile), and the server records the run, its masked log and its end;
+# train.py registers its model there with the run's lineage. Run locally, without STAGEWARD_URL, the
+# same command uses the embedded store.
 name: stageward
 on:
   pull_request:

@@ -265,7 +265,7 @@ def _input_model(
     }
     title = "".join(part.title().replace("_", "") for part in name.split(".")) + "Input"
     model: type[BaseModel] = create_model(
-        title, __config__=ConfigDict(strict=True, extra="forbid"), **fields
+        title, __config__=ConfigDict(strict=True, extra="forbid", defer_build=True), **fields
     )
     return model
 

@@ -1,11 +1,14 @@
 """Runs: launch behind the guardrails (a flow: decide and record, execute, finish), and reading them back.
 
-`runs.launch` is a flow of three steps, so no transaction stays open while a command runs: its own unit checks
-every guardrail together and records the run (the quota is counted inside that write transaction, and writers
-are serialized, so two launches racing for the last slot cannot both start); then the executor runs the command
-while the launcher streams masked output to the terminal and to the blob store and beats the run's heartbeat;
-then `runs.finish` records the outcome. Heartbeats and log chunk rows are bookkeeping of a running run, written
-without an audit entry each; the launch, the finish and every refusal are audited.
+`runs.launch` is a flow of three steps, so no transaction stays open while a command runs: the launcher reads
+its checkout (commit, ref, dirty tree, the lockfile's text), then one unit checks every guardrail together and
+records the run (the quota is counted inside that write transaction, and writers are serialized, so two
+launches racing for the last slot cannot both start); then the executor runs the command while the launcher
+streams masked output to the terminal and to the blob store and beats the run's heartbeat (`runs.beat`); then
+`runs.finish` records the outcome. A remote launcher (STAGEWARD_URL) plays the same steps against a server:
+`runs.begin` is that one unit behind a route (the server decides and records, never executes). Heartbeats and
+log chunk rows are bookkeeping of a running run, written without an audit entry each; the launch, the finish and
+every refusal are audited.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stageward.errors import BadInput, Conflict, Denied, NotFound
 from stageward.service.catalogue import verb
-from stageward.service.results.runs import LogPage, OutputEcho, RunDetail, RunMetric, RunRecord
+from stageward.service.results.runs import LogPage, OutputEcho, RunBeat, RunBegun, RunDetail, RunMetric, RunRecord
 
 if TYPE_CHECKING:
     from stageward.project.model import Environment
@@ -49,24 +52,37 @@ class GuardrailsFailed(Denied):
         )
 
 
+@dataclass(frozen=True)
+class Checkout:
+    """What the launcher reports of the code it is about to run. Local mode trusts the machine (SPEC §2); on a
+    server these are a key holder's word, recorded as reported (docs/runs.md says what that means)."""
+
+    commit: str | None = None
+    ref: str | None = None
+    dirty: bool | None = None  # None: not a git working tree
+    lockfile: str | None = None  # the text of the lockfile the scan names, as the launcher read it; None: no file
+
+
 @dataclass
-class Delivery:
-    """What the launch unit hands the launcher and nobody else: the config with secrets, and what to mask."""
+class _Launching:
+    """Between the launch flow and its unit: the launcher's facts in, the begun run out (secrets included), so
+    neither travels through a verb argument or the launch's result."""
 
-    config: bytes = b""
-    secret_values: list[str] = field(default_factory=list)
-    variables: dict[str, str] = field(default_factory=dict)
-    heartbeat_seconds: float = HEARTBEAT_SECONDS
-    grace_seconds: float = GRACE_SECONDS
-    workdir: Path = Path()
+    checkout: Checkout
+    heartbeat_seconds: float
+    begun: RunBegun | None = None
 
 
-_DELIVERY: ContextVar[Delivery | None] = ContextVar("stageward_run_delivery", default=None)
+_LAUNCHING: ContextVar[_Launching | None] = ContextVar("stageward_run_launching", default=None)
 # Tags only Stageward's own flows put on a run (a retrain's promotion, a schedule's name): no --tag can forge them.
 INTERNAL_TAGS: ContextVar[dict[str, str]] = ContextVar("stageward_internal_run_tags", default={})  # noqa: B039
+_COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+# A git ref name as `git check-ref-format` allows it, roughly: no control characters, spaces or ~^:?*[\.
+_REF = re.compile(r"refs/[^\x00-\x20\x7f~^:?*\[\\]{1,250}")
 
 
-def _seconds(environ: Any, name: str, default: float) -> float:
+def seconds_from(environ: Any, name: str, default: float) -> float:
+    """The number of seconds variable NAME of ENVIRON gives (DEFAULT when unset), between 0.05 and 3600."""
     text = environ.get(name)
     if not text:
         return default
@@ -159,13 +175,14 @@ def _data_variables(policy: Environment, reads: list[str], writes: list[str]) ->
     return {f"STAGEWARD_DATA_{name.upper()}": policy.data[name].uri for name in dict.fromkeys(named)}
 
 
-def _scan(unit: Unit, policy: Environment, workdir: Path) -> tuple[list[Any], str | None]:
+def _scan(unit: Unit, policy: Environment, checkout: Checkout) -> tuple[list[Any], str | None]:
+    """The scan of the lockfile text the launcher reported, against the advisories of the deciding process."""
     if policy.vulnerability_scan is None:
         return [], None
-    from stageward.service.scan import scan_in
+    from stageward.service.scan import scan_reported
 
     try:
-        return scan_in(workdir, policy.vulnerability_scan), None
+        return scan_reported(unit.ctx.project.root, policy.vulnerability_scan, checkout.lockfile), None
     except BadInput as error:
         return [], error.message
 
@@ -191,8 +208,145 @@ class _RunSecrets:
         return values
 
 
+def _check_reported(verb_name: str, checkout: Checkout, heartbeat_seconds: float) -> None:
+    if checkout.commit is not None and not _COMMIT.fullmatch(checkout.commit):
+        raise BadInput(f"{verb_name}: commit: expected a git commit id (40 or 64 lower-case hex digits)")
+    if checkout.ref is not None and not _REF.fullmatch(checkout.ref):
+        raise BadInput(f"{verb_name}: ref: expected a git ref name (refs/heads/..., refs/tags/...)")
+    if not 0.05 <= heartbeat_seconds <= 3600:
+        raise BadInput(f"{verb_name}: heartbeat_seconds: expected between 0.05 and 3600 seconds")
+
+
+def _begin(
+    unit: Unit,
+    *,
+    env: str,
+    command: list[str],
+    image: str | None,
+    reads: list[str] | None,
+    writes: list[str] | None,
+    executor: str,
+    tags: dict[str, str] | None,
+    checkout: Checkout,
+    heartbeat_seconds: float,
+    workdir: Path | None = None,
+) -> RunBegun:
+    """Every guardrail on the launcher's facts and the store's, then the run recorded and its config handed over:
+    the one body of a launch, in local mode (runs.launch) and on a server (runs.begin)."""
+    from stageward.configuration.digest import digest
+    from stageward.configuration.resolve import ConfigFiles
+    from stageward.runs import cost
+    from stageward.runs.guardrails import LaunchFacts, evaluate
+    from stageward.service.clock import timestamp
+    from stageward.service.config import resolve_for
+    from stageward.store.db import runs_repo
+
+    if not command or not command[0]:
+        raise BadInput("runs.launch: no command given (stageward run --env ENV -- CMD ARGS...)")
+    if executor not in EXECUTORS:
+        raise BadInput(f"--executor {executor!r}: expected {' or '.join(EXECUTORS)}")
+    _check_reported(unit.spec.name, checkout, heartbeat_seconds)
+    reads, writes = list(reads or []), list(writes or [])
+    policy = unit.ctx.environment(env)
+    project = unit.ctx.project.spec.project
+    alive = _mark_lost(unit, env)
+    month = timestamp(cost.month_start(unit.ctx.clock.now()))
+    recent = [
+        r["cost"]
+        for r in runs_repo.list_runs(unit.conn, project, [env], limit=10)
+        if r["cost"] is not None and r["status"] != "running"
+    ]
+    findings, scan_error = _scan(unit, policy, checkout)
+    facts = LaunchFacts(
+        environment=env,
+        permitted=unit.can("runs.launch", env),
+        principal=unit.principal,
+        ref=checkout.ref,
+        dirty=checkout.dirty,
+        image=image,
+        reads=reads,
+        writes=writes,
+        running=len(alive),
+        spent_this_month=runs_repo.spent_since(unit.conn, project, env, month),
+        estimate=cost.estimate(recent),
+        findings=findings,
+        scan_error=scan_error,
+    )
+    failures = evaluate(policy, facts)
+    if failures:
+        raise GuardrailsFailed(env, [f"{f.guardrail}: {f.message}" for f in failures])
+    all_tags = _tags(unit, env, policy, dict(tags or {}))
+    # The config files of the code that runs: a retrain's worktree holds them at the source version's commit.
+    files = ConfigFiles(workdir / unit.ctx.project.spec.config.dir, workdir) if workdir is not None else None
+    resolved = resolve_for(unit, env, files=files)
+    secrets = _RunSecrets(unit, env)
+    values = resolved.revealed(secrets)
+    run_id = unit.ctx.token_bytes(6).hex()
+    now = unit.now()
+    row = {
+        "id": run_id,
+        "project": project,
+        "environment": env,
+        "principal": unit.principal,
+        "command": list(command),
+        "commit": checkout.commit,
+        "ref": checkout.ref,
+        "dirty": checkout.dirty,
+        "image": image,
+        "config_digest": digest(resolved.values),
+        "executor": executor,
+        "status": "running",
+        "started_at": now,
+        "ended_at": None,
+        "exit_code": None,
+        "cpu_seconds": None,
+        "cost": None,
+        "estimate": facts.estimate,
+        "tags": all_tags,
+        "reads": reads,
+        "writes": writes,
+        "heartbeat_at": now,
+        "heartbeat_seconds": heartbeat_seconds,
+        "external_id": None,
+        "log_bytes": 0,
+        "note": None,
+    }
+    runs_repo.insert_run(unit.conn, **row)
+    details: dict[str, Any] = {
+        "command": list(command),
+        "executor": executor,
+        "image": image,
+        "commit": checkout.commit,
+        "ref": checkout.ref,
+        "dirty": checkout.dirty,
+        "config_digest": row["config_digest"],
+        "reads": reads,
+        "writes": writes,
+    }
+    if not unit.ctx.process_environment:
+        # On a server the checkout's facts are the launcher's word: the entry says whose (the key's prefix).
+        details["reported_by"] = unit.ctx.api_key_prefix
+    unit.audit(environment=env, target=run_id, details=details)
+    variables = {"STAGEWARD_ENV": env, "STAGEWARD_RUN_ID": run_id, **_data_variables(policy, reads, writes)}
+    if unit.ctx.bound_environment is None:
+        # The run acts as whoever launched it (its SDK calls too); with an API key, the key says who.
+        variables["STAGEWARD_USER"] = unit.principal
+    if unit.ctx.process_environment:
+        # The launcher is this process: the run reaches the same store. A remote launcher's run reaches the
+        # server through the launcher's own STAGEWARD_URL and STAGEWARD_API_KEY, passed on with its environment.
+        variables.update(_store_variables(unit))
+    return RunBegun(
+        run=RunRecord.of(row),
+        config=json.dumps(values, sort_keys=True),
+        secret_values=sorted(secrets.delivered.values()),
+        variables=variables,
+        heartbeat_seconds=heartbeat_seconds,
+    )
+
+
 # No REST route: a launch executes the command on the machine that calls it, and a server must never execute
-# a caller's command with its own store, blobs and master key at hand. Runs launch where the code is checked out.
+# a caller's command with its own store, blobs and master key at hand. A remote launcher executes it where it
+# runs and asks the server to decide and record through runs.begin, runs.beat and runs.finish (remote_run.py).
 @verb("runs.launch", write=True, flow=lambda c, a, u: _launch_flow(c, a, u))
 def launch(
     unit: Unit,
@@ -208,136 +362,129 @@ def launch(
     echo: OutputEcho | None = None,
 ) -> RunRecord:
     """Run COMMAND in ENV once every guardrail passes; its output is streamed, masked and stored."""
-    from stageward.configuration.digest import digest
-    from stageward.configuration.resolve import ConfigFiles
-    from stageward.runs import cost, gitstate
-    from stageward.runs.guardrails import LaunchFacts, evaluate
-    from stageward.service.clock import timestamp
-    from stageward.service.config import resolve_for
-    from stageward.store.db import runs_repo
-
-    if not command or not command[0]:
-        raise BadInput("runs.launch: no command given (stageward run --env ENV -- CMD ARGS...)")
-    if executor not in EXECUTORS:
-        raise BadInput(f"--executor {executor!r}: expected {' or '.join(EXECUTORS)}")
-    reads, writes = list(reads or []), list(writes or [])
-    policy = unit.ctx.environment(env)
-    folder = workdir or unit.ctx.project.root
-    state = gitstate.read_state(folder, unit.ctx.environ)
-    if workdir is not None and state.ref is None:
-        # A retrain's worktree is detached at the source version's commit: it runs on behalf of the checkout
-        # (or CI job) that executes the promotion, and the refs guardrail judges that checkout's ref.
-        state = replace(state, ref=gitstate.read_state(unit.ctx.project.root, unit.ctx.environ).ref)
-    project = unit.ctx.project.spec.project
-    alive = _mark_lost(unit, env)
-    month = timestamp(cost.month_start(unit.ctx.clock.now()))
-    recent = [
-        r["cost"]
-        for r in runs_repo.list_runs(unit.conn, project, [env], limit=10)
-        if r["cost"] is not None and r["status"] != "running"
-    ]
-    findings, scan_error = _scan(unit, policy, folder)
-    facts = LaunchFacts(
-        environment=env,
-        permitted=unit.can("runs.launch", env),
-        principal=unit.principal,
-        ref=state.ref,
-        dirty=state.dirty,
+    launching = _LAUNCHING.get()
+    if launching is None:
+        raise RuntimeError("the unit of runs.launch runs inside its flow, which reads the checkout first")
+    launching.begun = _begin(
+        unit,
+        env=env,
+        command=command,
         image=image,
         reads=reads,
         writes=writes,
-        running=len(alive),
-        spent_this_month=runs_repo.spent_since(unit.conn, project, env, month),
-        estimate=cost.estimate(recent),
-        findings=findings,
-        scan_error=scan_error,
+        executor=executor,
+        tags=tags,
+        checkout=launching.checkout,
+        heartbeat_seconds=launching.heartbeat_seconds,
+        workdir=workdir,
     )
-    failures = evaluate(policy, facts)
-    if failures:
-        raise GuardrailsFailed(env, [f"{f.guardrail}: {f.message}" for f in failures])
-    all_tags = _tags(unit, env, policy, dict(tags or {}))
-    # The config files of the code that runs: a retrain's worktree holds them at the source version's commit.
-    files = ConfigFiles(folder / unit.ctx.project.spec.config.dir, folder) if workdir is not None else None
-    resolved = resolve_for(unit, env, files=files)
-    secrets = _RunSecrets(unit, env)
-    values = resolved.revealed(secrets)
-    run_id = unit.ctx.token_bytes(6).hex()
-    heartbeat = _seconds(unit.ctx.environ, "STAGEWARD_RUN_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
-    now = unit.now()
-    row = {
-        "id": run_id,
-        "project": project,
-        "environment": env,
-        "principal": unit.principal,
-        "command": list(command),
-        "commit": state.commit,
-        "ref": state.ref,
-        "dirty": state.dirty,
-        "image": image,
-        "config_digest": digest(resolved.values),
-        "executor": executor,
-        "status": "running",
-        "started_at": now,
-        "ended_at": None,
-        "exit_code": None,
-        "cpu_seconds": None,
-        "cost": None,
-        "estimate": facts.estimate,
-        "tags": all_tags,
-        "reads": reads,
-        "writes": writes,
-        "heartbeat_at": now,
-        "heartbeat_seconds": heartbeat,
-        "external_id": None,
-        "log_bytes": 0,
-        "note": None,
-    }
-    runs_repo.insert_run(unit.conn, **row)
-    unit.audit(
-        environment=env,
-        target=run_id,
-        details={
-            "command": list(command),
-            "executor": executor,
-            "image": image,
-            "commit": state.commit,
-            "ref": state.ref,
-            "dirty": state.dirty,
-            "config_digest": row["config_digest"],
-            "reads": reads,
-            "writes": writes,
-        },
-    )
-    delivery = _DELIVERY.get()
-    if delivery is not None:
-        delivery.config = json.dumps(values, sort_keys=True).encode("utf-8")
-        delivery.secret_values = sorted(secrets.delivered.values())
-        delivery.variables = {
-            "STAGEWARD_ENV": env,
-            "STAGEWARD_RUN_ID": run_id,
-            **_data_variables(policy, reads, writes),
-        }
-        if unit.ctx.bound_environment is None:
-            # The run acts as whoever launched it (its SDK calls too); with an API key, the key says who.
-            delivery.variables["STAGEWARD_USER"] = unit.principal
-        delivery.variables.update(_store_variables(unit))
-        delivery.heartbeat_seconds = heartbeat
-        delivery.grace_seconds = _seconds(unit.ctx.environ, "STAGEWARD_RUN_GRACE_SECONDS", GRACE_SECONDS)
-        delivery.workdir = folder
-    return RunRecord.of(row)
+    return launching.begun.run
 
 
 def _launch_flow(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]) -> RunRecord:
-    from stageward.service.run_launcher import execute_run
+    from stageward.service.run_launcher import LocalDesk, execute_run, read_checkout
 
-    delivery = Delivery()
-    # The launch unit hands the secrets to this flow alone, never through its result or a verb argument.
-    token = _DELIVERY.set(delivery)
+    if not ctx.process_environment:
+        # A server's context (a retrain reached through promotion.approve or execute over REST): executing here
+        # would run a command on the server, with its store, blobs and master key within reach. Never.
+        raise Denied(
+            f"denied: a Stageward server never executes a command (runs.launch in {arguments['env']})",
+            permission="runs.launch",
+            environment=arguments["env"],
+            hint="a run executes where its code is checked out: stageward run, or promotion execute, from there",
+        )
+    policy = ctx.environment(arguments["env"])
+    workdir = arguments.get("workdir")
+    checkout = read_checkout(ctx.project.root, workdir, ctx.environ, policy.vulnerability_scan)
+    heartbeat = seconds_from(ctx.environ, "STAGEWARD_RUN_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
+    grace = seconds_from(ctx.environ, "STAGEWARD_RUN_GRACE_SECONDS", GRACE_SECONDS)
+    launching = _Launching(checkout, heartbeat)
+    token = _LAUNCHING.set(launching)
     try:
-        record: RunRecord = unit(arguments)
+        unit(arguments)
     finally:
-        _DELIVERY.reset(token)
-    return execute_run(ctx, record, delivery, echo=arguments.get("echo"))
+        _LAUNCHING.reset(token)
+    assert launching.begun is not None
+    return execute_run(
+        LocalDesk(ctx),
+        launching.begun,
+        workdir=workdir or ctx.project.root,
+        environ=ctx.environ,
+        grace_seconds=grace,
+        echo=arguments.get("echo"),
+    )
+
+
+@verb("runs.begin", write=True, http=("POST", "/envs/{env}/runs"))
+def begin(
+    unit: Unit,
+    *,
+    env: str,
+    command: list[str],
+    image: str | None = None,
+    reads: list[str] | None = None,
+    writes: list[str] | None = None,
+    executor: str = "local",
+    tags: dict[str, str] | None = None,
+    commit: str | None = None,
+    ref: str | None = None,
+    dirty: bool | None = None,
+    lockfile: str | None = None,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> RunBegun:
+    """Begin a run its launcher executes (stageward run with STAGEWARD_URL): every guardrail, on the checkout the
+    launcher reports (commit, ref, dirty tree, the lockfile's text), the run recorded, its config handed over."""
+    if unit.ctx.bound_environment not in (None, env):
+        # A key of another environment learns nothing of this one's guardrails, quotas or spend.
+        unit.require("runs.launch", env)
+    return _begin(
+        unit,
+        env=env,
+        command=command,
+        image=image,
+        reads=reads,
+        writes=writes,
+        executor=executor,
+        tags=tags,
+        checkout=Checkout(commit=commit, ref=ref, dirty=dirty, lockfile=lockfile),
+        heartbeat_seconds=float(heartbeat_seconds),
+    )
+
+
+@verb("runs.beat", write=True, http=("POST", "/runs/{run_id}/beat"))
+def beat(unit: Unit, *, run_id: str, log_blob: str | None = None) -> RunBeat:
+    """Keep a run you launched alive (its launcher calls this every few seconds); LOG_BLOB, a blob of the masked
+    output already in the environment's store, joins the run's log as its next chunk."""
+    from stageward.store.blobs.base import check_digest
+    from stageward.store.db import runs_repo
+
+    row = _run_here(unit, run_id)
+    _launcher_only(unit, row)
+    if row["status"] not in ("running", "lost"):
+        raise Conflict(f"run {run_id} already ended {row['status']}")
+    sequence = runs_repo.next_log_sequence(unit.conn, run_id)
+    log_bytes = int(row["log_bytes"])
+    if log_blob is not None:
+        check_digest(log_blob)
+        # The size is the store's, never the launcher's word: `runs logs` pages by it.
+        size = unit.ctx.blob_store(row["environment"]).size(log_blob)
+        runs_repo.add_log_chunk(unit.conn, run_id, sequence, log_bytes, size, log_blob)
+        sequence, log_bytes = sequence + 1, log_bytes + size
+    runs_repo.heartbeat(unit.conn, run_id, unit.now())
+    # Bookkeeping of a running run: no audit entry per beat (docs/runs.md); the begin and the finish are audited.
+    unit.unchanged()
+    return RunBeat(run_id=run_id, status=str(row["status"]), log_chunks=sequence, log_bytes=log_bytes)
+
+
+def _launcher_only(unit: Unit, row: dict[str, Any]) -> None:
+    """Only the principal that launched a run, holding runs.launch in its environment, writes its progress."""
+    unit.require("runs.launch", row["environment"])
+    if row["principal"] != unit.principal:
+        raise Denied(
+            f"denied: run {row['id']} was launched by {row['principal']}; only its launcher records its progress",
+            permission="runs.launch",
+            environment=row["environment"],
+        )
 
 
 @verb("runs.finish", write=True, http=("POST", "/runs/{run_id}/finish"))
@@ -435,12 +582,14 @@ def show(unit: Unit, *, run_id: str) -> RunDetail:
 
 
 @verb("runs.logs", http=("GET", "/runs/{run_id}/logs"))
-def logs(unit: Unit, *, run_id: str, after: int = -1, chunks: int = 4) -> LogPage:
-    """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER."""
+def logs(unit: Unit, *, run_id: str, after: int | None = None, chunks: int = 4) -> LogPage:
+    """A page of a run's log (masked when captured): up to CHUNKS chunks after chunk AFTER (none: the first page)."""
     from stageward.store.db import runs_repo
 
     if not 1 <= chunks <= 64:
         raise BadInput("runs.logs: chunks must be between 1 and 64")
+    # Leaving AFTER out starts at the first chunk; -1 says the same (a query string carries no minus sign).
+    after = -1 if after is None else after
     row = _readable(unit, run_id)
     page = runs_repo.log_chunks(unit.conn, run_id, after=after, limit=chunks + 1)
     more = len(page) > chunks

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from stageward.service.unit import Unit
 
 
-def _inside(root: Path, relative: str, key: str) -> Path:
+def inside_project(root: Path, relative: str, key: str) -> Path:
     """RELATIVE under ROOT: a policy may not point the scan at files outside the project (absolute, ..)."""
     shown = PurePosixPath(relative)
     if not relative or shown.is_absolute() or ".." in shown.parts:
@@ -30,9 +30,29 @@ def _inside(root: Path, relative: str, key: str) -> Path:
 def scan_in(root: Path, settings: VulnerabilityScan) -> list[Finding]:
     from stageward.runs.scan import scan
 
-    lockfile = _inside(root, settings.lockfile, "lockfile")
-    folder = _inside(root, settings.advisories, "advisories")
+    lockfile = inside_project(root, settings.lockfile, "lockfile")
+    folder = inside_project(root, settings.advisories, "advisories")
     return scan(lockfile, settings.lockfile, folder, settings.advisories, settings.fail_on)
+
+
+def scan_reported(root: Path, settings: VulnerabilityScan, lockfile: str | None) -> list[Finding]:
+    """The scan of the lockfile text a launcher reported (None: it found none) against the advisories under ROOT,
+    the folder of the process that decides (the server's, on a server): a launcher never supplies advisories."""
+    from stageward.runs.scan import scan_text
+
+    folder = inside_project(root, settings.advisories, "advisories")
+    return scan_text(lockfile, settings.lockfile, folder, settings.advisories, settings.fail_on)
+
+
+def read_lockfile_text(root: Path, settings: VulnerabilityScan) -> str | None:
+    """The launcher's side: the text of the lockfile the policy names, in the checkout at ROOT (None: not there)."""
+    path = inside_project(root, settings.lockfile, "lockfile")
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise BadInput(f"{settings.lockfile}: cannot read the lockfile ({type(exc).__name__})") from None
 
 
 @verb("scan.check", permission="env.read", http=("GET", "/envs/{env}/scan"))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 class Result(BaseModel):
     """A verb's result: frozen, no field but the declared ones."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     # The columns a table of these shows, in order (the CLI's `list` commands); empty: every field.
     columns: ClassVar[tuple[str, ...]] = ()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from pydantic import Field
+
 from stageward.service.results.base import Result
 
 
@@ -45,6 +47,29 @@ class RunRecord(Result):
     def of(cls, row: dict[str, Any], *, status: str | None = None) -> RunRecord:
         fields = {name: row[name] for name in cls.model_fields if name != "status"}
         return cls(status=status or row["status"], **fields)
+
+
+class RunBegun(Result):
+    """A run recorded and allowed to start: what its launcher needs to execute it (runs.begin).
+
+    The config holds the secrets the run is given; it goes to the launcher alone, which passes it to the run as
+    the STAGEWARD_CONFIG file and masks those values in the output. It is never logged, audited or recorded.
+    """
+
+    run: RunRecord
+    config: str = Field(repr=False, description="the resolved config as JSON, secrets revealed (the run's file)")
+    secret_values: list[str] = Field(repr=False, description="the values delivered, masked in the run's output")
+    variables: dict[str, str] = Field(description="STAGEWARD_ENV, STAGEWARD_RUN_ID, STAGEWARD_DATA_*: no secret")
+    heartbeat_seconds: float
+
+
+class RunBeat(Result):
+    """A heartbeat of a running run, and the length of its stored log."""
+
+    run_id: str
+    status: str
+    log_chunks: int
+    log_bytes: int
 
 
 class RunMetric(Result):

@@ -92,6 +92,12 @@ def add_log_chunk(conn: Connection, run_id: str, sequence: int, offset: int, siz
     conn.execute(update(runs).where(runs.c.id == run_id).values(log_bytes=offset + size))
 
 
+def next_log_sequence(conn: Connection, run_id: str) -> int:
+    """The sequence the next chunk of RUN_ID's log takes (0 for the first)."""
+    found = conn.execute(select(func.max(run_log_chunks.c.sequence)).where(run_log_chunks.c.run_id == run_id)).scalar()
+    return 0 if found is None else int(found) + 1
+
+
 def log_chunks(conn: Connection, run_id: str, *, after: int = -1, limit: int = 64) -> list[dict[str, Any]]:
     """Chunks of RUN_ID's log with a sequence above AFTER, in order: a page, never the whole log."""
     query = (
