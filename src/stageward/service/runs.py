@@ -384,9 +384,10 @@ def launch(
 def _launch_flow(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[str, Any]], Any]) -> RunRecord:
     from stageward.service.run_launcher import LocalDesk, execute_run, read_checkout
 
-    if not ctx.process_environment:
+    if not ctx.process_environment and arguments.get("executor", "local") != "ray":
         # A server's context (a retrain reached through promotion.approve or execute over REST): executing here
-        # would run a command on the server, with its store, blobs and master key within reach. Never.
+        # would run a command on the server, with its store, blobs and master key within reach. Never. The ray
+        # executor runs it on the cluster instead (the server's own scheduler launches only so).
         raise Denied(
             f"denied: a Stageward server never executes a command (runs.launch in {arguments['env']})",
             permission="runs.launch",
