@@ -252,3 +252,48 @@ def test_rays_failure_message_reaches_the_record_without_the_log_it_quotes():
     assert _ray_note(message) == "Job entrypoint command failed with exit code 5"
     assert _ray_note("Job was stopped.") == "Job was stopped."
     assert _ray_note(None) is None and _ray_note("") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"), [("0", False), ("0.001", True), ("4096", True), ("4096.01", False), ("two", False)]
+)
+def test_the_cpus_a_ray_job_reserves_are_bounded_exactly(text: str, accepted: bool):
+    from stageward.runs.executors.ray_jobs import _number
+
+    arguments = ({"STAGEWARD_RAY_NUM_CPUS": text}, "STAGEWARD_RAY_NUM_CPUS", "1", 0, 4096)
+    if accepted:
+        assert _number(*arguments) == float(text)
+    else:
+        with pytest.raises(BadInput, match=rf"^STAGEWARD_RAY_NUM_CPUS='{text}': expected "):
+            _number(*arguments)
+
+
+class _Collected:
+    """A sink that keeps what the executor hands it (the launcher's sink writes to a store; none is needed here)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def output(self, data: bytes) -> None:
+        self.data += data
+
+    def heartbeat(self) -> None:
+        """Nothing to keep alive here."""
+
+    def cancel_signal(self) -> int | None:
+        return None
+
+
+def test_an_unreachable_ray_cluster_is_a_clear_error_naming_the_variable():
+    from stageward.runs.executors.ray_jobs import RayExecutor
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]  # nothing listens there once the probe closes
+    address = f"http://127.0.0.1:{closed}"
+    launch = Launch(run_id=RUN, command=["true"], variables={}, config=CONFIG, workdir=Path("."),
+                    base_environ={"STAGEWARD_RAY_ADDRESS": address})  # fmt: skip
+    with pytest.raises(BadInput) as refused:
+        RayExecutor().execute(launch, _Collected())
+    assert str(refused.value).startswith(f"STAGEWARD_RAY_ADDRESS: cannot reach the Ray cluster at {address}: ")
+    assert len(str(refused.value).splitlines()) == 1

@@ -252,3 +252,18 @@ def test_binary_output_of_a_ray_run_leaves_the_log_as_ray_returns_it_and_the_run
     # Ray reads a job's log as strict UTF-8: its reader fails on these bytes and the stream ends early, silently
     # (docs/runs.md). What is stored is exactly what Ray returned, and it is never the raw bytes.
     assert logs.stdout == done.stdout and "\ufffd" not in logs.stdout and "after" not in logs.stdout
+
+
+def test_a_job_the_cluster_refuses_is_a_failed_check_naming_why(project, ray_head):
+    from stageward.errors import CheckFailed
+    from stageward.runs.executors import Launch
+    from stageward.runs.executors.ray_jobs import RayExecutor
+    from tests.runs.test_ray_channel import _Collected
+
+    record = _last(project)  # its submission id is taken: Ray refuses a second job under it
+    launch = Launch(run_id=record["id"], command=["true"], variables={}, config=b"{}", workdir=Path("."),
+                    base_environ={"STAGEWARD_RAY_ADDRESS": ray_head.address})  # fmt: skip
+    with pytest.raises(CheckFailed) as refused:
+        RayExecutor().execute(launch, _Collected())
+    assert str(refused.value).startswith(f"the Ray cluster at {ray_head.address} refused the job: ")
+    assert "already exists" in str(refused.value)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from stageward.errors import BadInput
+from stageward.errors import BadInput, CheckFailed
 from stageward.runs.executors import Launch, Outcome, Sink
 from stageward.runs.executors.config_channel import ConfigChannel
 from stageward.runs.executors.ray_shim import CALLBACK, FETCH_FAILED, TOKEN
@@ -51,6 +51,10 @@ def _port(environ: Mapping[str, str]) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise BadInput(f"STAGEWARD_RAY_CALLBACK_PORT={text!r}: expected a port from 0 (any free port) to 65535")
     return int(text)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 def _ray_note(message: str | None) -> str | None:
@@ -128,14 +132,21 @@ class RayExecutor:
         python = environ.get("STAGEWARD_RAY_PYTHON") or "python"
         cpus = _number(environ, "STAGEWARD_RAY_NUM_CPUS", "1", 0, 4096)
         with _open_channel(launch) as channel:
-            client = JobSubmissionClient(address)
-            job = client.submit_job(
-                entrypoint=shlex.join([python, "-m", "stageward.runs.executors.ray_shim", "--", *launch.command]),
-                submission_id=f"stageward-{launch.run_id}",
-                runtime_env={"env_vars": {**launch.variables, CALLBACK: channel.url, TOKEN: channel.token}},
-                entrypoint_num_cpus=cpus,
-                metadata={"stageward_run": launch.run_id},
-            )
+            try:
+                client = JobSubmissionClient(address)
+                job = client.submit_job(
+                    entrypoint=shlex.join([python, "-m", "stageward.runs.executors.ray_shim", "--", *launch.command]),
+                    submission_id=f"stageward-{launch.run_id}",
+                    runtime_env={"env_vars": {**launch.variables, CALLBACK: channel.url, TOKEN: channel.token}},
+                    entrypoint_num_cpus=cpus,
+                    metadata={"stageward_run": launch.run_id},
+                )
+            except OSError as unreachable:  # ConnectionError from Ray, or requests' (an OSError too)
+                raise BadInput(
+                    f"STAGEWARD_RAY_ADDRESS: cannot reach the Ray cluster at {address}: {_first_line(unreachable)}"
+                ) from None
+            except RuntimeError as refused:  # the Jobs API answered with an error
+                raise CheckFailed(f"the Ray cluster at {address} refused the job: {_first_line(refused)}") from None
             watch = _Job(client, job, launch, sink)
             try:
                 broken = watch.follow()
@@ -146,7 +157,7 @@ class RayExecutor:
             info = client.get_job_info(job)
             status = str(info.status.value)
             if status not in _TERMINAL:  # Ray ends the tail only after the job: its reader of the log failed
-                broken = broken or "the log stream ended before the job did"
+                broken = broken or "it ended before the job did"
                 status = watch.wait()
                 info = client.get_job_info(job)
             channel.close()  # before the outcome is read: from here on no fetch can be answered
