@@ -297,3 +297,25 @@ def test_an_unreachable_ray_cluster_is_a_clear_error_naming_the_variable():
         RayExecutor().execute(launch, _Collected())
     assert str(refused.value).startswith(f"STAGEWARD_RAY_ADDRESS: cannot reach the Ray cluster at {address}: ")
     assert len(str(refused.value).splitlines()) == 1
+
+
+def test_a_server_traceback_relayed_by_ray_becomes_one_line_naming_the_exception():
+    from stageward.runs.executors.ray_jobs import _first_line
+
+    relayed = RuntimeError(  # as Ray 2.60 relays it: the agent's traceback inside the head's
+        "Request failed with status code 500: Traceback (most recent call last):\n"
+        '  File "job_head.py", line 134, in _raise_error\n'
+        '    raise RuntimeError(f"Request failed with status code {status}: {error_text}.")\n'
+        "RuntimeError: Request failed with status code 400: Traceback (most recent call last):\n"
+        '  File "job_manager.py", line 553, in submit_job\n'
+        "    raise ValueError(\n"
+        "ValueError: Job with submission_id stageward-1 already exists.\n.\n."
+    )
+    assert _first_line(relayed) == (
+        "Request failed with status code 500: ValueError: Job with submission_id stageward-1 already exists."
+    )
+    assert _first_line(ConnectionError("Failed to connect to Ray at address: x.\nmore")) == (
+        "Failed to connect to Ray at address: x."
+    )
+    assert _first_line(RuntimeError("")) == "RuntimeError"
+    assert len(_first_line(RuntimeError("x" * 1000))) == 300

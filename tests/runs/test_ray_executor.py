@@ -260,8 +260,9 @@ def test_a_job_the_cluster_refuses_is_a_failed_check_naming_why(project, ray_hea
     from stageward.runs.executors.ray_jobs import RayExecutor
     from tests.runs.test_ray_channel import _Collected
 
-    record = _last(project)  # its submission id is taken: Ray refuses a second job under it
-    launch = Launch(run_id=record["id"], command=["true"], variables={}, config=b"{}", workdir=Path("."),
+    taken = f"{os.getpid():x}dup"
+    _ray(ray_head).submit_job(entrypoint="true", submission_id=f"stageward-{taken}")  # Ray refuses a second one
+    launch = Launch(run_id=taken, command=["true"], variables={}, config=b"{}", workdir=Path("."),
                     base_environ={"STAGEWARD_RAY_ADDRESS": ray_head.address})  # fmt: skip
     with pytest.raises(CheckFailed) as refused:
         RayExecutor().execute(launch, _Collected())

@@ -16,6 +16,7 @@ address of this machine its workers reach); STAGEWARD_RAY_CALLBACK_SECONDS (the 
 from __future__ import annotations
 
 import contextlib
+import re
 import shlex
 import time
 from collections.abc import Mapping
@@ -33,6 +34,8 @@ _TERMINAL = {"SUCCEEDED": "succeeded", "FAILED": "failed", "STOPPED": "cancelled
 _WAIT_SECONDS = 0.1  # how long the launcher waits for log output before it looks at signals and the heartbeat
 _STATUS_SECONDS = 1.0  # status polling, only once the log stream broke
 _MAX_CALLBACK_SECONDS = 7 * 24 * 3600.0
+_TRACEBACK = "Traceback (most recent call last):"
+_RAISED = re.compile(r"[A-Za-z_][\w.]*(Error|Exception): \S")  # the line a traceback ends in
 
 
 def _number(environ: Mapping[str, str], name: str, default: str, low: float, high: float) -> float:
@@ -54,7 +57,13 @@ def _port(environ: Mapping[str, str]) -> int:
 
 
 def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+    """One line of ERROR; when Ray relays a server-side traceback, its first line and the exception it ended in."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()] or [type(error).__name__]
+    first = lines[0]
+    raised = [line for line in lines[1:] if _RAISED.match(line)]
+    if first.endswith(_TRACEBACK) and raised:
+        first = first.removesuffix(_TRACEBACK) + raised[-1]  # the innermost: Ray nests the agent's traceback
+    return first[:300]
 
 
 def _ray_note(message: str | None) -> str | None:
