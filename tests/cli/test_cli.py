@@ -181,11 +181,25 @@ def test_demo_walks_every_step(tmp_path: Path):
     titles = [line.strip() for line in result.stdout.splitlines() if line[:4].strip().rstrip(".").isdigit()]
     # The chain is verified last, over every step, the rollback included; not before anything moved.
     assert titles[-1].endswith("stageward audit verify: the hash chain holds over every step above")
-    # Then the runs' steps (tests/runs, docs/runs.md): the project in git, a refused run, a run with lineage.
-    assert "rolls @champion back" in titles[-5]
+    # Then the runs' steps (tests/runs, docs/runs.md): the project in git, a refused run, a run with lineage,
+    # then the retrain promotion (docs/promotion.md): to staging as it is, to production retrained.
+    assert "rolls @champion back" in titles[-7]
+    assert titles[-3] == "25. bob promotes the model he trained in development to staging, as it is"
+    assert titles[-2] == (
+        "26. bob requests a retrain promotion to production; carol and dave approve; alice runs it"
+    )
     assert sum("audit verify" in title or "audit chain" in title for title in titles) == 1
-    # The last entry the chain holds is the last thing the walk did: bob's run in development ending.
-    assert re.search(r"audit chain intact: \d+ entries, .*\(bob runs\.finish [0-9a-f]{12}\)", result.stdout)
+    trained = re.search(r"development/model:1 records it \(commit ([0-9a-f]{12})\)", result.stdout)
+    retrained = re.search(
+        r"alice executes it: retrain run ([0-9a-f]{12}) in production at commit ([0-9a-f]{12}) registered "
+        r"production/model:1 \(auc 0\.855 -> 0\.87\), now @champion",
+        result.stdout,
+    )
+    assert trained and retrained and retrained.group(2) == trained.group(1), result.stdout
+    assert "in a git worktree, with production's config and secrets" in result.stdout
+    assert "dave may not run in production, so it waits (exit 3)" in result.stdout
+    # The last entry the chain holds is the last thing the walk did: the retrain promotion executing.
+    assert re.search(r"audit chain intact: \d+ entries, .*\(alice promotion\.execute model@champion\)", result.stdout)
 
 
 def test_the_demo_says_how_to_explore_its_folder_and_that_works(tmp_path: Path):

@@ -85,20 +85,23 @@ class RayHead:
     def stop(self) -> None:
         if self.process is None:
             return
-        group = self.process.pid
-        for number, wait in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
-            try:
-                os.killpg(group, number)
-            except ProcessLookupError:
-                break
-            try:
-                self.process.wait(timeout=wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        session = self.process.pid
+        # SIGTERM to `ray start --block` alone: it stops its daemons in order (about 6 s here). A SIGTERM to the
+        # whole group races that shutdown and left `ray start` waiting on its dying children past 20 s.
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15.0)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            self.process.wait(timeout=10.0)
         # Ray's daemons and workers may outlive `ray start` in groups of their own, but they stay in the session
-        # it began (start_new_session): end exactly the processes of that session.
-        for pid in _session_members(group):
+        # it began (start_new_session): end exactly the processes of that session, once they had a moment.
+        deadline = time.monotonic() + 3.0
+        while _session_members(session) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in _session_members(session):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         self.process = None

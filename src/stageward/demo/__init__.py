@@ -22,6 +22,7 @@ STEP_MODULES = [
     "stageward.demo.secrets",
     "stageward.demo.registry",
     "stageward.demo.runs",
+    "stageward.demo.retrain",
     "stageward.demo.closing",  # last: the audit chain verified over every step
 ]
 # What the walk unsets so that it works on its own folder; exploring the folder afterwards needs the same.

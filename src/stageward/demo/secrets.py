@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 from stageward.demo import StepFailed, Walk
@@ -12,6 +14,23 @@ from stageward.errors import Denied
 
 # Stands in for a real database password; the walk checks it never comes out where it should not.
 DEMO_VALUE = "pg-Pr0d-7c1e9a52"
+
+
+def _in_store_files(store: Path) -> bool:
+    """Whether DEMO_VALUE is in the raw bytes of the SQLite store's files, read by another process.
+
+    Why not read them here: opening and closing the database file in this process would drop every POSIX lock
+    this process's SQLite connections hold on it (fcntl locks belong to the process, and any close releases
+    them). A run's process closing the store would then think itself the last user, checkpoint and delete the
+    WAL, and this process's later commits would go to the deleted WAL, unseen by any other process (a retrain's
+    pipeline then failed with "no run <id>").
+    """
+    files = [str(p) for p in sorted(store.iterdir()) if p.name.startswith("stageward.db")]
+    probe = "import sys\nprint(any(sys.argv[1].encode() in open(f, 'rb').read() for f in sys.argv[2:]))"
+    done = subprocess.run([sys.executable, "-c", probe, DEMO_VALUE, *files], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise StepFailed(f"could not read the store's files: {done.stderr.strip()[-200:]}")
+    return done.stdout.strip() == "True"
 
 
 def steps(walk: Walk) -> None:
@@ -43,8 +62,7 @@ def steps(walk: Walk) -> None:
             ]
         )
         store = walk.root / ".stageward"
-        raw = b"".join(p.read_bytes() for p in store.iterdir() if p.name.startswith("stageward.db"))
-        places = {"listings and audit export": DEMO_VALUE in shown, "database file": DEMO_VALUE.encode() in raw}
+        places = {"listings and audit export": DEMO_VALUE in shown, "database file": _in_store_files(store)}
         leaked = [where for where, found in places.items() if found]
         if leaked:
             raise StepFailed(f"the value appears in: {', '.join(leaked)}")
@@ -105,9 +123,7 @@ def steps(walk: Walk) -> None:
             at_home = keyed.call("secrets.get", env="development", name="DB_PASSWORD")
             if at_home["value"] != "dev-password-1":
                 raise StepFailed("the development key could not read the development secret")
-            error = walk.expect_error(
-                Denied, lambda: keyed.call("secrets.get", env="production", name="DB_PASSWORD")
-            )
+            error = walk.expect_error(Denied, lambda: keyed.call("secrets.get", env="production", name="DB_PASSWORD"))
         return (
             f"{created['prefix']}... acts as {principal} in {environment} only: reads development's secret; "
             f"in production, though spn:lp-ci is deployer there: exit {error.exit_code}"
