@@ -53,18 +53,16 @@ def _team_problem(unit: Unit) -> str | None:
         return None
     store_admin = _store_admin(unit)
     for team in access_repo.list_teams(unit.conn):
-        carries = spec.project.startswith(str(team["prefix"]))
-        if not carries and team["name"] != spec.team:
+        carries = spec.project.startswith(team.prefix)
+        if not carries and team.name != spec.team:
             continue
-        if carries and spec.team != team["name"]:
+        if carries and spec.team != team.name:
             return (
-                f"project {spec.project!r} carries team {team['name']}'s prefix {team['prefix']!r} "
-                f"but {unit.ctx.project.path.name} does not declare team: {team['name']}"
+                f"project {spec.project!r} carries team {team.name}'s prefix {team.prefix!r} "
+                f"but {unit.ctx.project.path.name} does not declare team: {team.name}"
             )
-        members = team["members"]
-        assert isinstance(members, list)
-        if unit.principal not in members and not store_admin:
-            return f"registering {spec.project!r} for team {team['name']} needs membership of that team"
+        if unit.principal not in team.members and not store_admin:
+            return f"registering {spec.project!r} for team {team.name} needs membership of that team"
     if spec.team is not None and access_repo.get_team(unit.conn, spec.team) is None and not store_admin:
         return (
             f"team {spec.team!r} is not in this store: a store admin creates it (stageward team create "
