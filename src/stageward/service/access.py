@@ -55,7 +55,7 @@ def _scope(unit: Unit, team: str | None, project: str | None) -> tuple[str, Targ
         registered = policy_repo.get_project(unit.conn, project)
         if registered is None:
             raise NotFound(f"no project {project!r} in this store")
-        return f"project:{project}", Target(project, registered["team"])
+        return f"project:{project}", Target(project, registered.team)
     return "", None
 
 
