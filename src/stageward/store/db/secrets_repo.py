@@ -5,7 +5,7 @@ Values never pass through here in the clear: only ciphertexts and digests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
@@ -33,7 +33,8 @@ class SecretRecord:
     expires_at: str | None
     updated_at: str
     updated_by: str
-    ciphertext: bytes | None
+    # Kept out of repr: a record that lands in a log or a traceback carries no key material.
+    ciphertext: bytes | None = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class ApiKeyRecord:
 
     id: int
     prefix: str
-    digest: str
+    digest: str = field(repr=False)
     principal: str
     environment: str
     ttl_seconds: int
@@ -69,7 +70,7 @@ class KeyCredentials:
     """What a presented key is checked against on every authenticated request."""
 
     prefix: str
-    digest: str
+    digest: str = field(repr=False)
     principal: str
     environment: str
     expires_at: str
@@ -377,7 +378,7 @@ def has_key_material(conn: Connection) -> bool:
     return conn.execute(select(api_keys.c.id).limit(1)).first() is not None
 
 
-_KEY_COLUMNS = tuple(field.name for field in fields(KeyCredentials))
+_KEY_COLUMNS = tuple(column.name for column in fields(KeyCredentials))
 
 
 def api_key_for_authentication(database: Database, prefix: str) -> KeyCredentials | None:
