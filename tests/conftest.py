@@ -61,7 +61,7 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     server = MotoServer().start()
     os.environ.update(server.environ)  # boto3 here and in CLI subprocesses finds the server
     yield server
-    for key in server.environ:
+    for key in [*server.environ, "MOTO_RECORDER_FILEPATH"]:
         os.environ.pop(key, None)
     server.stop()
 
