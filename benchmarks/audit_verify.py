@@ -54,7 +54,8 @@ def extend(root: Path, store_url: str | None, entries: int) -> float:
     started = time.perf_counter()
     with ctx.database.transaction(write=True) as conn:  # the first open creates the store: entry 1
         key = chain_key(ctx, conn)
-        sequence, previous = audit_repo.head(conn)
+        head = audit_repo.head(conn)
+        sequence, previous = head.sequence, head.hash
         rows: list[dict[str, Any]] = []
         for i in range(sequence + 1, entries + 1):
             entry = {

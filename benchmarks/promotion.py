@@ -42,6 +42,11 @@ environments:
     promote_from: [staging]
     promotion: {{approvals: 0}}
     blobs: s3://{bucket}/registry
+  production-s3-again:
+    tier: production
+    promote_from: [staging]
+    promotion: {{approvals: 0}}
+    blobs: s3://{bucket}/registry-again
 """
 
 
@@ -58,7 +63,10 @@ def timed(action) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - start
 
 
-def stageward_promotions(work: Path, model: Path, endpoint: str) -> dict[str, float]:
+def stageward_promotions(work: Path, model: Path, server: Any) -> tuple[dict[str, float], float]:
+    """Our promotions, and boto3's upload_file of the same file to the same moto server: the S3 copies and the
+    uploads alternate, two of each (the best of each counts), so a busy moment of a shared machine does not
+    land on one side only."""
     from stageward.client import Client, LocalTransport
     from stageward.testing import write_project
 
@@ -83,18 +91,22 @@ def stageward_promotions(work: Path, model: Path, endpoint: str) -> dict[str, fl
         same = [timed(lambda v=v: promote("production", v)) for v in (1, 2, 3)]
         results["same store"] = min(same)
         results["file -> file (other folder)"] = timed(lambda: promote("production-files", 1))
-        results["file -> s3 (moto)"] = timed(lambda: promote("production-s3", 1))
+        to_s3, boto3_times = [], []
+        for index, target in enumerate(("production-s3", "production-s3-again")):
+            to_s3.append(timed(lambda t=target: promote(t, 1)))
+            boto3_times.append(boto3_upload(model, server, index))
+        results["file -> s3 (moto)"] = min(to_s3)
     finally:
         client.close()
-    return results
+    return results, min(boto3_times)
 
 
-def boto3_upload(model: Path, server: Any) -> float:
+def boto3_upload(model: Path, server: Any, index: int) -> float:
     """boto3's own upload_file of the same file to the same moto server (its defaults: 8 MB parts, 10 threads)."""
     client = server.client()
-    server.bucket("bench-boto3")
-    times = [timed(lambda i=i: client.upload_file(str(model), "bench-boto3", f"model-{i}.bin")) for i in range(2)]
-    return min(times)
+    if index == 0:
+        server.bucket("bench-boto3")
+    return timed(lambda: client.upload_file(str(model), "bench-boto3", f"model-{index}.bin"))
 
 
 def mlflow_copy(work: Path, model: Path) -> dict[str, float]:
@@ -155,8 +167,7 @@ def main() -> None:
             )
         cp_sync = min(durable)
         shutil.rmtree(work / "cp")
-        ours = stageward_promotions(work, model, server.endpoint)
-        boto3_seconds = boto3_upload(model, server)
+        ours, boto3_seconds = stageward_promotions(work, model, server)
         try:
             theirs = mlflow_copy(work, model)
         except ImportError:

@@ -50,14 +50,18 @@ def postgres() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def moto_server() -> Iterator[object]:
-    """A real S3 protocol server (moto's server mode) on a free loopback port, one per test process."""
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real S3 protocol server (moto's server mode) on a free loopback port, one per test process.
+
+    Its recorder (off until a test starts it: `MotoServer.recording`) writes to a file of this process's own,
+    read before moto is first imported here."""
     from tests.registry.support import MotoServer
 
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(tmp_path_factory.mktemp("moto") / "recording.jsonl")
     server = MotoServer().start()
     os.environ.update(server.environ)  # boto3 here and in CLI subprocesses finds the server
     yield server
-    for key in server.environ:
+    for key in [*server.environ, "MOTO_RECORDER_FILEPATH"]:
         os.environ.pop(key, None)
     server.stop()
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from stageward.testing import EXAMPLE_PROJECT
 
@@ -122,6 +126,22 @@ class MotoServer:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
         }
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[dict[str, Any]]]:
+        """The requests the server receives inside the block (method, url, headers), filled in at its end: moto's
+        own recorder, so what is seen is what reached the server."""
+        import httpx
+
+        seen: list[dict[str, Any]] = []
+        httpx.post(f"{self.endpoint}/moto-api/recorder/reset-recording").raise_for_status()
+        httpx.post(f"{self.endpoint}/moto-api/recorder/start-recording").raise_for_status()
+        try:
+            yield seen
+        finally:
+            httpx.post(f"{self.endpoint}/moto-api/recorder/stop-recording").raise_for_status()
+        lines = httpx.get(f"{self.endpoint}/moto-api/recorder/download-recording").text.splitlines()
+        seen.extend(json.loads(line) for line in lines if line.strip())
 
     def client(self):  # type: ignore[no-untyped-def]
         import boto3

@@ -13,6 +13,41 @@ from tests.registry.support import project_with_production_blobs, project_with_u
 pytestmark = pytest.mark.shared_config_home
 
 @pytest.mark.s3
+def test_s3_ranges_are_ranged_gets_of_those_bytes_alone(s3_bucket, moto_server):
+    import hashlib
+
+    from stageward.errors import NotFound
+
+    store = open_blob_store(f"s3://{s3_bucket}/registry")
+    data = os.urandom(5 * 1024 * 1024 + 77)
+    digest = hashlib.sha256(data).hexdigest()
+    writer = store.open_write(digest)
+    writer.write(data)
+    writer.commit()
+    asked: list[str | None] = []
+    # A hook on our own client: the Range header of each GetObject as it is sent.
+    store.client.meta.events.register(
+        "before-send.s3.GetObject", lambda request, **_: asked.append(request.headers.get("Range"))
+    )
+    size = len(data)
+    with store.open_range(digest, size - 100, 100) as tail:
+        assert tail.read() == data[-100:]
+    with store.open_range(digest, 0, 1) as first:
+        assert first.read() == data[:1]
+    with store.open_range(digest, size - 1, 50) as past_the_end:
+        assert past_the_end.read() == data[-1:]  # fewer where the blob ends first
+    with store.open_range(digest, 9, 0) as nothing:
+        assert nothing.read() == b""  # nothing to ask for: no request
+    assert [value.decode() if isinstance(value, bytes) else value for value in asked] == [
+        f"bytes={size - 100}-{size - 1}",
+        "bytes=0-0",
+        f"bytes={size - 1}-{size + 48}",
+    ]
+    with pytest.raises(NotFound, match="missing"):
+        store.open_range("0" * 64, 0, 1)
+
+
+@pytest.mark.s3
 def test_s3_store_multipart_roundtrip_and_gc(s3_bucket, moto_server):
     from stageward.store.blobs import s3 as s3_module
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,6 +171,33 @@ def test_blob_routes_hold_digests_ranges_and_walls(blob_server: TeamServer) -> N
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(data)}"
     assert several.status_code == 416
     assert other.status_code == 403 and elsewhere.status_code == 403
+
+
+def test_a_range_near_the_end_of_a_large_blob_is_all_the_store_is_asked_for(
+    blob_server: TeamServer, request: pytest.FixtureRequest
+) -> None:
+    server = blob_server
+    data = os.urandom(5 * 1024 * 1024 + 321)  # past one 4 MiB read: skipping to the end would take two
+    digest = hashlib.sha256(data).hexdigest()
+    size = len(data)
+    with server.http("dev") as dev:
+        assert dev.put(f"/api/v1/envs/development/blobs/{digest}", content=data).status_code == 201
+        files = [{"path": "big.bin", "size": size, "sha256": digest}]
+        assert dev.post("/api/v1/envs/development/datasets", json={"name": "big", "files": files}).status_code == 200
+        wanted = f"bytes={size - 100}-{size - 1}"
+        if "s3" not in server.extra.get("STAGEWARD_BLOBS", ""):
+            near_end = dev.get(f"/api/v1/envs/development/blobs/{digest}", headers={"Range": wanted})
+            assert near_end.status_code == 206 and near_end.content == data[-100:]
+            return
+        with request.getfixturevalue("moto_server").recording() as seen:
+            near_end = dev.get(f"/api/v1/envs/development/blobs/{digest}", headers={"Range": wanted})
+            suffix = dev.get(f"/api/v1/envs/development/blobs/{digest}", headers={"Range": "bytes=-1"})
+    assert near_end.status_code == 206 and near_end.content == data[-100:]
+    assert near_end.headers["content-range"] == f"bytes {size - 100}-{size - 1}/{size}"
+    assert suffix.status_code == 206 and suffix.content == data[-1:]
+    # What reached S3: one ranged GET of the blob per request, for those bytes alone.
+    gets = [r for r in seen if r["method"] == "GET" and digest[2:] in r["url"]]
+    assert [r["headers"].get("Range") for r in gets] == [wanted, f"bytes={size - 1}-{size - 1}"]
 
 
 def test_a_blob_declared_over_the_limit_is_refused_before_its_bytes(server: TeamServer) -> None:

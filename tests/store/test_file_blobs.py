@@ -60,3 +60,24 @@ def test_missing_blob_and_malformed_digest(tmp_path: Path):
 def test_unknown_scheme():
     with pytest.raises(BadInput, match="blob store URL 'ftp://x': unsupported scheme"):
         open_blob_store("ftp://x")
+
+
+def test_a_range_is_read_from_its_offset_and_stops_at_its_length(tmp_path: Path):
+    store = open_blob_store("file://blobs", base=tmp_path)
+    data = bytes(range(256)) * 64
+    digest = put_stream(store, io.BytesIO(data)).sha256
+    with store.open_range(digest, len(data) - 10, 10) as tail:
+        assert tail.read(4) == data[-10:-6]
+        assert tail.read() == data[-6:]
+        assert tail.read() == b""
+    with store.open_range(digest, 5, 3) as middle:
+        assert middle.read(100) == data[5:8]  # the window ends the read, not the file
+        assert middle.read(1) == b""
+    with store.open_range(digest, len(data) - 1, 50) as past_the_end:
+        assert past_the_end.read() == data[-1:]  # fewer where the blob ends first
+    with store.open_range(digest, 0, len(data)) as whole:
+        assert whole.read() == data
+    with store.open_range(digest, 3, 0) as nothing:
+        assert nothing.read() == b""
+    with pytest.raises(NotFound, match="missing"):
+        store.open_range("0" * 64, 0, 1)

@@ -29,7 +29,7 @@ _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 _quote = encode_basestring  # a str exactly as _canonical writes it (the C encoder's own function)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     sequence: int
     time: str

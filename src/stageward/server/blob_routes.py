@@ -104,7 +104,8 @@ class BlobRoutes:
                 return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
             start, end = wanted
             store = await run_in_threadpool(_store, self.state, caller, env)
-            stream = await run_in_threadpool(_open_at, store.open_read, sha256, start)
+            # The store reads the range alone (a seek, a ranged GET): nothing before START is fetched.
+            stream = await run_in_threadpool(store.open_range, sha256, start, end - start)
         except Denied as denial:
             self.metrics.denials.labels(verb="blob.locate").inc()
             return error_response(denial)
@@ -147,24 +148,6 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     end = size if not last else min(int(last) + 1, size)
     return (start, end) if end > start else None
-
-
-def _open_at(open_read: Any, sha256: str, start: int) -> BinaryIO:
-    stream: BinaryIO = open_read(sha256)
-    try:
-        if stream.seekable():
-            stream.seek(start)
-        else:  # a stream without seek (an S3 body): skip to START
-            left = start
-            while left > 0:
-                skipped = stream.read(min(left, READ_CHUNK))
-                if not skipped:
-                    break
-                left -= len(skipped)
-    except BaseException:
-        stream.close()
-        raise
-    return stream
 
 
 def _read(stream: BinaryIO, length: int) -> Iterator[bytes]:

@@ -129,7 +129,7 @@ def _open_base_context(settings: ServerSettings) -> Context:
     # The policy held by the store, never the server's working copy (SPEC §12): nothing is applied on the fly.
     from stageward.policy.document import parse_document
 
-    document = parse_document(row["document"], where=f"policy v{row['version']}") if row is not None else None
-    digest = row["digest"] if row is not None else None
-    ctx.use_policy(document, digest, team=registered["team"] if registered else None)
+    document = parse_document(row.document, where=f"policy v{row.version}") if row is not None else None
+    digest = row.digest if row is not None else None
+    ctx.use_policy(document, digest, team=registered.team if registered else None)
     return ctx

@@ -55,7 +55,7 @@ def _scope(unit: Unit, team: str | None, project: str | None) -> tuple[str, Targ
         registered = policy_repo.get_project(unit.conn, project)
         if registered is None:
             raise NotFound(f"no project {project!r} in this store")
-        return f"project:{project}", Target(project, registered["team"])
+        return f"project:{project}", Target(project, registered.team)
     return "", None
 
 
@@ -175,5 +175,5 @@ def list_bindings(unit: Unit, *, env: str | None = None) -> list[BindingRow]:
         readable = {e for e in unit.ctx.environments if unit.can("env.read", e)}
     if not readable:
         return []  # deny by default: no binding, no sight of anyone's bindings, "*" ones included
-    rows = access_repo.binding_rows(unit.conn, env)
-    return [BindingRow.model_validate(r) for r in rows if r["environment"] == "*" or r["environment"] in readable]
+    held = access_repo.grants(unit.conn, env)
+    return [BindingRow.from_record(g) for g in held if g.environment == "*" or g.environment in readable]

@@ -82,7 +82,7 @@ def project_target(unit: Unit, project: str) -> Target | str:
     registered = policy_repo.get_project(unit.conn, project)
     if registered is None:
         raise NotFound(f"no project {project!r} in this store")
-    return Target(project, registered["team"])
+    return Target(project, registered.team)
 
 
 def env_of(ref: str, env: str | None) -> str:

@@ -41,12 +41,13 @@ def list_entries(
     entries = audit_repo.query(
         unit.conn, environments=readable, principal=principal, action=action, since=cutoff, limit=limit
     )
-    return [AuditEntry.model_validate(e.to_dict()) for e in entries]
+    return [AuditEntry.from_record(e) for e in entries]
 
 
 def _keyed_from(unit: Unit, key: bytes, head_sequence: int) -> int | None:
     """Where the keyed part of the chain starts, its record checked against its MAC; None: not keyed yet (legacy)."""
-    value, mac = audit_repo.keyed_from(unit.conn)
+    stored = audit_repo.keyed_from(unit.conn)
+    value, mac = stored.value, stored.mac
     if value is None and mac is None:
         return None
     record = f"{audit_repo.KEYED_FROM} (where the keyed chain starts)"
@@ -77,7 +78,8 @@ def verify(unit: Unit, *, anchor: str | None = None) -> ChainVerified:
     unit.require_somewhere("audit.read")
     expected = parse_anchor(anchor, source="--anchor") if anchor is not None else None
     key = chain_key(unit.ctx, unit.conn, create=False)
-    head_sequence, head_hash = audit_repo.head(unit.conn)
+    head = audit_repo.head(unit.conn)
+    head_sequence, head_hash = head.sequence, head.hash
     keyed_from = _keyed_from(unit, key, head_sequence)
     report = check_rows(
         audit_repo.iter_rows(unit.conn), key, keyed_from=keyed_from if keyed_from is not None else head_sequence + 1
@@ -142,7 +144,8 @@ def _store_identity(unit: Unit) -> str:
 def anchor(unit: Unit) -> ChainAnchor:
     """The chain's head (sequence, hash, time, store) to keep outside the store and check with verify --anchor."""
     unit.require_somewhere("audit.read")
-    sequence, digest = audit_repo.head(unit.conn)
+    head = audit_repo.head(unit.conn)
+    sequence, digest = head.sequence, head.hash
     if sequence == 0:
         raise NotFound("the audit chain has no entries yet: nothing to anchor")
     last = audit_repo.entry_at(unit.conn, sequence)
@@ -168,4 +171,4 @@ def export(unit: Unit, *, env: str | None = None) -> list[AuditEntry]:
     """Every entry the caller may read, in order, with hashes, for an outside copy."""
     readable = _readable(unit, env)
     entries = audit_repo.iter_entries(unit.conn)
-    return [AuditEntry.model_validate(e.to_dict()) for e in entries if e.environment in readable]
+    return [AuditEntry.from_record(e) for e in entries if e.environment in readable]

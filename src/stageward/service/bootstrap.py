@@ -46,7 +46,7 @@ def open_project_store(ctx: Context) -> Database:
         if created_by is None:
             # The store's creator is told nothing about the policy applied with it: it is what they wrote.
             ctx.quiet_first_apply = _bootstrap(ctx, database)
-        check_team_prefix(ctx, team["prefix"] if team else None)
+        check_team_prefix(ctx, team.prefix if team else None)
     except BaseException:
         database.dispose()
         raise

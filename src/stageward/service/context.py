@@ -128,8 +128,8 @@ class Context:
         assert row is not None
         from stageward.policy.document import parse_document
 
-        document = parse_document(row["document"], where=f"policy v{row['version']} of {self.project.spec.project}")
-        self.use_policy(document, row["digest"], team=project["team"] if project else None)
+        document = parse_document(row.document, where=f"policy v{row.version} of {self.project.spec.project}")
+        self.use_policy(document, row.digest, team=project.team if project else None)
 
     @property
     def environments(self) -> dict[str, Environment]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stageward.access.decide import EVERY_ENVIRONMENT
 from stageward.access.principals import principal_kind
@@ -26,6 +26,7 @@ from stageward.store.db import access_repo, secrets_repo
 
 if TYPE_CHECKING:
     from stageward.service.context import Context
+    from stageward.store.db.secrets_repo import ApiKeyRecord
 
 DEFAULT_TTL = "30d"
 MAX_TTL = timedelta(days=366)
@@ -40,26 +41,26 @@ def _ttl(text: str) -> timedelta:
     return ttl
 
 
-def _status(row: dict[str, Any], now: str) -> str:
-    if row["revoked_at"]:
+def _status(row: ApiKeyRecord, now: str) -> str:
+    if row.revoked_at:
         return "revoked"
-    if row["expires_at"] <= now:
+    if row.expires_at <= now:
         return "expired"
-    if row["replaced_by"]:
-        return f"overlap until expiry (successor {row['replaced_by']})"
+    if row.replaced_by:
+        return f"overlap until expiry (successor {row.replaced_by})"
     return "active"
 
 
-def _public(row: dict[str, Any], now: str) -> KeyInfo:
+def _public(row: ApiKeyRecord, now: str) -> KeyInfo:
     return KeyInfo(
-        prefix=row["prefix"],
-        principal=row["principal"],
-        environment=row["environment"],
-        expires_at=row["expires_at"],
-        last_used_at=row["last_used_at"],
+        prefix=row.prefix,
+        principal=row.principal,
+        environment=row.environment,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
         status=_status(row, now),
-        created_at=row["created_at"],
-        created_by=row["created_by"],
+        created_at=row.created_at,
+        created_by=row.created_by,
     )
 
 
@@ -143,17 +144,17 @@ def list_keys(unit: Unit, *, env: str | None = None, principal: str | None = Non
     now = unit.now()
     rows = []
     for row in secrets_repo.list_api_keys(unit.conn, environments, principal):
-        if row["principal"] == unit.principal or unit.can("access.manage", row["environment"]):
+        if row.principal == unit.principal or unit.can("access.manage", row.environment):
             rows.append(_public(row, now))
     return rows
 
 
-def _key(unit: Unit, prefix: str) -> dict[str, Any]:
+def _key(unit: Unit, prefix: str) -> ApiKeyRecord:
     unit.target = prefix
     row = secrets_repo.api_key_by_prefix(unit.conn, prefix)
     if row is None:
         raise NotFound(f"no API key {prefix}", hint="stageward keys list shows the prefixes you can manage")
-    _may_manage(unit, row["principal"], row["environment"])
+    _may_manage(unit, row.principal, row.environment)
     return row
 
 
@@ -161,11 +162,11 @@ def _key(unit: Unit, prefix: str) -> dict[str, Any]:
 def revoke_key(unit: Unit, *, prefix: str) -> KeyRevoked:
     """Revoke the key PREFIX at once."""
     row = _key(unit, prefix)
-    if row["revoked_at"]:
-        raise Conflict(f"API key {prefix} was already revoked at {row['revoked_at']} by {row['revoked_by']}")
+    if row.revoked_at:
+        raise Conflict(f"API key {prefix} was already revoked at {row.revoked_at} by {row.revoked_by}")
     secrets_repo.revoke_api_key(unit.conn, prefix, at=unit.now(), by=unit.principal)
-    unit.audit(environment=row["environment"], target=prefix, details={"principal": row["principal"]})
-    return KeyRevoked(prefix=prefix, principal=row["principal"], environment=row["environment"], revoked_at=unit.now())
+    unit.audit(environment=row.environment, target=prefix, details={"principal": row.principal})
+    return KeyRevoked(prefix=prefix, principal=row.principal, environment=row.environment, revoked_at=unit.now())
 
 
 @verb("keys.rotate", write=True, http=("POST", "/keys/{prefix}/rotate"))
@@ -175,35 +176,35 @@ def rotate_key(unit: Unit, *, prefix: str, overlap: str = "7d") -> KeyRotated:
     _by_a_person(unit, unit.ctx.bound_environment, "keys rotate")
     row = _key(unit, prefix)
     now = unit.now()
-    if row["revoked_at"]:
+    if row.revoked_at:
         raise Conflict(f"API key {prefix} is revoked: create a new one with stageward keys create")
-    if row["expires_at"] <= now:
-        raise Conflict(f"API key {prefix} expired at {row['expires_at']}: create a new one with stageward keys create")
-    if row["replaced_by"]:
-        raise Conflict(f"API key {prefix} was already rotated; its successor is {row['replaced_by']}")
+    if row.expires_at <= now:
+        raise Conflict(f"API key {prefix} expired at {row.expires_at}: create a new one with stageward keys create")
+    if row.replaced_by:
+        raise Conflict(f"API key {prefix} was already rotated; its successor is {row.replaced_by}")
     grace = parse_duration(overlap, option="--overlap")
-    _holds_a_role(unit, row["principal"], row["environment"])
+    _holds_a_role(unit, row.principal, row.environment)
     keyring = load_keyring(unit.ctx, unit.conn, create=True)
     assert keyring is not None
     key, new_prefix, expires_at = _issue(
         unit,
         keyring,
-        principal=row["principal"],
-        environment=row["environment"],
-        ttl=timedelta(seconds=row["ttl_seconds"]),
+        principal=row.principal,
+        environment=row.environment,
+        ttl=timedelta(seconds=row.ttl_seconds),
     )
-    old_expires = min(row["expires_at"], timestamp(unit.ctx.clock.now() + grace))
+    old_expires = min(row.expires_at, timestamp(unit.ctx.clock.now() + grace))
     secrets_repo.shorten_api_key(unit.conn, prefix, expires_at=old_expires, replaced_by=new_prefix)
     unit.audit(
-        environment=row["environment"],
+        environment=row.environment,
         target=prefix,
-        details={"principal": row["principal"], "successor": new_prefix, "old_expires_at": old_expires},
+        details={"principal": row.principal, "successor": new_prefix, "old_expires_at": old_expires},
     )
     return KeyRotated(
         key=key,
         prefix=new_prefix,
-        principal=row["principal"],
-        environment=row["environment"],
+        principal=row.principal,
+        environment=row.environment,
         expires_at=expires_at,
         replaces=prefix,
         old_key_expires_at=old_expires,
@@ -233,23 +234,23 @@ class KeyAuthenticator:
                 self._keyring = load_keyring(self.ctx, conn, create=False)
         row = secrets_repo.api_key_for_authentication(self.ctx.database, prefix)
         digest = self._keyring.api_key_digest(presented) if self._keyring else self._decoy
-        stored = row["digest"] if row is not None else self._decoy
+        stored = row.digest if row is not None else self._decoy
         matched = hmac.compare_digest(digest, stored)
         if row is None or self._keyring is None or not matched:
             raise Unauthenticated("the API key is not valid", hint="check STAGEWARD_API_KEY, or create a key")
         # From here the key is genuine, so naming its public prefix helps its owner and no one else.
         now = timestamp(self.ctx.clock.now())
-        if row["revoked_at"]:
-            raise Unauthenticated(f"API key {prefix} was revoked at {row['revoked_at']}")
-        if row["expires_at"] <= now:
-            raise Unauthenticated(f"API key {prefix} expired at {row['expires_at']}")
-        if row["environment"] != parts[0]:
+        if row.revoked_at:
+            raise Unauthenticated(f"API key {prefix} was revoked at {row.revoked_at}")
+        if row.expires_at <= now:
+            raise Unauthenticated(f"API key {prefix} expired at {row.expires_at}")
+        if row.environment != parts[0]:
             raise Unauthenticated("the API key is not valid", hint="check STAGEWARD_API_KEY, or create a key")
-        last = row["last_used_at"]
+        last = row.last_used_at
         if last is None or last < timestamp(self.ctx.clock.now() - LAST_USED_RESOLUTION):
             with self.ctx.database.transaction(write=True) as conn:
                 secrets_repo.touch_api_key(conn, prefix, now)
-        return row["principal"], row["environment"]
+        return row.principal, row.environment
 
 
 def authenticate(ctx: Context, presented_key: str) -> tuple[str, str]:

@@ -24,9 +24,9 @@ def sync_working_copy(ctx: Context) -> None:
     with ctx.database.transaction(write=False) as conn:
         row = policy_repo.current(conn, project)
         registered = policy_repo.get_project(conn, project)
-    applied = parse_document(row["document"], where=f"policy v{row['version']} of {project}") if row else None
-    ctx.use_policy(applied, row["digest"] if row else None, team=registered["team"] if registered else None)
-    if row is not None and registered is not None and row["digest"] == working.digest():
+    applied = parse_document(row.document, where=f"policy v{row.version} of {project}") if row else None
+    ctx.use_policy(applied, row.digest if row else None, team=registered.team if registered else None)
+    if row is not None and registered is not None and row.digest == working.digest():
         return
     from stageward.service.catalogue import run_verb
 
@@ -49,6 +49,6 @@ def sync_working_copy(ctx: Context) -> None:
         ctx.notices.append(f"policy: project {project} has no policy in this store yet: {plan.outcome}")
     else:
         ctx.notices.append(
-            f"policy: {name} differs from the applied policy (version {row['version']}); this runs under the "
+            f"policy: {name} differs from the applied policy (version {row.version}); this runs under the "
             "applied one (stageward policy plan)"
         )

@@ -14,6 +14,7 @@ that leaves the promotion approved with bytes to move, the flow goes on with `tr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
@@ -33,6 +34,7 @@ from stageward.store.db import promotion_repo, registry_repo
 
 if TYPE_CHECKING:
     from stageward.service.context import Context
+    from stageward.store.db.promotion_repo import PromotionRecord
     from stageward.store.db.registry_repo import VersionRecord
 
 STATES = ("pending", "approved", "executed", "rejected")
@@ -122,141 +124,131 @@ def _source_record(unit: Unit, source: str, name: str, version: int, *, check: b
     return record
 
 
-def _describe(unit: Unit, row: dict[str, Any]) -> Promotion:
-    decisions = promotion_repo.decisions(unit.conn, row["id"])
-    approvals = [d["principal"] for d in decisions if d["decision"] == "approve"]
-    return Promotion.model_validate(
-        {
-            **row,
-            "source": f"{row['source_env']}/{row['name']}:{row['source_version']}",
-            "approvals": approvals,
-            "decisions": decisions,
-            "result": f"{row['target_env']}/{row['name']}:{row['result_version']}" if row["result_version"] else None,
-        }
-    )
+def _describe(unit: Unit, row: PromotionRecord) -> Promotion:
+    return Promotion.from_record(row, promotion_repo.decisions(unit.conn, row.id))
 
 
-def _load(unit: Unit, promotion_id: int) -> dict[str, Any]:
+def _load(unit: Unit, promotion_id: int) -> PromotionRecord:
     check_id("promotion id", promotion_id)
     row = promotion_repo.get_promotion(unit.conn, promotion_id)
-    if row is None or row["project"] != _project(unit):
+    if row is None or row.project != _project(unit):
         # Another project's promotion is decided from that project, under its policy; here it does not exist.
         raise NotFound(f"no promotion {promotion_id} in project {_project(unit)}")
-    unit.require("env.read", row["target_env"])
+    unit.require("env.read", row.target_env)
     return row
 
 
 def _blobs_missing(
-    unit: Unit, row: dict[str, Any], record: VersionRecord, *, keep: bool = False
+    unit: Unit, row: PromotionRecord, record: VersionRecord, *, keep: bool = False
 ) -> list[ManifestEntry]:
     """The source's blobs not yet in the target store; with KEEP, those there are kept for `gc --blobs`'s grace
     period (a transfer, whose execute records them later)."""
-    if _same_store(unit, row["source_env"], row["target_env"]):
+    if _same_store(unit, row.source_env, row.target_env):
         return []
-    store = unit.ctx.blob_store(row["target_env"])
+    store = unit.ctx.blob_store(row.target_env)
     present = store.keep if keep else store.exists
     return [f for f in record.files if not present(f.sha256)]
 
 
-def _execute_retrain(unit: Unit, row: dict[str, Any]) -> Promotion:
+def _execute_retrain(unit: Unit, row: PromotionRecord) -> Promotion:
     """A retrain's run has registered a version in the target: its gates, then the alias moves to it."""
     from stageward.service.retrain import retrained_version
 
     run, version = retrained_version(unit, row)
-    promotion_repo.set_run(unit.conn, row["id"], run["id"])
-    row = {**row, "run_id": run["id"]}
-    results = _gates(unit, row["target_env"], version, row["alias"])
-    target = f"{row['name']}@{row['alias']}"
-    edge = edge_problem(unit.ctx.policy, row["source_env"], row["target_env"])
+    promotion_repo.set_run(unit.conn, row.id, run["id"])
+    row = replace(row, run_id=run["id"])
+    results = _gates(unit, row.target_env, version, row.alias)
+    target = f"{row.name}@{row.alias}"
+    edge = edge_problem(unit.ctx.policy, row.source_env, row.target_env)
     if edge is not None or gate_rules.failures(results):
         note = (
-            f"promotion {row['id']} rejected when it executed: the applied policy no longer allows it ({edge})"
+            f"promotion {row.id} rejected when it executed: the applied policy no longer allows it ({edge})"
             if edge is not None
-            else _gate_message(f"promotion {row['id']}: {version.ref} of retrain run {run['id']} rejected", results)
+            else _gate_message(f"promotion {row.id}: {version.ref} of retrain run {run['id']} rejected", results)
         )
         promotion_repo.set_state(
-            unit.conn, row["id"], expected=row["state"], state="rejected", at=unit.now(), note=note,
-            gates=[r.to_dict() for r in results],
+            unit.conn, row.id, expected=row.state, state="rejected", at=unit.now(), note=note,
+            gates=results,
         )  # fmt: skip
         unit.audit(
-            environment=row["target_env"], target=target, outcome="failed", action="promotion.execute",
-            details={"promotion": row["id"], "run": run["id"], "gates": [r.reason for r in results if not r.passed]},
+            environment=row.target_env, target=target, outcome="failed", action="promotion.execute",
+            details={"promotion": row.id, "run": run["id"], "gates": [r.reason for r in results if not r.passed]},
         )  # fmt: skip
         unit.fail_after_commit(CheckFailed(note))
-        return _describe(unit, {**row, "state": "rejected", "note": note})
-    asset = registry_repo.get_asset(unit.conn, row["project"], row["target_env"], row["name"])
+        return _describe(unit, replace(row, state="rejected", note=note))
+    asset = registry_repo.get_asset(unit.conn, row.project, row.target_env, row.name)
     assert asset is not None
     previous = registry_repo.move_alias(
-        unit.conn, asset.id, row["alias"], version.version, action="promote", at=unit.now(),
-        by=unit.principal, promotion_id=row["id"],
+        unit.conn, asset.id, row.alias, version.version, action="promote", at=unit.now(),
+        by=unit.principal, promotion_id=row.id,
     )  # fmt: skip
     if not promotion_repo.set_state(
-        unit.conn, row["id"], expected=row["state"], state="executed", at=unit.now(),
-        gates=[r.to_dict() for r in results], result_version=version.version,
+        unit.conn, row.id, expected=row.state, state="executed", at=unit.now(),
+        gates=results, result_version=version.version,
     ):  # fmt: skip
-        raise Conflict(f"promotion {row['id']} changed while it executed; nothing was written")
+        raise Conflict(f"promotion {row.id} changed while it executed; nothing was written")
     unit.audit(
-        environment=row["target_env"], target=target, action="promotion.execute",
-        details={"promotion": row["id"], "mode": "retrain", "run": run["id"], "version": version.version,
+        environment=row.target_env, target=target, action="promotion.execute",
+        details={"promotion": row.id, "mode": "retrain", "run": run["id"], "version": version.version,
                  "previous": previous},
     )  # fmt: skip
-    fresh = promotion_repo.get_promotion(unit.conn, row["id"])
+    fresh = promotion_repo.get_promotion(unit.conn, row.id)
     assert fresh is not None
     return _describe(unit, fresh)
 
 
-def _execute(unit: Unit, row: dict[str, Any]) -> Promotion:
+def _execute(unit: Unit, row: PromotionRecord) -> Promotion:
     """Gates again, then the new version and the alias move in this transaction; blobs in place."""
-    if row["mode"] == "retrain":
+    if row.mode == "retrain":
         return _execute_retrain(unit, row)
-    source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
-    results = _gates(unit, row["target_env"], source, row["alias"])
-    target = f"{row['name']}@{row['alias']}"
+    source = _source_record(unit, row.source_env, row.name, row.source_version, check=False)
+    results = _gates(unit, row.target_env, source, row.alias)
+    target = f"{row.name}@{row.alias}"
     # The policy may have moved since the request: the edge and the gates are those applied now.
-    edge = edge_problem(unit.ctx.policy, row["source_env"], row["target_env"])
+    edge = edge_problem(unit.ctx.policy, row.source_env, row.target_env)
     if edge is not None or gate_rules.failures(results):
         note = (
-            f"promotion {row['id']} rejected when it executed: the applied policy no longer allows it ({edge})"
+            f"promotion {row.id} rejected when it executed: the applied policy no longer allows it ({edge})"
             if edge is not None
-            else _gate_message(f"promotion {row['id']} rejected when it executed", results)
+            else _gate_message(f"promotion {row.id} rejected when it executed", results)
         )
         promotion_repo.set_state(
             unit.conn,
-            row["id"],
-            expected=row["state"],
+            row.id,
+            expected=row.state,
             state="rejected",
             at=unit.now(),
             note=note,
-            gates=[r.to_dict() for r in results],
+            gates=results,
         )
         unit.audit(
-            environment=row["target_env"],
+            environment=row.target_env,
             target=target,
             outcome="failed",
             action="promotion.execute",
             details={
-                "promotion": row["id"],
+                "promotion": row.id,
                 "gates": [r.reason for r in results if not r.passed],
                 **({"edge": edge} if edge else {}),
             },
         )
         unit.fail_after_commit(CheckFailed(note))
-        return _describe(unit, {**row, "state": "rejected", "note": note})
+        return _describe(unit, replace(row, state="rejected", note=note))
     missing = _blobs_missing(unit, row, source)
     if missing:
         raise Conflict(
-            f"promotion {row['id']}: {len(missing)} blob(s) are not yet in "
-            f"{unit.ctx.blob_store(row['target_env']).url}",
-            hint=f"copy them first: stageward promotion execute {row['id']} (it transfers, then executes)",
+            f"promotion {row.id}: {len(missing)} blob(s) are not yet in "
+            f"{unit.ctx.blob_store(row.target_env).url}",
+            hint=f"copy them first: stageward promotion execute {row.id} (it transfers, then executes)",
         )
-    env = row["target_env"]
-    asset = registry_repo.get_asset(unit.conn, row["project"], env, row["name"])
+    env = row.target_env
+    asset = registry_repo.get_asset(unit.conn, row.project, env, row.name)
     if asset is None:
         asset_id = registry_repo.create_asset(
-            unit.conn, row["project"], env, row["name"], row["kind"], at=unit.now(), by=unit.principal
+            unit.conn, row.project, env, row.name, row.kind, at=unit.now(), by=unit.principal
         )
-        asset = registry_repo.AssetRecord(asset_id, row["project"], env, row["name"], row["kind"])
-    elif (clash := kind_clash(env, row["name"], asset.kind, row["kind"])) is not None:
+        asset = registry_repo.AssetRecord(asset_id, row.project, env, row.name, row.kind)
+    elif (clash := kind_clash(env, row.name, asset.kind, row.kind)) is not None:
         raise Conflict(clash)
     version = registry_repo.next_version(unit.conn, asset.id)
     registry_repo.insert_version(
@@ -273,55 +265,55 @@ def _execute(unit: Unit, row: dict[str, Any]) -> Promotion:
         config_digest=source.config_digest,
         blob_store=unit.ctx.blob_store(env).url,
         at=unit.now(),
-        by=row["requested_by"],
-        promoted_from=registry_repo.VersionSource(row["source_env"], row["name"], row["source_version"]),
-        promotion_id=row["id"],
+        by=row.requested_by,
+        promoted_from=registry_repo.VersionSource(row.source_env, row.name, row.source_version),
+        promotion_id=row.id,
     )
     previous = registry_repo.move_alias(
         unit.conn,
         asset.id,
-        row["alias"],
+        row.alias,
         version,
         action="promote",
         at=unit.now(),
         by=unit.principal,
-        promotion_id=row["id"],
+        promotion_id=row.id,
     )
     if not promotion_repo.set_state(
         unit.conn,
-        row["id"],
-        expected=row["state"],
+        row.id,
+        expected=row.state,
         state="executed",
         at=unit.now(),
-        gates=[r.to_dict() for r in results],
+        gates=results,
         result_version=version,
     ):
-        raise Conflict(f"promotion {row['id']} changed while it executed; nothing was written")
+        raise Conflict(f"promotion {row.id} changed while it executed; nothing was written")
     unit.audit(
         environment=env,
         target=target,
         action="promotion.execute",
         details={
-            "promotion": row["id"],
+            "promotion": row.id,
             "from": source.ref,
             "version": version,
             "previous": previous,
-            "same_store": _same_store(unit, row["source_env"], env),
+            "same_store": _same_store(unit, row.source_env, env),
         },
     )
-    fresh = promotion_repo.get_promotion(unit.conn, row["id"])
+    fresh = promotion_repo.get_promotion(unit.conn, row.id)
     assert fresh is not None
     return _describe(unit, fresh)
 
 
-def _advance(unit: Unit, row: dict[str, Any]) -> Promotion:
+def _advance(unit: Unit, row: PromotionRecord) -> Promotion:
     """Approvals reached: execute now when no bytes need to move, else wait for the transfer (or the retrain
     run, which runs outside any write transaction)."""
-    same = _same_store(unit, row["source_env"], row["target_env"])
-    if same and row["mode"] != "retrain":
+    same = _same_store(unit, row.source_env, row.target_env)
+    if same and row.mode != "retrain":
         return _execute(unit, row)
-    promotion_repo.set_state(unit.conn, row["id"], expected=row["state"], state="approved", at=unit.now())
-    fresh = promotion_repo.get_promotion(unit.conn, row["id"])
+    promotion_repo.set_state(unit.conn, row.id, expected=row.state, state="approved", at=unit.now())
+    fresh = promotion_repo.get_promotion(unit.conn, row.id)
     assert fresh is not None
     return _describe(unit, fresh)
 
@@ -361,8 +353,7 @@ def _transfer_then_execute(ctx: Context, arguments: dict[str, Any], unit: Callab
         # The pipeline runs first, behind the target's guardrails, outside any transaction of this promotion.
         from stageward.service.retrain import retrain_run, source_of
 
-        promotion = shown.model_dump()
-        retrain_run(ctx, promotion, source_of(ctx, promotion), echo=None)
+        retrain_run(ctx, shown, source_of(ctx, shown), echo=None)
     elif shown.state == "approved":
         run_verb(ctx, "promotion.transfer", {"id": arguments["id"], "progress": progress})
     result: Promotion = unit(arguments)
@@ -486,25 +477,24 @@ def request(
         # Checked at once (SPEC §6), not after the approvals were gathered.
         raise Conflict(f"promotion refused: {planned.clash}")
     results, failed, approvals = planned.gates, planned.failed, planned.approvals
-    row = {
-        "project": _project(unit),
-        "name": name,
-        "kind": record.kind,
-        "source_env": source,
-        "source_version": version,
-        "target_env": env,
-        "alias": alias,
-        "mode": chosen,
-        "reason": reason,
-        "requested_by": unit.principal,
-        "requested_at": unit.now(),
-        "state": "rejected" if failed else "pending",
-        "required_approvals": approvals,
-        "gates": [r.to_dict() for r in results],
-        "updated_at": unit.now(),
-        "note": _gate_message("rejected at request", results) if failed else None,
-    }
-    promotion_id = promotion_repo.insert_promotion(unit.conn, **row)
+    promotion_id = promotion_repo.insert_promotion(
+        unit.conn,
+        project=_project(unit),
+        name=name,
+        kind=record.kind,
+        source_env=source,
+        source_version=version,
+        target_env=env,
+        alias=alias,
+        mode=chosen,
+        reason=reason,
+        requested_by=unit.principal,
+        requested_at=unit.now(),
+        state="rejected" if failed else "pending",
+        required_approvals=approvals,
+        gates=results,
+        note=_gate_message("rejected at request", results) if failed else None,
+    )
     unit.audit(
         environment=env,
         target=f"{name}@{alias}",
@@ -534,24 +524,24 @@ def approve(unit: Unit, *, id: int, comment: str | None = None, progress: Progre
     """Approve a pending promotion; the last required approval executes it (copying the bytes first)."""
     _check_text("--comment", comment)
     row = _load(unit, id)
-    unit.require("promotions.approve", row["target_env"])
-    if row["requested_by"] == unit.principal:
+    unit.require("promotions.approve", row.target_env)
+    if row.requested_by == unit.principal:
         raise Denied(
             f"denied: {unit.principal} requested promotion {id} and cannot approve it (separation of duties)",
             permission="promotions.approve",
-            environment=row["target_env"],
+            environment=row.target_env,
         )
-    if row["state"] != "pending":
-        raise Conflict(f"promotion {id} is {row['state']}; only a pending promotion takes approvals")
+    if row.state != "pending":
+        raise Conflict(f"promotion {id} is {row.state}; only a pending promotion takes approvals")
     decided = promotion_repo.decisions(unit.conn, id)
-    if any(d["principal"] == unit.principal for d in decided):
+    if any(d.principal == unit.principal for d in decided):
         raise Conflict(f"{unit.principal} has already decided on promotion {id}")
     promotion_repo.add_decision(unit.conn, id, unit.principal, "approve", comment, at=unit.now())
     # Under the writer lock nobody else decides meanwhile: the count is the earlier approvals and this one.
-    approvals = 1 + sum(d["decision"] == "approve" for d in decided)
+    approvals = 1 + sum(d.decision == "approve" for d in decided)
     unit.audit(
-        environment=row["target_env"],
-        target=f"{row['name']}@{row['alias']}",
+        environment=row.target_env,
+        target=f"{row.name}@{row.alias}",
         details={"promotion": id, "approvals": approvals, "required": required_approvals(unit, row)},
     )
     # Tightening applies at once (SPEC §12): a request waits for the stricter of its own count and today's.
@@ -560,8 +550,8 @@ def approve(unit: Unit, *, id: int, comment: str | None = None, progress: Progre
     return _describe(unit, row)
 
 
-def required_approvals(unit: Unit, row: dict[str, Any]) -> int:
-    return max(int(row["required_approvals"]), _target(unit, row["target_env"]).required_approvals)
+def required_approvals(unit: Unit, row: PromotionRecord) -> int:
+    return max(int(row.required_approvals), _target(unit, row.target_env).required_approvals)
 
 
 @verb("promotion.reject", write=True, http=("POST", "/promotions/{id}/reject"))
@@ -569,22 +559,22 @@ def reject(unit: Unit, *, id: int, comment: str | None = None) -> Promotion:
     """Reject a pending or approved promotion, even one you approved; it will not execute."""
     _check_text("--comment", comment)
     row = _load(unit, id)
-    unit.require("promotions.approve", row["target_env"])
-    if row["state"] not in ("pending", "approved"):
-        raise Conflict(f"promotion {id} is {row['state']}; it can no longer be rejected")
+    unit.require("promotions.approve", row.target_env)
+    if row.state not in ("pending", "approved"):
+        raise Conflict(f"promotion {id} is {row.state}; it can no longer be rejected")
     # An approver who approved may still veto before it executes: their approval becomes a rejection.
     if not promotion_repo.change_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now()):
         promotion_repo.add_decision(unit.conn, id, unit.principal, "reject", comment, at=unit.now())
     note = f"rejected by {unit.principal}" + (f": {comment}" if comment else "")
-    promotion_repo.set_state(unit.conn, id, expected=row["state"], state="rejected", at=unit.now(), note=note)
-    unit.audit(environment=row["target_env"], target=f"{row['name']}@{row['alias']}", details={"promotion": id})
+    promotion_repo.set_state(unit.conn, id, expected=row.state, state="rejected", at=unit.now(), note=note)
+    unit.audit(environment=row.target_env, target=f"{row.name}@{row.alias}", details={"promotion": id})
     fresh = promotion_repo.get_promotion(unit.conn, id)
     assert fresh is not None
     return _describe(unit, fresh)
 
 
-def _may_execute(unit: Unit, row: dict[str, Any]) -> None:
-    env = row["target_env"]
+def _may_execute(unit: Unit, row: PromotionRecord) -> None:
+    env = row.target_env
     if not (unit.can("promotions.request", env) or unit.can("promotions.approve", env)):
         unit.require("promotions.approve", env)
 
@@ -595,12 +585,12 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> Transf
     reporter = progress or NoProgress()
     row = _load(unit, id)
     _may_execute(unit, row)
-    if row["state"] != "approved":
-        return Transferred(id=id, state=row["state"], copied_files=0, copied_bytes=0)
-    source = _source_record(unit, row["source_env"], row["name"], row["source_version"], check=False)
+    if row.state != "approved":
+        return Transferred(id=id, state=row.state, copied_files=0, copied_bytes=0)
+    source = _source_record(unit, row.source_env, row.name, row.source_version, check=False)
     missing = _blobs_missing(unit, row, source, keep=True)
-    source_store = unit.ctx.blob_store(row["source_env"])
-    target_store = unit.ctx.blob_store(row["target_env"])
+    source_store = unit.ctx.blob_store(row.source_env)
+    target_store = unit.ctx.blob_store(row.target_env)
     unique = {f.sha256: f for f in missing}
     reporter.start(f"copying to {target_store.url}", sum(f.size for f in unique.values()))
     for digest in unique:
@@ -609,7 +599,7 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> Transf
         copy_blob(target_store, digest, reporter.advance, source=source_store, read_back=True)
     reporter.finish()
     return Transferred(
-        id=id, state=row["state"], copied_files=len(unique), copied_bytes=sum(f.size for f in unique.values())
+        id=id, state=row.state, copied_files=len(unique), copied_bytes=sum(f.size for f in unique.values())
     )
 
 
@@ -618,15 +608,15 @@ def execute(unit: Unit, *, id: int, progress: Progress | None = None) -> Promoti
     """Execute an approved promotion, copying its blobs first; an executed one is returned as it is (safe to repeat)."""
     row = _load(unit, id)
     _may_execute(unit, row)
-    if row["state"] == "executed":
+    if row.state == "executed":
         unit.audit(
-            environment=row["target_env"],
-            target=f"{row['name']}@{row['alias']}",
+            environment=row.target_env,
+            target=f"{row.name}@{row.alias}",
             details={"promotion": id, "already_executed": True},
         )
         return _describe(unit, row)
-    if row["state"] != "approved":
-        raise Conflict(f"promotion {id} is {row['state']}; only an approved promotion executes")
+    if row.state != "approved":
+        raise Conflict(f"promotion {id} is {row.state}; only an approved promotion executes")
     return _execute(unit, row)
 
 

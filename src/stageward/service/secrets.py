@@ -26,6 +26,7 @@ from stageward.service.catalogue import verb
 from stageward.service.chain_key import chain_key
 from stageward.service.clock import timestamp
 from stageward.service.keyring import load_keyring
+from stageward.service.results.base import to_json
 from stageward.service.results.secrets import (
     RotationOutcome,
     SecretDeleted,
@@ -38,8 +39,7 @@ from stageward.service.unit import Unit
 from stageward.store.db import access_repo, audit_repo, secrets_repo
 
 if TYPE_CHECKING:
-
-    pass
+    from stageward.store.db.secrets_repo import SecretRecord
 
 DEFAULT_ROTATION_WINDOW = "7d"
 
@@ -51,14 +51,14 @@ class SecretExpired(CheckFailed):
 
 
 def _data_key(unit: Unit, keyring: Keyring, environment: str, *, create: bool) -> bytes | None:
-    row = secrets_repo.get_data_key(unit.conn, environment)
-    if row is None:
+    wrapped = secrets_repo.get_wrapped_data_key(unit.conn, environment)
+    if wrapped is None:
         if not create:
             return None
         data_key, wrapped = keyring.new_data_key(environment)
         secrets_repo.add_data_key(unit.conn, environment, wrapped, keyring.key_id, at=unit.now(), by=unit.principal)
         return data_key
-    return keyring.unwrap_data_key(environment, bytes(row["wrapped_key"]))
+    return keyring.unwrap_data_key(environment, wrapped)
 
 
 # Scope and lookups --------------------------------------------------------------------------------
@@ -71,11 +71,11 @@ def _team_target(team: str) -> Target:
     return Target("", team)
 
 
-def _applies_here(unit: Unit, row: dict[str, Any]) -> bool:
+def _applies_here(unit: Unit, row: SecretRecord) -> bool:
     return scopes.applies_to(row, unit.ctx.target().team)
 
 
-def _expired(unit: Unit, row: dict[str, Any]) -> bool:
+def _expired(unit: Unit, row: SecretRecord) -> bool:
     return scopes.expired(row, unit.now())
 
 
@@ -85,10 +85,10 @@ class _Environment:
     def __init__(self, unit: Unit, environment: str) -> None:
         self.unit = unit
         self.environment = environment
-        self._rows: dict[str, list[dict[str, Any]]] | None = None
+        self._rows: dict[str, list[SecretRecord]] | None = None
         self._data_key: bytes | None = None
 
-    def rows(self, name: str) -> list[dict[str, Any]]:
+    def rows(self, name: str) -> list[SecretRecord]:
         if self._rows is None:
             self._rows = {}
             target = self.unit.ctx.target()
@@ -96,7 +96,7 @@ class _Environment:
                 self.unit.conn, self.environment, project=target.project, team=target.team, with_ciphertext=True
             )
             for row in found:
-                self._rows.setdefault(row["name"], []).append(row)
+                self._rows.setdefault(row.name, []).append(row)
         return self._rows.get(name, [])
 
     def names(self) -> list[str]:
@@ -104,11 +104,11 @@ class _Environment:
         assert self._rows is not None
         return sorted(self._rows)
 
-    def visible(self, name: str) -> dict[str, Any] | None:
+    def visible(self, name: str) -> SecretRecord | None:
         """The scope of NAME this project resolves: its own secret before its team's."""
         return scopes.winner(self.rows(name))
 
-    def exact(self, name: str, team: str | None) -> dict[str, Any]:
+    def exact(self, name: str, team: str | None) -> SecretRecord:
         """NAME in exactly one scope: TEAM's (any team, checked by the caller) or this project's own."""
         row = secrets_repo.get_secret(
             self.unit.conn, self.environment, team, name, project=self.unit.ctx.project.spec.project,
@@ -119,7 +119,7 @@ class _Environment:
             raise NotFound(f"no secret {name} in {self.environment}{where}")
         return row
 
-    def resolve(self, name: str, team: str | None = None) -> dict[str, Any]:
+    def resolve(self, name: str, team: str | None = None) -> SecretRecord:
         """The row NAME resolves to (exactly TEAM's when given); NotFound when none."""
         if team is not None:
             return self.exact(name, team)
@@ -131,46 +131,47 @@ class _Environment:
             )
         return row
 
-    def decrypt(self, row: dict[str, Any]) -> str:
+    def decrypt(self, row: SecretRecord) -> str:
         if self._data_key is None:
             keyring = load_keyring(self.unit.ctx, self.unit.conn, create=False)
             self._data_key = _data_key(self.unit, keyring, self.environment, create=False) if keyring else None
             if self._data_key is None:
-                raise NotFound(f"secret {row['name']} in {self.environment} has no stored value")
+                raise NotFound(f"secret {row.name} in {self.environment} has no stored value")
+        assert row.ciphertext is not None  # every row of this class is read with its ciphertext
         return decrypt_value(
             self._data_key,
-            bytes(row["ciphertext"]),
+            row.ciphertext,
             environment=self.environment,
-            team=row["team"],
-            name=row["name"],
-            version=row["current_version"],
+            team=row.team,
+            name=row.name,
+            version=row.current_version,
         )
 
 
-def _refuse_expired(unit: Unit, row: dict[str, Any]) -> None:
+def _refuse_expired(unit: Unit, row: SecretRecord) -> None:
     if _expired(unit, row):
         raise SecretExpired(
-            f"secret {row['name']} in {row['environment']} ({scopes.row_scope(row)}) expired at {row['expires_at']}",
-            hint=f"set a new value: stageward secrets set {row['name']} --env {row['environment']}"
-            + (" (or: stageward secrets rotate)" if row["rotate_with"] else ""),
+            f"secret {row.name} in {row.environment} ({scopes.row_scope(row)}) expired at {row.expires_at}",
+            hint=f"set a new value: stageward secrets set {row.name} --env {row.environment}"
+            + (" (or: stageward secrets rotate)" if row.rotate_with else ""),
         )
 
 
-def _public(unit: Unit, row: dict[str, Any]) -> SecretInfo:
+def _public(unit: Unit, row: SecretRecord) -> SecretInfo:
     """What may be shown about a secret: everything but the value."""
-    return SecretInfo.model_validate({
-        "environment": row["environment"],
-        "name": row["name"],
-        "scope": scopes.row_scope(row),
-        "version": row["current_version"],
-        "expires_at": row["expires_at"],
-        "expired": _expired(unit, row),
-        "rotate_with": row["rotate_with"],
-        "expires_every": format_duration(row["ttl_seconds"]) if row["ttl_seconds"] else None,
-        "applies_here": _applies_here(unit, row),
-        "updated_at": row["updated_at"],
-        "updated_by": row["updated_by"],
-    })
+    return SecretInfo(
+        environment=row.environment,
+        name=row.name,
+        scope=scopes.row_scope(row),
+        version=row.current_version,
+        expires_at=row.expires_at,
+        expired=_expired(unit, row),
+        rotate_with=row.rotate_with,
+        expires_every=format_duration(row.ttl_seconds) if row.ttl_seconds else None,
+        applies_here=_applies_here(unit, row),
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
 
 
 def _check_team(unit: Unit, team: str | None, env: str, permission: str) -> None:
@@ -207,7 +208,7 @@ def _write_version(
     ttl: timedelta | None,
     rotate_with: str | None,
     origin: str,
-    existing: dict[str, Any] | None,
+    existing: SecretRecord | None,
 ) -> tuple[int, str | None]:
     data_key = _data_key(unit, keyring, environment, create=True)
     assert data_key is not None
@@ -225,7 +226,7 @@ def _write_version(
         )
         version = 1
     else:
-        secret_id = existing["id"]
+        secret_id = existing.id
         version = secrets_repo.latest_version_number(unit.conn, secret_id) + 1
     expires_at = timestamp(unit.ctx.clock.now() + ttl) if ttl else None
     ciphertext = encrypt_value(data_key, value, environment=environment, team=team, name=name, version=version)
@@ -273,11 +274,11 @@ def set_secret(
     generator: Generator | None = parse_generator(rotate_with, declared=commands) if rotate_with else None
     if existing is not None:
         # Options left out keep the secret's policy: a manual update must not drop its rotation or expiry.
-        if ttl is None and existing["ttl_seconds"]:
-            ttl = timedelta(seconds=existing["ttl_seconds"])
-        if generator is None and existing["rotate_with"]:
+        if ttl is None and existing.ttl_seconds:
+            ttl = timedelta(seconds=existing.ttl_seconds)
+        if generator is None and existing.rotate_with:
             try:
-                generator = parse_generator(existing["rotate_with"])
+                generator = parse_generator(existing.rotate_with)
             except BadInput:
                 generator = None  # a command stored before generators were named: never kept, never run
     if generate:
@@ -330,23 +331,23 @@ def get_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -> S
     check_name(name)
     secrets_here = _Environment(unit, env)
     row = secrets_here.resolve(name, team)
-    if row["team"] is not None and row["team"] != unit.ctx.target().team:
+    if row.team is not None and row.team != unit.ctx.target().team:
         # Another team's secret, asked for by its exact scope: only an admin of ENV for that team reads it,
         # deliberately (SPEC §3); a project named with the team's prefix but not registered to it gets nothing.
-        unit.require("access.manage", env, _team_target(row["team"]))
+        unit.require("access.manage", env, _team_target(row.team))
     _refuse_expired(unit, row)
     value = secrets_here.decrypt(row)
     unit.audit(
         environment=env,
         target=name,
-        details={"scope": scopes.row_scope(row), "version": row["current_version"]},
+        details={"scope": scopes.row_scope(row), "version": row.current_version},
     )
     return SecretValue(
         environment=env,
         name=name,
         scope=scopes.row_scope(row),
-        version=row["current_version"],
-        expires_at=row["expires_at"],
+        version=row.current_version,
+        expires_at=row.expires_at,
         value=value,
     )
 
@@ -374,19 +375,19 @@ def history(unit: Unit, *, env: str, name: str, team: str | None = None) -> list
         raise NotFound(f"no secret {name} in {env}")
     out = []
     for row in rows:
-        for version in secrets_repo.versions(unit.conn, row["id"]):
+        for version in secrets_repo.versions(unit.conn, row.id):
             out.append(
-                SecretVersion.model_validate({
-                    "environment": env,
-                    "name": name,
-                    "scope": scopes.row_scope(row),
-                    "version": version["version"],
-                    "current": version["version"] == row["current_version"],
-                    "origin": version["origin"],
-                    "created_at": version["created_at"],
-                    "created_by": version["created_by"],
-                    "expires_at": version["expires_at"],
-                })
+                SecretVersion(
+                    environment=env,
+                    name=name,
+                    scope=scopes.row_scope(row),
+                    version=version.version,
+                    current=version.version == row.current_version,
+                    origin=version.origin,
+                    created_at=version.created_at,
+                    created_by=version.created_by,
+                    expires_at=version.expires_at,
+                )
             )
     return out
 
@@ -397,9 +398,21 @@ def delete_secret(unit: Unit, *, env: str, name: str, team: str | None = None) -
     check_name(name)
     _check_team(unit, team, env, "secrets.write")
     row = _Environment(unit, env).exact(name, team)
-    versions = secrets_repo.delete_secret(unit.conn, row["id"])
+    versions = secrets_repo.delete_secret(unit.conn, row.id)
     unit.audit(environment=env, target=name, details={"scope": scopes.row_scope(row), "versions": versions})
     return SecretDeleted(environment=env, name=name, scope=scopes.row_scope(row), versions_deleted=versions)
+
+
+def _rotation(row: SecretRecord, outcome: str, detail: str) -> RotationOutcome:
+    return RotationOutcome(
+        kind="secret",
+        environment=row.environment,
+        name=row.name,
+        scope=scopes.row_scope(row),
+        expires_at=row.expires_at,
+        outcome=outcome,
+        detail=detail,
+    )
 
 
 @verb("secrets.rotate", write=True, http=("POST", "/secrets/rotate"))
@@ -417,27 +430,20 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
     else:
         environments = unit.require_somewhere("secrets.write")
     horizon = timestamp(unit.ctx.clock.now() + window)
-    results: list[dict[str, Any]] = []
+    results: list[RotationOutcome] = []
     failures: list[str] = []
     keyring: Keyring | None = None
     target = unit.ctx.target()
     commands = _commands(unit)
     for row in secrets_repo.all_secrets(unit.conn, environments, project=target.project, team=target.team):
-        if row["expires_at"] is None or row["expires_at"] > horizon:
+        if row.expires_at is None or row.expires_at > horizon:
             continue
-        entry = {
-            "kind": "secret",
-            "environment": row["environment"],
-            "name": row["name"],
-            "scope": scopes.row_scope(row),
-            "expires_at": row["expires_at"],
-        }
-        if not row["rotate_with"]:
-            results.append({**entry, "outcome": "rotate by hand", "detail": "no --rotate-with generator"})
+        if not row.rotate_with:
+            results.append(_rotation(row, "rotate by hand", "no --rotate-with generator"))
             continue
         try:
             try:
-                generator = parse_generator(row["rotate_with"], declared=commands)
+                generator = parse_generator(row.rotate_with, declared=commands)
             except BadInput:
                 raise CheckFailed(
                     "its stored --rotate-with is not random:N or a generator of the applied policy; "
@@ -447,48 +453,48 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
             if keyring is None:
                 keyring = load_keyring(unit.ctx, unit.conn, create=True)
             assert keyring is not None
-            ttl = timedelta(seconds=row["ttl_seconds"]) if row["ttl_seconds"] else None
+            ttl = timedelta(seconds=row.ttl_seconds) if row.ttl_seconds else None
             version, expires_at = _write_version(
                 unit,
                 keyring,
-                environment=row["environment"],
-                team=row["team"],
-                name=row["name"],
+                environment=row.environment,
+                team=row.team,
+                name=row.name,
                 value=value,
                 ttl=ttl,
-                rotate_with=row["rotate_with"],
+                rotate_with=row.rotate_with,
                 origin="rotate",
                 existing=row,
             )
         except CheckFailed as exc:
-            failures.append(f"{row['environment']}/{row['name']}")
-            results.append({**entry, "outcome": "failed", "detail": exc.message})
+            failures.append(f"{row.environment}/{row.name}")
+            results.append(_rotation(row, "failed", exc.message))
             unit.audit(
-                environment=row["environment"],
-                target=row["name"],
+                environment=row.environment,
+                target=row.name,
                 outcome="failed",
                 details={"scope": scopes.row_scope(row), "reason": exc.message},
             )
             continue
-        results.append({**entry, "outcome": "rotated", "detail": f"version {version}, expires {expires_at or 'never'}"})
+        results.append(_rotation(row, "rotated", f"version {version}, expires {expires_at or 'never'}"))
         unit.audit(
-            environment=row["environment"],
-            target=row["name"],
+            environment=row.environment,
+            target=row.name,
             details={"scope": scopes.row_scope(row), "version": version, "generator": generator.spec},
         )
     for key in secrets_repo.list_api_keys(unit.conn, environments):
-        if key["revoked_at"] or key["replaced_by"] or key["expires_at"] > horizon:
+        if key.revoked_at or key.replaced_by or key.expires_at > horizon:
             continue
         results.append(
-            {
-                "kind": "api key",
-                "environment": key["environment"],
-                "name": key["prefix"],
-                "scope": key["principal"],
-                "expires_at": key["expires_at"],
-                "outcome": "rotate by hand",
-                "detail": f"stageward keys rotate {key['prefix']}",
-            }
+            RotationOutcome(
+                kind="api key",
+                environment=key.environment,
+                name=key.prefix,
+                scope=key.principal,
+                expires_at=key.expires_at,
+                outcome="rotate by hand",
+                detail=f"stageward keys rotate {key.prefix}",
+            )
         )
     unit.audit(
         environment=env,
@@ -496,24 +502,23 @@ def rotate_secrets(unit: Unit, *, env: str | None = None, expiring_within: str |
         action="secrets.rotate.run",
         details={
             "window": format_duration(int(window.total_seconds())),
-            "rotated": sum(r["outcome"] == "rotated" for r in results),
-            "by_hand": sum(r["outcome"] == "rotate by hand" for r in results),
+            "rotated": sum(r.outcome == "rotated" for r in results),
+            "by_hand": sum(r.outcome == "rotate by hand" for r in results),
             "failed": len(failures),
         },
     )
-    outcomes = [RotationOutcome.model_validate(result) for result in results]
     if failures:
         # What rotated stays rotated (committed); the report of every secret leaves with the failure.
-        attempted = sum(r["outcome"] in ("rotated", "failed") for r in results)
+        attempted = sum(r.outcome in ("rotated", "failed") for r in results)
         shown = ", ".join(failures[:5]) + (f" and {len(failures) - 5} more" if len(failures) > 5 else "")
         unit.fail_after_commit(
             PartlyFailed(
                 f"{len(failures)} of {attempted} rotation(s) failed: {shown}",
-                result=results,  # JSON rows, as Client.call returns the report
+                result=to_json(results),  # JSON rows, as Client.call returns the report
                 hint="each secret's outcome is in the report; fix the failed ones and run secrets rotate again",
             )
         )
-    return outcomes
+    return results
 
 
 # Seams for configuration (`${secret:NAME}`) and runs ----------------------------------------------
@@ -554,16 +559,16 @@ class SecretStoreSource:
             row = self._secrets.resolve(name)
             _refuse_expired(self.unit, row)
             rows.append(row)
-        values = {row["name"]: self._secrets.decrypt(row) for row in rows}
+        values = {row.name: self._secrets.decrypt(row) for row in rows}
         if values:
             _audit_reveal(
                 self.unit,
                 environment=self.env,
-                target=rows[0]["name"] if len(rows) == 1 else None,
+                target=rows[0].name if len(rows) == 1 else None,
                 action="secrets.reveal",
                 details={
                     "secrets": [
-                        {"name": r["name"], "scope": scopes.row_scope(r), "version": r["current_version"]} for r in rows
+                        {"name": r.name, "scope": scopes.row_scope(r), "version": r.current_version} for r in rows
                     ],
                     "via": self.unit.spec.name,
                 },
@@ -594,7 +599,7 @@ def values_for_run(unit: Unit, env: str, names: Iterable[str] | None = None) -> 
             rows.append(row)
     if not rows:
         return {}
-    values = {row["name"]: secrets_here.decrypt(row) for row in rows}
+    values = {row.name: secrets_here.decrypt(row) for row in rows}
     _audit_reveal(
         unit,
         environment=env,

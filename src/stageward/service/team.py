@@ -76,4 +76,4 @@ def remove_member(unit: Unit, *, team: str, member: str) -> MemberRemoved:
 @verb("team.list", http=("GET", "/teams"))
 def list_teams(unit: Unit) -> list[Team]:
     """Teams with their prefixes and members."""
-    return [Team.model_validate(row) for row in access_repo.list_teams(unit.conn)]
+    return [Team.from_record(listing) for listing in access_repo.list_teams(unit.conn)]

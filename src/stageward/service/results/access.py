@@ -10,6 +10,7 @@ from stageward.service.results.base import Result
 
 if TYPE_CHECKING:
     from stageward.project.model import Cost, DataStore, Environment, Gate, Quotas, Schedule, VulnerabilityScan
+    from stageward.store.db.access_repo import GrantRecord, TeamListing
 
 
 def _absent(value: object) -> bool:
@@ -32,6 +33,17 @@ class Binding(Result):
     scope: str = Field(description="'' (everything), team:NAME or project:NAME")
     granted_by: str
     granted_at: str
+
+    @classmethod
+    def from_record(cls, grant: GrantRecord) -> Self:
+        return cls(
+            principal=grant.principal,
+            role=grant.role,
+            environment=grant.environment,
+            scope=grant.scope,
+            granted_by=grant.granted_by,
+            granted_at=grant.granted_at,
+        )
 
 
 class Granted(Result):
@@ -59,6 +71,17 @@ class Team(Result):
     created_by: str
     members: list[str]
     maintainers: list[str]
+
+    @classmethod
+    def from_record(cls, listing: TeamListing) -> Self:
+        return cls(
+            name=listing.name,
+            prefix=listing.prefix,
+            created_at=listing.created_at,
+            created_by=listing.created_by,
+            members=listing.members,
+            maintainers=listing.maintainers,
+        )
 
 
 class TeamCreated(Result):

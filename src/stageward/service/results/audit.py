@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import Field
 
 from stageward.service.results.base import Result
+
+if TYPE_CHECKING:
+    from stageward.audit import chain
 
 
 class AuditEntry(Result):
@@ -24,6 +27,21 @@ class AuditEntry(Result):
     details: dict[str, Any] = Field(description="what the act was; never a secret's value")
     previous_hash: str
     hash: str = Field(description="HMAC-SHA256 over the entry and previous_hash (sha256 for legacy entries)")
+
+    @classmethod
+    def from_record(cls, entry: chain.AuditEntry) -> Self:
+        return cls(
+            sequence=entry.sequence,
+            time=entry.time,
+            principal=entry.principal,
+            action=entry.action,
+            environment=entry.environment,
+            target=entry.target,
+            outcome=entry.outcome,
+            details=entry.details,
+            previous_hash=entry.previous_hash,
+            hash=entry.hash,
+        )
 
 
 class ChainVerified(Result):

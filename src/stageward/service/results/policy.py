@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from pydantic import Field
 
 from stageward.service.results.access import EnvironmentControls
 from stageward.service.results.base import Result
 from stageward.service.results.promotion import Decision
+
+if TYPE_CHECKING:
+    from stageward.policy.changes import Change
+    from stageward.store.db.policy_repo import PolicyRequestRecord, PolicyVersionRecord
+    from stageward.store.db.promotion_repo import DecisionRecord
 
 
 class PolicyChange(Result):
@@ -18,6 +23,12 @@ class PolicyChange(Result):
     control: str
     summary: str = Field(description="one line: what changes")
     loosens: bool = Field(description="the change makes the environment less guarded")
+
+    @classmethod
+    def from_record(cls, change: Change) -> Self:
+        return cls(
+            environment=change.environment, control=change.control, summary=change.summary, loosens=change.loosens
+        )
 
 
 class PolicyPlan(Result):
@@ -74,6 +85,27 @@ class PolicyRequest(Result):
     approvals: list[str]
     decisions: list[Decision]
 
+    @classmethod
+    def from_record(cls, record: PolicyRequestRecord, decisions: list[DecisionRecord]) -> Self:
+        return cls(
+            id=record.id,
+            project=record.project,
+            base_version=record.base_version,
+            digest=record.digest,
+            changes=[PolicyChange.from_record(change) for change in record.changes],
+            approval_environments=list(record.approval_environments),
+            required_approvals=record.required_approvals,
+            state=record.state,
+            reason=record.reason,
+            requested_by=record.requested_by,
+            requested_at=record.requested_at,
+            updated_at=record.updated_at,
+            note=record.note,
+            result_version=record.result_version,
+            approvals=[d.principal for d in decisions if d.decision == "approve"],
+            decisions=[Decision.from_record(d) for d in decisions],
+        )
+
 
 class PolicyVersion(Result):
     """One applied version of a project's policy."""
@@ -87,6 +119,18 @@ class PolicyVersion(Result):
     applied_at: str
     applied_by: str
     request_id: int | None = Field(description="the request it was applied through")
+
+    @classmethod
+    def from_record(cls, record: PolicyVersionRecord) -> Self:
+        return cls(
+            project=record.project,
+            version=record.version,
+            digest=record.digest,
+            changes=[PolicyChange.from_record(change) for change in record.changes],
+            applied_at=record.applied_at,
+            applied_by=record.applied_by,
+            request_id=record.request_id,
+        )
 
 
 class PolicyShown(Result):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from pydantic import ConfigDict, Field
 
 from stageward.service.results.base import Result
+
+if TYPE_CHECKING:
+    from stageward.promotion.gates import GateResult
+    from stageward.store.db.promotion_repo import DecisionRecord, PromotionRecord
 
 
 class GateCheck(Result):
@@ -20,12 +24,28 @@ class GateCheck(Result):
     passed: bool
     reason: str = Field(description="one line saying why it passed or failed")
 
+    @classmethod
+    def from_record(cls, gate: GateResult) -> Self:
+        return cls(
+            metric=gate.metric,
+            kind=gate.kind,
+            bound=gate.bound,
+            value=gate.value,
+            baseline=gate.baseline,
+            passed=gate.passed,
+            reason=gate.reason,
+        )
+
 
 class Decision(Result):
     principal: str
     decision: str = Field(description="approve or reject")
     comment: str | None
     at: str
+
+    @classmethod
+    def from_record(cls, decision: DecisionRecord) -> Self:
+        return cls(principal=decision.principal, decision=decision.decision, comment=decision.comment, at=decision.at)
 
 
 class Promotion(Result):
@@ -67,6 +87,35 @@ class Promotion(Result):
     decisions: list[Decision]
     result: str | None = Field(description="TARGET_ENV/NAME:VERSION created, once executed")
     run_id: str | None = Field(default=None, description="a retrain's run")
+
+    @classmethod
+    def from_record(cls, record: PromotionRecord, decisions: list[DecisionRecord]) -> Self:
+        result = f"{record.target_env}/{record.name}:{record.result_version}" if record.result_version else None
+        return cls(
+            id=record.id,
+            project=record.project,
+            name=record.name,
+            kind=record.kind,
+            source_env=record.source_env,
+            source_version=record.source_version,
+            target_env=record.target_env,
+            alias=record.alias,
+            mode=record.mode,
+            reason=record.reason,
+            requested_by=record.requested_by,
+            requested_at=record.requested_at,
+            state=record.state,
+            required_approvals=record.required_approvals,
+            gates=[GateCheck.from_record(gate) for gate in record.gates],
+            result_version=record.result_version,
+            updated_at=record.updated_at,
+            note=record.note,
+            source=f"{record.source_env}/{record.name}:{record.source_version}",
+            approvals=[d.principal for d in decisions if d.decision == "approve"],
+            decisions=[Decision.from_record(d) for d in decisions],
+            result=result,
+            run_id=record.run_id,
+        )
 
 
 class PromotionPreview(Result):

@@ -59,6 +59,10 @@ class BlobStore(Protocol):
 
     def open_read(self, digest: str) -> BinaryIO: ...
 
+    def open_range(self, digest: str, offset: int, length: int) -> BinaryIO:
+        """The LENGTH bytes of blob DIGEST from OFFSET (fewer where the blob ends first), and no others: the
+        store fetches that range alone (a seek, a ranged GET), never the bytes before it."""
+
     def exists(self, digest: str) -> bool: ...
 
     def size(self, digest: str) -> int: ...

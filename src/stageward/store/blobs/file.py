@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import os
 import queue
 import stat
@@ -24,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from stageward.errors import CheckFailed, NotFound, StoreError
 from stageward.private_paths import make_private_folder
@@ -32,6 +33,35 @@ from stageward.store.blobs.base import BlobInfo, StoredBlob, check_digest
 
 _COPY_CHUNK = 64 * 1024 * 1024
 _HASH_CHUNK = 4 * 1024 * 1024
+
+
+class _Window(io.RawIOBase):
+    """LENGTH bytes at most of the file at PATH from OFFSET (a seek): a blob's range and nothing past it."""
+
+    def __init__(self, path: Path, offset: int, length: int) -> None:
+        super().__init__()
+        self._handle = io.FileIO(path, "r")
+        try:
+            self._handle.seek(offset)
+        except BaseException:
+            self._handle.close()
+            raise
+        self._left = max(length, 0)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._left == 0:
+            return 0
+        with memoryview(buffer) as view:
+            count = self._handle.readinto(view[: self._left]) or 0
+        self._left -= count
+        return count
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
 
 
 def _copy_range(source_fd: int, target_fd: int, offset: int, length: int) -> int:
@@ -250,6 +280,12 @@ class FileBlobStore:
     def open_read(self, digest: str) -> BinaryIO:
         try:
             return open(self.path_of(digest), "rb")
+        except FileNotFoundError:
+            raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
+
+    def open_range(self, digest: str, offset: int, length: int) -> BinaryIO:
+        try:
+            return cast(BinaryIO, _Window(self.path_of(digest), offset, length))
         except FileNotFoundError:
             raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import io
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, ParamSpec, TypeVar, cast
@@ -32,8 +32,10 @@ from typing import Any, BinaryIO, ParamSpec, TypeVar, cast
 from stageward.errors import BadInput, CheckFailed, NotFound, StoreError
 from stageward.store.blobs.base import BlobInfo, StoredBlob, check_digest
 
-PART_SIZE = 16 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts to stay under 10,000
-PARTS_IN_FLIGHT = 4  # parts uploading at once (and the most held in memory): 64 MiB
+PART_SIZE = 8 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts to stay under 10,000
+# Parts uploading at once (and the most held in memory: 64 MiB). Many smaller parts rather than a few large
+# ones, as boto3's upload_file does: the server works on several while the next ones arrive.
+PARTS_IN_FLIGHT = 8
 # An upload started or sending parts within this window is live: gc leaves it, whatever --older-than says.
 LIVE_UPLOAD_SECONDS = 15 * 60
 _SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject copies up to 5 GiB in one request
@@ -91,13 +93,20 @@ class S3BlobWriter:
         )
         self._hash = hashlib.sha256()
         self._size = 0
-        self._buffer = bytearray()
+        # What is written but not yet sent, as the chunks came: joined once per part, not copied per write.
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         self._upload_id: str | None = None
         self._sent = 0  # parts handed to the pool
-        self._in_flight: deque[Future[dict[str, Any]]] = deque()
-        self._parts: list[dict[str, Any]] = []  # confirmed, in part order
+        self._in_flight: set[Future[dict[str, Any]]] = set()
+        self._parts: list[dict[str, Any]] = []  # confirmed, in the order they landed
         self._pool: ThreadPoolExecutor | None = None
         self._done = False
+
+    def _take_pending(self) -> bytes:
+        joined = b"".join(self._pending)
+        self._pending, self._pending_size = [], 0
+        return joined
 
     def _part_size(self) -> int:
         return PART_SIZE * (1 + self._sent // 1000)
@@ -105,11 +114,14 @@ class S3BlobWriter:
     def write(self, data: bytes) -> int:
         self._hash.update(data)
         self._size += len(data)
-        self._buffer += data
-        while len(self._buffer) >= self._part_size():
+        self._pending.append(bytes(data))  # no copy when DATA is bytes already (a read's chunk)
+        self._pending_size += len(data)
+        while self._pending_size >= self._part_size():
             size = self._part_size()
-            part = bytes(memoryview(self._buffer)[:size])
-            del self._buffer[:size]
+            joined = self._take_pending()
+            part, rest = joined[:size], joined[size:]  # a whole part: the same object, not a copy
+            if rest:
+                self._pending, self._pending_size = [rest], len(rest)
             try:
                 self._send(part)
             except BaseException:
@@ -129,14 +141,21 @@ class S3BlobWriter:
         if self._upload_id is None:
             self._start()
         assert self._pool is not None
-        while len(self._in_flight) >= PARTS_IN_FLIGHT:
-            self._parts.append(self._in_flight.popleft().result())
+        if len(self._in_flight) >= PARTS_IN_FLIGHT:
+            # Whichever part lands first frees its place: a slow part does not hold back the ones behind it.
+            self._collect(wait(self._in_flight, return_when=FIRST_COMPLETED).done)
         self._sent += 1
-        self._in_flight.append(self._pool.submit(self._upload_part, self._sent, part))
+        self._in_flight.add(self._pool.submit(self._upload_part, self._sent, part))
+
+    def _collect(self, done: set[Future[dict[str, Any]]]) -> None:
+        for future in done:
+            self._in_flight.discard(future)
+            self._parts.append(future.result())  # a failed part raises here
 
     def _drain(self) -> None:
-        while self._in_flight:
-            self._parts.append(self._in_flight.popleft().result())
+        """Every part sent has landed; the parts in their order, as completing the upload lists them."""
+        self._collect(wait(self._in_flight).done)
+        self._parts.sort(key=lambda part: int(part["PartNumber"]))
 
     @_store_errors
     def _upload_part(self, number: int, data: bytes) -> dict[str, Any]:
@@ -166,11 +185,11 @@ class S3BlobWriter:
                 # One request: S3 makes a single PUT visible whole or not at all.
                 sent = base64.b64encode(bytes.fromhex(info.sha256)).decode()
                 answer = client.put_object(
-                    Bucket=self._store.bucket, Key=self._key, Body=bytes(self._buffer), ChecksumSHA256=sent
+                    Bucket=self._store.bucket, Key=self._key, Body=self._take_pending(), ChecksumSHA256=sent
                 )
             else:
-                if self._buffer or not self._sent:
-                    self._send(bytes(self._buffer))
+                if self._pending_size or not self._sent:
+                    self._send(self._take_pending())
                 self._drain()
                 answer = client.complete_multipart_upload(
                     Bucket=self._store.bucket,
@@ -179,7 +198,6 @@ class S3BlobWriter:
                     MultipartUpload={"Parts": self._parts},
                 )
                 sent = _composite(self._parts)
-            self._buffer = bytearray()
             self._shut_pool()
             landed = answer.get("ChecksumSHA256") or client.head_object(
                 Bucket=self._store.bucket, Key=self._key, ChecksumMode="ENABLED"
@@ -210,7 +228,7 @@ class S3BlobWriter:
         if self._done:
             return
         self._done = True
-        self._buffer = bytearray()
+        self._pending, self._pending_size = [], 0
         self._shut_pool()
         if self._upload_id is not None:
             self._store.client.abort_multipart_upload(
@@ -267,6 +285,18 @@ class S3BlobStore:
     def open_read(self, digest: str) -> BinaryIO:
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self.key_of(digest))
+        except self.client.exceptions.NoSuchKey:
+            raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
+        return cast(BinaryIO, answer["Body"])
+
+    @_store_errors
+    def open_range(self, digest: str, offset: int, length: int) -> BinaryIO:
+        """A ranged GetObject: S3 sends the range alone, however far into the blob it starts."""
+        key = self.key_of(digest)
+        if length <= 0:
+            return io.BytesIO()  # no bytes wanted: nothing to ask S3 for (an empty range is not expressible)
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")
         except self.client.exceptions.NoSuchKey:
             raise NotFound(f"blob sha256:{digest[:12]} is missing from {self.url}") from None
         return cast(BinaryIO, answer["Body"])

@@ -2,12 +2,45 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, delete, insert, literal, null, or_, select, union_all
 
 from stageward.access.decide import Binding
 from stageward.store.db.schema import meta, principals, role_bindings, team_members, teams
+
+# -- records: the shape of what this repository reads, written once (frozen, slotted: cheap to make) -------
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """A role binding with who granted it and when (what `access list` shows; `decide` reads a `Binding`)."""
+
+    principal: str
+    role: str
+    environment: str
+    scope: str
+    granted_by: str
+    granted_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRecord:
+    name: str
+    prefix: str
+    created_at: str
+    created_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeamListing:
+    name: str
+    prefix: str
+    created_at: str
+    created_by: str
+    members: list[str]
+    maintainers: list[str]
 
 
 def get_meta(conn: Connection, key: str) -> str | None:
@@ -64,7 +97,7 @@ def access_of(conn: Connection, principal: str) -> tuple[list[str], list[Binding
     )
 
 
-def binding_rows(conn: Connection, environment: str | None = None) -> list[dict[str, str]]:
+def grants(conn: Connection, environment: str | None = None) -> list[GrantRecord]:
     query = select(
         role_bindings.c.principal,
         role_bindings.c.role,
@@ -75,7 +108,7 @@ def binding_rows(conn: Connection, environment: str | None = None) -> list[dict[
     ).order_by(role_bindings.c.environment, role_bindings.c.principal, role_bindings.c.role, role_bindings.c.scope)
     if environment is not None:
         query = query.where(role_bindings.c.environment.in_((environment, "*")))
-    return [dict(row) for row in conn.execute(query).mappings()]
+    return [GrantRecord(*row) for row in conn.execute(query)]
 
 
 def has_binding(conn: Connection, principal: str, role: str, environment: str, scope: str = "") -> bool:
@@ -110,9 +143,12 @@ def remove_binding(conn: Connection, principal: str, role: str, environment: str
     return result.rowcount or 0
 
 
-def get_team(conn: Connection, name: str) -> dict[str, str] | None:
-    row = conn.execute(select(teams).where(teams.c.name == name)).mappings().first()
-    return dict(row) if row else None
+_TEAM_COLUMNS = (teams.c.name, teams.c.prefix, teams.c.created_at, teams.c.created_by)
+
+
+def get_team(conn: Connection, name: str) -> TeamRecord | None:
+    row = conn.execute(select(*_TEAM_COLUMNS).where(teams.c.name == name)).first()
+    return TeamRecord(*row) if row else None
 
 
 def add_team(conn: Connection, name: str, prefix: str, *, at: str, by: str) -> None:
@@ -143,7 +179,7 @@ def teams_with_members(conn: Connection) -> set[str]:
     return set(conn.execute(select(team_members.c.team).distinct()).scalars())
 
 
-def list_teams(conn: Connection) -> list[dict[str, object]]:
+def list_teams(conn: Connection) -> list[TeamListing]:
     members: dict[str, list[str]] = {}
     maintainers: dict[str, list[str]] = {}
     for team, member, maintainer in conn.execute(
@@ -152,12 +188,15 @@ def list_teams(conn: Connection) -> list[dict[str, object]]:
         members.setdefault(team, []).append(member)
         if maintainer:
             maintainers.setdefault(team, []).append(member)
-    rows = conn.execute(select(teams).order_by(teams.c.name)).mappings()
+    rows = conn.execute(select(*_TEAM_COLUMNS).order_by(teams.c.name))
     return [
-        {
-            **dict(row),
-            "members": sorted(members.get(row["name"], [])),
-            "maintainers": sorted(maintainers.get(row["name"], [])),
-        }
-        for row in rows
+        TeamListing(
+            name=name,
+            prefix=prefix,
+            created_at=created_at,
+            created_by=created_by,
+            members=sorted(members.get(name, [])),
+            maintainers=sorted(maintainers.get(name, [])),
+        )
+        for name, prefix, created_at, created_by in rows
     ]

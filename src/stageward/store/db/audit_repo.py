@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select, update
@@ -19,17 +20,35 @@ from stageward.store.db.schema import audit_head, audit_log, meta
 KEYED_FROM = "audit.keyed_from"
 KEYED_FROM_MAC = "audit.keyed_from_mac"
 
+# -- records: the shape of what this repository reads, written once (frozen, slotted: cheap to make) -------
+# An entry is the chain's own `AuditEntry` (audit/chain.py); verify walks plain `StoredRow` tuples, for speed.
 
-def head(conn: Connection) -> tuple[int, str]:
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """The last entry's sequence and hash as the head row records them (0 and GENESIS for an empty chain)."""
+
+    sequence: int
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedFromRecord:
+    """The stored `audit.keyed_from` and its MAC, as text; either may be missing (verify judges them)."""
+
+    value: str | None
+    mac: str | None
+
+
+def head(conn: Connection) -> ChainHead:
     row = conn.execute(select(audit_head.c.sequence, audit_head.c.hash).where(audit_head.c.id == 1)).first()
-    return (row[0], row[1]) if row else (0, GENESIS)
+    return ChainHead(row.sequence, row.hash) if row else ChainHead(0, GENESIS)
 
 
-def keyed_from(conn: Connection) -> tuple[str | None, str | None]:
-    """The stored `audit.keyed_from` and its MAC, as text (either may be missing; verify judges them)."""
+def keyed_from(conn: Connection) -> KeyedFromRecord:
     stmt = select(meta.c.key, meta.c.value).where(meta.c.key.in_([KEYED_FROM, KEYED_FROM_MAC]))
     rows: dict[str, str] = {key: value for key, value in conn.execute(stmt).all()}
-    return rows.get(KEYED_FROM), rows.get(KEYED_FROM_MAC)
+    return KeyedFromRecord(rows.get(KEYED_FROM), rows.get(KEYED_FROM_MAC))
 
 
 # The head and whether the chain is keyed yet, in one round trip: append runs on every write.

@@ -3,41 +3,134 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from stageward.promotion.gates import GateResult
 from stageward.store.db.schema_registry import promotion_decisions, promotions
 
+# -- records: the shape of what this repository reads, written once (frozen, slotted: cheap to make) -------
 
-def insert_promotion(conn: Connection, **fields: Any) -> int:
-    fields["gates"] = json.dumps(fields.get("gates", []), sort_keys=True)
-    result = conn.execute(insert(promotions).values(**fields))
+
+@dataclass(frozen=True, slots=True)
+class PromotionRecord:
+    id: int
+    project: str
+    name: str
+    kind: str
+    source_env: str
+    source_version: int
+    target_env: str
+    alias: str
+    mode: str
+    reason: str | None
+    requested_by: str
+    requested_at: str
+    state: str
+    required_approvals: int
+    gates: tuple[GateResult, ...]
+    result_version: int | None
+    updated_at: str
+    note: str | None
+    run_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    principal: str
+    decision: str
+    comment: str | None
+    at: str
+
+
+def insert_promotion(
+    conn: Connection,
+    *,
+    project: str,
+    name: str,
+    kind: str,
+    source_env: str,
+    source_version: int,
+    target_env: str,
+    alias: str,
+    mode: str,
+    reason: str | None,
+    requested_by: str,
+    requested_at: str,
+    state: str,
+    required_approvals: int,
+    gates: list[GateResult],
+    note: str | None,
+) -> int:
+    result = conn.execute(
+        insert(promotions).values(
+            project=project,
+            name=name,
+            kind=kind,
+            source_env=source_env,
+            source_version=source_version,
+            target_env=target_env,
+            alias=alias,
+            mode=mode,
+            reason=reason,
+            requested_by=requested_by,
+            requested_at=requested_at,
+            state=state,
+            required_approvals=required_approvals,
+            gates=_gates_text(gates),
+            updated_at=requested_at,
+            note=note,
+        )
+    )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
-def _record(row: Any) -> dict[str, Any]:
-    record = dict(row)
-    record["gates"] = json.loads(record["gates"])
-    return record
+def _gates_text(gates: list[GateResult]) -> str:
+    return json.dumps([gate.to_dict() for gate in gates], sort_keys=True)
 
 
-def get_promotion(conn: Connection, promotion_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(promotions).where(promotions.c.id == promotion_id)).mappings().first()
+def _record(row: Any) -> PromotionRecord:
+    return PromotionRecord(
+        id=row.id,
+        project=row.project,
+        name=row.name,
+        kind=row.kind,
+        source_env=row.source_env,
+        source_version=row.source_version,
+        target_env=row.target_env,
+        alias=row.alias,
+        mode=row.mode,
+        reason=row.reason,
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        state=row.state,
+        required_approvals=row.required_approvals,
+        gates=tuple(GateResult(**gate) for gate in json.loads(row.gates)),
+        result_version=row.result_version,
+        updated_at=row.updated_at,
+        note=row.note,
+        run_id=row.run_id,
+    )
+
+
+def get_promotion(conn: Connection, promotion_id: int) -> PromotionRecord | None:
+    row = conn.execute(select(promotions).where(promotions.c.id == promotion_id)).first()
     return _record(row) if row else None
 
 
 def list_promotions(
     conn: Connection, project: str, environments: list[str], state: str | None = None, limit: int = 200
-) -> list[dict[str, Any]]:
+) -> list[PromotionRecord]:
     query = select(promotions).where(promotions.c.project == project, promotions.c.target_env.in_(environments))
     if state is not None:
         query = query.where(promotions.c.state == state)
-    rows = conn.execute(query.order_by(promotions.c.id.desc()).limit(limit)).mappings()
+    rows = conn.execute(query.order_by(promotions.c.id.desc()).limit(limit))
     return [_record(row) for row in rows]
 
 
-def decisions(conn: Connection, promotion_id: int) -> list[dict[str, Any]]:
+def decisions(conn: Connection, promotion_id: int) -> list[DecisionRecord]:
     rows = conn.execute(
         select(
             promotion_decisions.c.principal,
@@ -47,8 +140,8 @@ def decisions(conn: Connection, promotion_id: int) -> list[dict[str, Any]]:
         )
         .where(promotion_decisions.c.promotion_id == promotion_id)
         .order_by(promotion_decisions.c.at, promotion_decisions.c.principal)
-    ).mappings()
-    return [dict(row) for row in rows]
+    )
+    return [DecisionRecord(*row) for row in rows]
 
 
 def add_decision(
@@ -89,7 +182,7 @@ def set_state(
     state: str,
     at: str,
     note: str | None = None,
-    gates: list[dict[str, Any]] | None = None,
+    gates: list[GateResult] | None = None,
     result_version: int | None = None,
 ) -> bool:
     """Move the request from EXPECTED to STATE; False when another writer moved it first."""
@@ -97,7 +190,7 @@ def set_state(
     if note is not None:
         values["note"] = note
     if gates is not None:
-        values["gates"] = json.dumps(gates, sort_keys=True)
+        values["gates"] = _gates_text(gates)
     if result_version is not None:
         values["result_version"] = result_version
     result = conn.execute(

@@ -5,6 +5,7 @@ Values never pass through here in the clear: only ciphertexts and digests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
@@ -12,12 +13,79 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from stageward.store.db.engine import Database
 from stageward.store.db.schema_secrets import api_keys, secret_data_keys, secret_versions, secrets
 
+# -- records: the shape of what this repository reads, written once (frozen, slotted: cheap to make) -------
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRecord:
+    """A secret with its current version's metadata; its ciphertext only when asked for (else None)."""
+
+    id: int
+    environment: str
+    team: str | None  # None: not a team's (stored as "")
+    project: str | None  # None: a team's (stored as "")
+    name: str
+    current_version: int
+    ttl_seconds: int | None
+    rotate_with: str | None
+    created_at: str
+    created_by: str
+    expires_at: str | None
+    updated_at: str
+    updated_by: str
+    # Kept out of repr: a record that lands in a log or a traceback carries no key material.
+    ciphertext: bytes | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretVersionRecord:
+    version: int
+    expires_at: str | None
+    created_at: str
+    created_by: str
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key as stored: its prefix and keyed digest, never the key."""
+
+    id: int
+    prefix: str
+    digest: str = field(repr=False)
+    principal: str
+    environment: str
+    ttl_seconds: int
+    created_at: str
+    created_by: str
+    expires_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+    revoked_by: str | None
+    replaced_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCredentials:
+    """What a presented key is checked against on every authenticated request."""
+
+    prefix: str
+    digest: str = field(repr=False)
+    principal: str
+    environment: str
+    expires_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
 # Data keys ----------------------------------------------------------------------------------------
 
 
-def get_data_key(conn: Connection, environment: str) -> dict[str, Any] | None:
-    row = conn.execute(select(secret_data_keys).where(secret_data_keys.c.environment == environment)).first()
-    return dict(row._mapping) if row else None
+def get_wrapped_data_key(conn: Connection, environment: str) -> bytes | None:
+    """ENVIRONMENT's data key, wrapped by the master key; None before its first secret."""
+    query = select(secret_data_keys.c.wrapped_key).where(secret_data_keys.c.environment == environment)
+    wrapped = conn.execute(query).scalar_one_or_none()
+    return bytes(wrapped) if wrapped is not None else None
 
 
 def add_data_key(
@@ -56,11 +124,24 @@ def _current_join() -> Any:
     )
 
 
-def _row(mapping: Any) -> dict[str, Any]:
-    row = dict(mapping)
-    row["team"] = row["team"] or None
-    row["project"] = row["project"] or None
-    return row
+def _secret(row: Any) -> SecretRecord:
+    ciphertext = row[len(_SECRET_COLUMNS)] if len(row) > len(_SECRET_COLUMNS) else None
+    return SecretRecord(
+        id=row.id,
+        environment=row.environment,
+        team=row.team or None,
+        project=row.project or None,
+        name=row.name,
+        current_version=row.current_version,
+        ttl_seconds=row.ttl_seconds,
+        rotate_with=row.rotate_with,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        expires_at=row.expires_at,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+        ciphertext=bytes(ciphertext) if ciphertext is not None else None,
+    )
 
 
 def _visible_to(project: str, team: str | None) -> Any:
@@ -79,7 +160,7 @@ def find_secrets(
     project: str,
     team: str | None,
     with_ciphertext: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[SecretRecord]:
     """Every scope of NAME (or every secret) in ENVIRONMENT that PROJECT (of TEAM) sees, with its current
     version's metadata (and ciphertext)."""
     columns = (*_SECRET_COLUMNS, secret_versions.c.ciphertext) if with_ciphertext else _SECRET_COLUMNS
@@ -90,22 +171,22 @@ def find_secrets(
     )
     if name is not None:
         query = query.where(secrets.c.name == name)
-    return [_row(r) for r in conn.execute(query.order_by(secrets.c.name, secrets.c.team)).mappings()]
+    return [_secret(r) for r in conn.execute(query.order_by(secrets.c.name, secrets.c.team))]
 
 
-def all_secrets(conn: Connection, environments: list[str], *, project: str, team: str | None) -> list[dict[str, Any]]:
+def all_secrets(conn: Connection, environments: list[str], *, project: str, team: str | None) -> list[SecretRecord]:
     query = (
         select(*_SECRET_COLUMNS)
         .select_from(_current_join())
         .where(secrets.c.environment.in_(environments), _visible_to(project, team))
         .order_by(secrets.c.environment, secrets.c.name, secrets.c.team)
     )
-    return [_row(r) for r in conn.execute(query).mappings()]
+    return [_secret(r) for r in conn.execute(query)]
 
 
 def get_secret(
     conn: Connection, environment: str, team: str | None, name: str, *, project: str, with_ciphertext: bool = False
-) -> dict[str, Any] | None:
+) -> SecretRecord | None:
     """NAME in exactly one scope: TEAM's when given, else PROJECT's own."""
     columns = (*_SECRET_COLUMNS, secret_versions.c.ciphertext) if with_ciphertext else _SECRET_COLUMNS
     query = (
@@ -118,8 +199,8 @@ def get_secret(
             secrets.c.name == name,
         )
     )
-    row = conn.execute(query).mappings().first()
-    return _row(row) if row else None
+    row = conn.execute(query).first()
+    return _secret(row) if row else None
 
 
 def add_secret(
@@ -190,7 +271,7 @@ def latest_version_number(conn: Connection, secret_id: int) -> int:
     return max(numbers, default=0)
 
 
-def versions(conn: Connection, secret_id: int) -> list[dict[str, Any]]:
+def versions(conn: Connection, secret_id: int) -> list[SecretVersionRecord]:
     query = (
         select(
             secret_versions.c.version,
@@ -202,7 +283,7 @@ def versions(conn: Connection, secret_id: int) -> list[dict[str, Any]]:
         .where(secret_versions.c.secret_id == secret_id)
         .order_by(secret_versions.c.version)
     )
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return [SecretVersionRecord(*row) for row in conn.execute(query)]
 
 
 def delete_secret(conn: Connection, secret_id: int) -> int:
@@ -241,21 +322,39 @@ def add_api_key(
     )
 
 
-def api_key_by_prefix(conn: Connection, prefix: str) -> dict[str, Any] | None:
-    row = conn.execute(select(api_keys).where(api_keys.c.prefix == prefix)).mappings().first()
-    return dict(row) if row else None
+def _api_key(row: Any) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        id=row.id,
+        prefix=row.prefix,
+        digest=row.digest,
+        principal=row.principal,
+        environment=row.environment,
+        ttl_seconds=row.ttl_seconds,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+        revoked_by=row.revoked_by,
+        replaced_by=row.replaced_by,
+    )
+
+
+def api_key_by_prefix(conn: Connection, prefix: str) -> ApiKeyRecord | None:
+    row = conn.execute(select(api_keys).where(api_keys.c.prefix == prefix)).first()
+    return _api_key(row) if row else None
 
 
 def prefix_taken(conn: Connection, prefix: str) -> bool:
     return conn.execute(select(api_keys.c.id).where(api_keys.c.prefix == prefix)).first() is not None
 
 
-def list_api_keys(conn: Connection, environments: list[str], principal: str | None = None) -> list[dict[str, Any]]:
+def list_api_keys(conn: Connection, environments: list[str], principal: str | None = None) -> list[ApiKeyRecord]:
     query = select(api_keys).where(api_keys.c.environment.in_(environments))
     if principal is not None:
         query = query.where(api_keys.c.principal == principal)
-    rows = conn.execute(query.order_by(api_keys.c.environment, api_keys.c.created_at, api_keys.c.id)).mappings()
-    return [dict(r) for r in rows]
+    rows = conn.execute(query.order_by(api_keys.c.environment, api_keys.c.created_at, api_keys.c.id))
+    return [_api_key(row) for row in rows]
 
 
 def revoke_api_key(conn: Connection, prefix: str, *, at: str, by: str) -> None:
@@ -279,10 +378,10 @@ def has_key_material(conn: Connection) -> bool:
     return conn.execute(select(api_keys.c.id).limit(1)).first() is not None
 
 
-_KEY_COLUMNS = ("prefix", "digest", "principal", "environment", "expires_at", "last_used_at", "revoked_at")
+_KEY_COLUMNS = tuple(column.name for column in fields(KeyCredentials))
 
 
-def api_key_for_authentication(database: Database, prefix: str) -> dict[str, Any] | None:
+def api_key_for_authentication(database: Database, prefix: str) -> KeyCredentials | None:
     """The row a presented key is checked against, read straight through the driver.
 
     Why not through a Connection like every other read: this runs on every authenticated
@@ -301,4 +400,4 @@ def api_key_for_authentication(database: Database, prefix: str) -> dict[str, Any
             cursor.close()
     finally:
         raw.close()
-    return dict(zip(_KEY_COLUMNS, row, strict=True)) if row is not None else None
+    return KeyCredentials(*row) if row is not None else None
