@@ -10,8 +10,8 @@
 2. The offline scan of a 300-package lockfile against 5,000 OSV advisories: goal < 1 s. pip-audit is not run:
    it cannot be fed advisories offline (its vulnerability services are the PyPI JSON API and the OSV web API,
    and `--no-deps`/`--disable-pip` do not change where advisories come from), so there is nothing equal to time.
-3. A Ray run (`stageward run --executor ray`) against `ray job submit` of the same command on a local head
-   this script starts and stops: goal within 1.2x.
+3. A Ray run (`stageward run --executor ray`, every guardrail) against `ray job submit` of the same command on a
+   local head started and stopped for it: goal within 1.2x (benchmarks/ray_runs.py, which also runs alone).
 """
 
 from __future__ import annotations
@@ -141,37 +141,6 @@ def scan_timing(work: Path) -> tuple[float, int]:
     return time.perf_counter() - start, len(findings)
 
 
-def ray_timing(work: Path, repeat: int) -> tuple[float, float]:
-    from tests.runs.rayhead import RayHead
-
-    root = work / "ray"
-    root.mkdir()
-    (root / "stageward.yaml").write_text(PROJECT)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STAGEWARD_", "RAY_"))}
-    env.update({"PYTHONPATH": str(ROOT / "src"), "STAGEWARD_USER": "bench", "XDG_CONFIG_HOME": str(work / "xdg")})
-    head = RayHead().start(env)
-    try:
-        env.update({"STAGEWARD_RAY_ADDRESS": head.address, "STAGEWARD_RAY_PYTHON": sys.executable})
-        ours = [
-            str(BIN / "stageward"),
-            "run",
-            "--env",
-            "sandbox",
-            "--executor",
-            "ray",
-            "--",
-            sys.executable,
-            "-c",
-            "pass",
-        ]
-        theirs = [str(BIN / "ray"), "job", "submit", "--address", head.address, "--", sys.executable, "-c", "pass"]
-        subprocess.run(ours, cwd=root, env=env, check=True, capture_output=True)  # store made, Ray warmed up
-        subprocess.run(theirs, cwd=root, env=env, check=True, capture_output=True)
-        return _median(theirs, root, env, repeat), _median(ours, root, env, repeat)
-    finally:
-        head.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=9)
@@ -196,7 +165,10 @@ def main() -> None:
         print(f"scan 300 pins x 5,000 advisories     {seconds * 1000:8.1f} ms   ({found} findings; goal < 1000)")
         print("pip-audit                            not run: it cannot read OSV advisories from a folder offline")
         if not options.no_ray:
-            submit, ours = ray_timing(work, max(3, options.repeat // 3))
+            from ray_runs import compare  # the Ray comparison (every guardrail, rounds alternated) lives there
+
+            stageward, ray = compare(work, max(5, options.repeat // 2))
+            submit, ours = statistics.median(ray), statistics.median(stageward)
             print(f"ray job submit -- python -c pass     {submit * 1000:8.1f} ms")
             print(f"stageward run --executor ray         {ours * 1000:8.1f} ms   ({ours / submit:.2f}x; goal <= 1.2x)")
 
