@@ -256,3 +256,46 @@ def test_a_teams_maintainer_manages_its_members_and_no_one_elses(world: World):
     assert teams["lp"]["maintainers"] == ["lena"] and "ole" not in teams["lp"]["members"]
     assert "lena" not in teams["ml"]["members"]
     assert len(_denials(world, "lena", "team.add_member")) == 2 and _denials(world, "bob", "team.add_member")
+
+
+def test_a_run_cannot_take_another_projects_blob_as_its_log(world: World, model_file: Path):
+    """A blob's digest is no capability: with one blob store for staging (a shared bucket), a launcher naming the
+    digest of lp's model as a chunk of its own run's log would read lp's bytes back through `runs logs`. It is
+    answered exactly as a blob that is not there, so it does not even learn that the blob exists."""
+    import base64
+    import hashlib
+
+    from stageward.client import Client, LocalTransport
+    from stageward.testing import make_context
+
+    shared = {
+        "STAGEWARD_MASTER_KEY_FILE": str(world.key_file),
+        "HOME": str(world.tmp / "home"),
+        "STAGEWARD_BLOBS": f"file://{world.tmp / 'shared-blobs'}",
+    }
+
+    def client(principal: str, root: Path) -> Client:
+        ctx = make_context(root, principal=principal, store_url=world.store_url, clock=world.clock, environ=shared)
+        world.contexts.append(ctx)
+        return Client(LocalTransport(context=ctx))
+
+    register(client("bob", world.lp), "staging", "ranker", model_file, 0.9)
+    digest = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    mallory = client("mallory", world.ml)
+    begun = mallory.call(
+        "runs.begin", env="staging", command=["train"], commit="a" * 40, ref="refs/heads/main", dirty=False
+    )
+    run_id = begun["run"]["id"]
+    with pytest.raises(NotFound) as refused:
+        mallory.call("runs.beat", run_id=run_id, log_blob=digest)
+    missing = "f" * 64
+    with pytest.raises(NotFound) as absent:
+        mallory.call("runs.beat", run_id=run_id, log_blob=missing)
+    assert refused.value.message == absent.value.message.replace(missing[:12], digest[:12])
+    assert base64.b64decode(mallory.call("runs.logs", run_id=run_id)["data"]) == b""
+    # Its own output, stored in the same store, is taken.
+    writer = world.contexts[-1].blob_store("staging").open_write()
+    writer.write(b"epoch 1 loss 0.3\n")
+    own = writer.commit().sha256
+    mallory.call("runs.beat", run_id=run_id, log_blob=own)
+    assert base64.b64decode(mallory.call("runs.logs", run_id=run_id)["data"]) == b"epoch 1 loss 0.3\n"

@@ -466,9 +466,15 @@ def beat(unit: Unit, *, run_id: str, log_blob: str | None = None) -> RunBeat:
     sequence = runs_repo.next_log_sequence(unit.conn, run_id)
     log_bytes = int(row["log_bytes"])
     if log_blob is not None:
+        from stageward.store.db import blob_repo
+
         check_digest(log_blob)
+        store = unit.ctx.blob_store(row["environment"])
+        if blob_repo.held_by_another_project(unit.conn, row["project"], row["environment"], log_blob):
+            # Answered as a blob that is not there: naming another project's digest reads nothing, learns nothing.
+            raise NotFound(f"blob sha256:{log_blob[:12]} is missing from {store.url}")
         # The size is the store's, never the launcher's word: `runs logs` pages by it.
-        size = unit.ctx.blob_store(row["environment"]).size(log_blob)
+        size = store.size(log_blob)
         runs_repo.add_log_chunk(unit.conn, run_id, sequence, log_bytes, size, log_blob)
         sequence, log_bytes = sequence + 1, log_bytes + size
     runs_repo.heartbeat(unit.conn, run_id, unit.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from stageward.store.db.schema_registry import asset_versions, assets, version_files
+from stageward.store.db.schema_runs import run_log_chunks, runs
 
 
 def size_in_environment(conn: Connection, project: str, environment: str, digest: str) -> int | None:
@@ -24,3 +25,25 @@ def size_in_environment(conn: Connection, project: str, environment: str, digest
         .limit(1)
     ).first()
     return int(row[0]) if row is not None else None
+
+
+def held_by_another_project(conn: Connection, project: str, environment: str, digest: str) -> bool:
+    """Whether blob DIGEST belongs, in ENVIRONMENT, to a version or a run log of a project other than PROJECT:
+    a blob store may be shared by projects (one bucket per environment), and a digest is no capability."""
+    in_version = (
+        select(version_files.c.sha256)
+        .select_from(
+            version_files.join(asset_versions, asset_versions.c.id == version_files.c.version_id).join(
+                assets, assets.c.id == asset_versions.c.asset_id
+            )
+        )
+        .where(version_files.c.sha256 == digest, assets.c.environment == environment, assets.c.project != project)
+        .limit(1)
+    )
+    in_log = (
+        select(run_log_chunks.c.digest)
+        .select_from(run_log_chunks.join(runs, runs.c.id == run_log_chunks.c.run_id))
+        .where(run_log_chunks.c.digest == digest, runs.c.environment == environment, runs.c.project != project)
+        .limit(1)
+    )
+    return conn.execute(in_version).first() is not None or conn.execute(in_log).first() is not None

@@ -60,6 +60,7 @@ run_log_chunks = Table(
     Column("offset", BigInteger, nullable=False),
     Column("size", Integer, nullable=False),
     Column("digest", String(64), nullable=False),
+    Index("ix_run_log_chunks_digest", "digest"),
 )
 
 run_metrics = Table(
