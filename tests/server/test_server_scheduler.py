@@ -33,13 +33,14 @@ def ray_head() -> Iterator[RayHead]:
 
 
 def _schedule_in_the_past(server: TeamServer, env: str, name: str) -> None:
-    """A schedule added three minutes ago, so it is due at the server's first pass (no wait for a minute)."""
-    clock = FrozenClock(datetime.now(UTC) - timedelta(minutes=3))
+    """A yearly schedule (New Year's midnight) added 400 days ago: due at the server's first pass, and not again
+    for months, so a minute turning during the test fires nothing more (an every-minute cron would, rightly)."""
+    clock = FrozenClock(datetime.now(UTC) - timedelta(days=400))
     ctx = make_context(
         server.root, principal="alice", store_url=server.store_url, clock=clock, environ=server.environ()
     )
     with Client(LocalTransport(context=ctx)) as alice:
-        alice.call("schedules.add", env=env, name=name, cron="* * * * *", pipeline="nightly")
+        alice.call("schedules.add", env=env, name=name, cron="0 0 1 1 *", pipeline="nightly")
 
 
 @pytest.fixture(scope="module")
