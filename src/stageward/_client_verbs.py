@@ -190,6 +190,12 @@ class AuditVerbs(_Group):
 class BlobVerbs(_Group):
     """The `blob.*` verbs."""
 
+    @_verb("blob.claim")
+    def claim(self, *, env: str, sha256: str) -> BlobStatus:
+        """Record that this project's caller sent the bytes of blob SHA256 (the upload route calls this after the
+        bytes hashed to it), so a version of this project may name it though another project holds it too.
+        """
+
     @_verb("blob.locate")
     def locate(self, *, env: str, sha256: str) -> BlobLocation:
         """The size of blob SHA256 when a version in ENV holds it; not found otherwise, whatever the store keeps."""

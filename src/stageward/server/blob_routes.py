@@ -81,6 +81,7 @@ class BlobRoutes:
             # Published only if the bytes hash to the digest the URL names (CheckFailed otherwise): content-addressed.
             info = await run_in_threadpool(writer.commit)
             writer = None
+            await run_in_threadpool(_verb, self.state, caller, "blob.claim", env, sha256)
             return json_response({"sha256": info.sha256, "store": status["store"], "uploaded_bytes": received}, 201)
         except Denied as denial:
             self.metrics.denials.labels(verb="blob.status").inc()

@@ -50,7 +50,7 @@ from stageward.service.results.registry import (
 )
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import READ_CHUNK, BlobStore, copy_blob
-from stageward.store.db import registry_repo
+from stageward.store.db import blob_repo, registry_repo
 
 if TYPE_CHECKING:
     from stageward.service.context import Context
@@ -255,13 +255,19 @@ def register(
     elif not _CONFIG_DIGEST.fullmatch(config_digest):
         raise BadInput(f"config digest {config_digest!r}: expected sha256:<64 hex digits>")
     store = unit.ctx.blob_store(env)
+    project = unit.ctx.project.spec.project
+    # On a server, a blob of a store projects share counts only once this project holds it or sent its bytes
+    # (service/blob.py): a digest is no capability. Local mode trusts the machine, which reaches the store anyway.
+    on_server = not unit.ctx.process_environment
     for entry in entries:
-        if not store.exists(entry.sha256):
+        usable = store.exists(entry.sha256) and (
+            not on_server or blob_repo.may_reference(unit.conn, project, env, entry.sha256)
+        )
+        if not usable:
             raise NotFound(
                 f"{entry.path}: blob sha256:{entry.sha256[:12]} is not in {store.url}",
                 hint=f"upload the files first: stageward {kind} register NAME PATH does both",
             )
-    project = unit.ctx.project.spec.project
     asset = registry_repo.get_asset(unit.conn, project, env, name)
     if asset is None:
         asset_id = registry_repo.create_asset(unit.conn, project, env, name, kind, at=unit.now(), by=unit.principal)

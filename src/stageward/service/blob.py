@@ -2,7 +2,9 @@
 
 The server's blob routes move the bytes; these verbs decide first (and audit a denial like every verb). A
 reader of an environment reaches only blobs that a version in that environment holds, so knowing a digest
-of another environment's model opens nothing.
+of another environment's model opens nothing. Nor of another project's: where projects share an environment's
+blob store, a blob only another project holds counts as absent for this one until its caller sends the bytes
+(then `blob.claim` records it), so a register naming its digest finds nothing to point at.
 """
 
 from __future__ import annotations
@@ -20,7 +22,21 @@ def status(unit: Unit, *, env: str, sha256: str) -> BlobStatus:
     """Whether blob SHA256 is already in ENV's blob store (then an upload skips it and it is kept for register)."""
     check_digest(sha256)
     store = unit.ctx.blob_store(env)
-    return BlobStatus(sha256=sha256, present=store.keep(sha256), store=store.url)
+    usable = store.keep(sha256) and blob_repo.may_reference(unit.conn, unit.ctx.project.spec.project, env, sha256)
+    return BlobStatus(sha256=sha256, present=usable, store=store.url)
+
+
+@verb("blob.claim", permission="assets.register", write=True)
+def claim(unit: Unit, *, env: str, sha256: str) -> BlobStatus:
+    """Record that this project's caller sent the bytes of blob SHA256 (the upload route calls this after the
+    bytes hashed to it), so a version of this project may name it though another project holds it too."""
+    check_digest(sha256)
+    store = unit.ctx.blob_store(env)
+    if not store.exists(sha256):
+        raise NotFound(f"blob sha256:{sha256[:12]} is missing from {store.url}")
+    blob_repo.claim(unit.conn, unit.ctx.project.spec.project, env, sha256, at=unit.now(), by=unit.principal)
+    unit.unchanged()  # bookkeeping of an upload, as a heartbeat is of a run: the register that follows is audited
+    return BlobStatus(sha256=sha256, present=True, store=store.url)
 
 
 @verb("blob.locate", permission="env.read", http=("GET", "/envs/{env}/blobs/{sha256}/info"))

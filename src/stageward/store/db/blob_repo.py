@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
-from stageward.store.db.schema_registry import asset_versions, assets, version_files
+from stageward.store.db.schema_registry import asset_versions, assets, blob_claims, version_files
 from stageward.store.db.schema_runs import run_log_chunks, runs
 
 
@@ -47,3 +47,29 @@ def held_by_another_project(conn: Connection, project: str, environment: str, di
         .limit(1)
     )
     return conn.execute(in_version).first() is not None or conn.execute(in_log).first() is not None
+
+
+def claim(conn: Connection, project: str, environment: str, digest: str, *, at: str, by: str) -> None:
+    """PROJECT's caller sent the bytes of blob DIGEST into ENVIRONMENT's store (kept once)."""
+    held = select(blob_claims.c.digest).where(
+        blob_claims.c.project == project, blob_claims.c.environment == environment, blob_claims.c.digest == digest
+    )
+    if conn.execute(held).first() is None:
+        conn.execute(
+            insert(blob_claims).values(
+                project=project, environment=environment, digest=digest, claimed_at=at, claimed_by=by
+            )
+        )
+
+
+def may_reference(conn: Connection, project: str, environment: str, digest: str) -> bool:
+    """Whether a version of PROJECT in ENVIRONMENT may name blob DIGEST without its bytes being sent: when no other
+    project holds it there, when PROJECT holds it already, or when PROJECT's caller sent its bytes (a claim)."""
+    if not held_by_another_project(conn, project, environment, digest):
+        return True
+    if size_in_environment(conn, project, environment, digest) is not None:
+        return True
+    claimed = select(blob_claims.c.digest).where(
+        blob_claims.c.project == project, blob_claims.c.environment == environment, blob_claims.c.digest == digest
+    )
+    return conn.execute(claimed).first() is not None

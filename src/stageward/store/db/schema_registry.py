@@ -113,3 +113,15 @@ promotion_decisions = Table(
     Column("comment", Text, nullable=True),
     Column("at", String(32), nullable=False),
 )
+
+# Blobs a project's caller sent the bytes of, through a server (migration 0007): on a blob store that projects
+# share, a version may name a blob another project holds only once its own caller proved to have the bytes.
+blob_claims = Table(
+    "blob_claims",
+    metadata,
+    Column("project", String(64), primary_key=True),
+    Column("environment", String(64), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("claimed_at", String(32), nullable=False),
+    Column("claimed_by", String(128), nullable=False),
+)
