@@ -20,38 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from runs import DIGEST, PROJECT, _git  # the guarded environment of benchmarks/runs.py, one definition
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-DIGEST = "sha256:" + "ab" * 32
 ADVISORY = (
     '{"id": "GHSA-bench", "affected": [{"package": {"ecosystem": "PyPI", "name": "dep1"}, '
     '"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}]}], '
     '"database_specific": {"severity": "HIGH"}}'
 )
-
-PROJECT = f"""\
-project: bench
-environments:
-  guarded:
-    tier: production
-    refs: ["refs/heads/main"]
-    require_clean_tree: true
-    images: ["ghcr.io/acme/train@{DIGEST}"]
-    vulnerability_scan: {{lockfile: requirements.lock, advisories: advisories/, fail_on: [HIGH, CRITICAL]}}
-    quotas: {{max_concurrent_runs: 4, monthly_budget: 1000}}
-    cost: {{per_cpu_hour: 0.05}}
-    data:
-      features: {{uri: "s3://bench/features", access: read}}
-"""
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(root), "-c", "user.name=b", "-c", "user.email=b@example.com", *args],
-        check=True,
-        capture_output=True,
-    )
 
 
 def _project(root: Path) -> None:
