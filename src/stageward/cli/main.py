@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc": ("gc_cmd", "gc"),
     "policy": ("policy_cmd", "app"),
     "run": ("run_cmd", "run"),
+    "launcher": ("launcher_cmd", "app"),
     "runs": ("runs_cmd", "app"),
     "scan": ("scan_cmd", "scan"),
     "cost": ("cost_cmd", "app"),
@@ -148,6 +149,13 @@ def main(argv: list[str] | None = None) -> None:
     from stageward.errors import StagewardError
 
     debug = os.environ.get("STAGEWARD_DEBUG") == "1"
+    if argv is None and sys.argv[1:2] == ["run"] and os.environ.get("STAGEWARD_LAUNCHER") != "cold":
+        # A process's own `stageward run` (never a call with ARGV: the warm launcher's forks call main(argv)).
+        from stageward.cli.warm_client import hand_over
+
+        warm = hand_over(sys.argv[1:])
+        if warm is not None:
+            sys.exit(warm)
     try:
         quick = _quick_config_show(sys.argv[1:] if argv is None else argv)
     except Exception:

@@ -1,0 +1,187 @@
+"""The caller's side of the warm launcher (cli/warm_server.py): hand `stageward run` over, start, ask, stop.
+
+`hand_over` is on every `stageward run`'s path, before anything heavy is imported: without a warm launcher it
+costs one failed connect. It never falls back to a cold start once the warm launcher has begun the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+from stageward.cli import warm_protocol as protocol
+
+# What the warm launcher keeps of the environment it is started from: what Python and the socket's folder need.
+# Everything else (STAGEWARD_*, cloud credentials, tokens) stays out of a process that lives for an hour.
+KEPT = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "XDG_RUNTIME_DIR", "VIRTUAL_ENV"}
+)
+FORWARDED = (signal.SIGINT, signal.SIGTERM)  # what a cold launcher handles; any other signal kills the caller,
+# and the forked launcher dies with it, as a cold one would
+
+
+def _connect() -> socket.socket | None:
+    try:
+        path = protocol.socket_path()
+    except protocol.Unusable:
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+        if not protocol.same_user(sock):  # a socket in our own 0700 folder that another user serves: never talk
+            raise ConnectionRefusedError
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _run_request(argv: list[str]) -> dict[str, Any]:
+    import resource
+
+    limits = []
+    for name in dir(resource):
+        if name.startswith("RLIMIT_"):
+            number = getattr(resource, name)
+            try:
+                soft, hard = resource.getrlimit(number)
+            except (ValueError, OSError):
+                continue
+            limits.append([number, soft, hard])
+    umask = os.umask(0o022)
+    os.umask(umask)
+    streams = {
+        name: [getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None) or "strict"]
+        for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout), ("stderr", sys.stderr))
+    }
+    return {
+        "kind": "run",
+        "argv": argv,
+        "cwd": os.getcwd(),
+        "env": dict(os.environ),
+        "umask": umask,
+        "rlimits": limits,
+        "nice": os.getpriority(os.PRIO_PROCESS, 0),
+        "streams": streams,
+        **protocol.identity(),
+    }
+
+
+def hand_over(argv: list[str]) -> int | None:
+    """Run `stageward ARGV` in the warm launcher serving this installation: its exit code, or None when there is
+    none (or it cannot serve this caller), and the caller starts cold."""
+    sock = _connect()
+    if sock is None:
+        return None
+    with sock:
+        try:
+            protocol.send_with_stdio(sock, _run_request(argv))
+            reply = protocol.read_frame(sock)
+        except (OSError, EOFError, ValueError):
+            return None  # it went away before anything ran
+        except KeyboardInterrupt:  # before the launcher began: it sees the connection close and ends
+            sys.stderr.write("interrupted\n")
+            return 130
+        if reply.get("stale"):
+            sys.stderr.write(
+                "note: the warm launcher was running older code and has stopped; this run starts cold"
+                " (`stageward launcher start` warms it again)\n"
+            )
+            return None
+        if "pid" not in reply:
+            return None
+        try:
+            return _follow(sock, int(reply["pid"]))
+        except KeyboardInterrupt:  # before the forwarding was in place: the launcher ends with the connection
+            sys.stderr.write("interrupted\n")
+            return 130
+
+
+def _follow(sock: socket.socket, pid: int) -> int:
+    def forward(number: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(ProcessLookupError):  # it has just ended: its exit frame is on the way
+            os.kill(pid, number)
+
+    previous = {number: signal.signal(number, forward) for number in FORWARDED}
+    try:
+        while True:
+            frame = protocol.read_frame(sock)
+            if "exit" in frame:
+                return int(frame["exit"])
+    except (OSError, EOFError, ValueError):
+        sys.stderr.write(
+            "error: the warm launcher's process for this run ended without an exit status\n"
+            "  hint: stageward runs list shows how the run ended\n"
+        )
+        return 1
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def ask(kind: str) -> dict[str, Any] | None:
+    """A `ping` or `stop` answered by the warm launcher of this installation, or None when none answers."""
+    sock = _connect()
+    if sock is None:
+        return None
+    with sock:
+        try:
+            protocol.send_with_stdio(sock, {"kind": kind})
+            return protocol.read_frame(sock)
+        except (OSError, EOFError, ValueError):
+            return None
+
+
+def start(idle_seconds: float, timeout: float = 60.0) -> dict[str, Any]:
+    """Start a warm launcher in the background and wait until it answers; its status. Raises RuntimeError with
+    the reason it gave when it does not come up."""
+    import subprocess
+
+    path = protocol.socket_path(create=True)  # Unusable says which folder and why
+    log = path.with_suffix(".log")
+    environ = {key: value for key, value in os.environ.items() if key in KEPT or key.startswith(("LC_", "PYTHON"))}
+    descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-P", "-m", "stageward.cli.warm_server", "--idle", repr(idle_seconds)],
+            cwd="/",
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            stdout=descriptor,
+            stderr=descriptor,
+            start_new_session=True,
+        )
+    finally:
+        os.close(descriptor)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = ask("ping")
+        if status is not None and status.get("pid") == process.pid:
+            return status
+        if process.poll() is not None:
+            status = ask("ping")  # it found another launcher holding the lock: that one is the answer
+            if status is not None:
+                return status
+            said = log.read_text(errors="replace").strip().splitlines()
+            raise RuntimeError(said[-1] if said else f"it exited with {process.returncode}")
+        time.sleep(0.02)
+    process.kill()
+    raise RuntimeError(f"it did not answer within {timeout:.0f} s (its log: {log})")
+
+
+def stop(timeout: float = 10.0) -> int | None:
+    """Stop the warm launcher of this installation: the pid that stopped, or None when none was running."""
+    answer = ask("stop")
+    if answer is None:
+        return None
+    pid = int(answer["stopping"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and ask("ping") is not None:
+        time.sleep(0.02)
+    return pid

@@ -1,0 +1,380 @@
+"""The warm launcher: a process that has imported what `stageward run` needs and forks a ready launcher for each
+caller, so a run starts without paying for SQLAlchemy, pydantic and Typer again (about 0.4 s of CPU).
+
+This is the fork server of multiprocessing's `forkserver` start method, Gradle's daemon or mypy's dmypy. It is
+started on purpose (`stageward launcher start`) and stops by itself when idle. What keeps it a wall and not a door:
+
+- It holds nothing worth taking: it starts with a scrubbed environment (no STAGEWARD_*, no cloud credentials),
+  imports modules and opens no store, no key, no project. Each forked launcher takes the caller's environment,
+  folder, umask, resource limits and standard streams, then runs `stageward run` exactly as a cold process would
+  and opens everything itself.
+- Only its own user reaches it: the socket is in a 0700 folder of that user, and every connection's peer
+  credentials (uid, gid, groups, namespaces) must equal its own or the caller is told to start cold.
+- It never serves code other than what it imported: if any file it imported changed (an upgrade, an edit in a
+  checkout) it says "stale", exits, and the caller starts cold.
+- Killing the caller kills its launcher: the launcher watches the connection and SIGKILLs itself when the caller
+  is gone, so the run's command dies with it and the run becomes `lost`, as with a cold launcher.
+
+Run as `python -P -m stageward.cli.warm_server --idle SECONDS` (by `stageward launcher start`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import importlib
+import io
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from stageward.cli import warm_protocol as protocol
+
+# What a cold `stageward run` imports, so a forked launcher finds it loaded. The CLI's `run` command itself is
+# built per call (_build_app), and whatever is missing here is simply imported by the launcher that needs it.
+PRELOAD = (
+    "typer",
+    "stageward.cli.run_cmd",
+    "stageward.cli.main",
+    "stageward.cli.state",
+    "stageward.cli.render",
+    "stageward.client",
+    "stageward.service.catalogue",
+    "stageward.service.runs",
+    "stageward.service.run_launcher",
+    "stageward.service.bootstrap",
+    "stageward.service.context",
+    "stageward.runs.guardrails",
+    "stageward.runs.gitstate",
+    "stageward.runs.scan",
+    "stageward.runs.masking",
+    "stageward.runs.executors.local",
+    "stageward.store.db.engine",
+    "stageward.store.db.access_repo",
+    "stageward.store.db.audit_repo",
+    "stageward.store.db.events_repo",
+    "stageward.store.db.policy_repo",
+    "stageward.store.db.runs_repo",
+    "stageward.store.db.secrets_repo",
+    "stageward.store.db.quick_sqlite",
+    "stageward.service.config",
+    "stageward.service.events",
+    "stageward.service.keyring",
+    "stageward.service.key_login",
+    "stageward.service.chain_key",
+    "stageward.service.unit",
+    "stageward.service.scan",
+    "stageward.service.secret_source",
+    "stageward.service.quick_config",
+    "stageward.secrets.envelope",
+    "stageward.configuration.resolve",
+    "stageward.runs.cost",
+    "cryptography.hazmat.primitives.ciphers.aead",
+    "cryptography.hazmat.primitives.kdf.hkdf",
+    "sqlalchemy.dialects.sqlite",
+    "sqlite3",
+    "resource",
+    "typer._adapters",
+    "typer._click.decorators",
+    "pydantic.type_adapter",
+)
+# Where they are installed: a PostgreSQL store, S3 blobs, a run against a team server. Never Ray: importing it
+# can start threads, and a process with threads must not fork.
+OPTIONAL_PRELOAD = (
+    "sqlalchemy.dialects.postgresql.psycopg",
+    "psycopg",
+    "boto3",
+    "stageward.store.blobs.s3",
+    "stageward.store.blobs.file",
+    "httpx",
+    "stageward.remote_run",
+)
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def _fingerprint() -> dict[str, tuple[int, int, int] | None]:
+    """Every file this process imported, and the interpreter: if one changes, what is loaded is not what is
+    installed any more."""
+    files = {sys.executable}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str):
+            files.add(path)
+    return {path: _stamp(path) for path in files}
+
+
+def _preload() -> None:
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for name in OPTIONAL_PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+    from stageward.cli.main import _build_app
+
+    _build_app("run")
+
+
+class WarmLauncher:
+    def __init__(self, path: Path, idle_seconds: float, lock: int) -> None:
+        self.path = path
+        self.lock = lock
+        self.idle_seconds = idle_seconds
+        self.started = time.time()
+        self.last_active = time.monotonic()
+        self.served = 0
+        self.children: set[int] = set()
+        self.identity = protocol.identity()
+        self.fingerprint = _fingerprint()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.inode = 0
+        self.stopping = False
+
+    def listen(self) -> None:
+        self.path.unlink(missing_ok=True)  # we hold the lock: a socket left here is a dead launcher's
+        previous = os.umask(0o077)
+        try:
+            self.listener.bind(str(self.path))
+        finally:
+            os.umask(previous)
+        self.listener.listen(64)
+        self.inode = os.stat(self.path).st_ino
+
+    def fresh(self) -> bool:
+        return all(_stamp(path) == stamp for path, stamp in self.fingerprint.items())
+
+    def _still_ours(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino == self.inode
+        except OSError:
+            return False
+
+    def _reap(self) -> None:
+        for pid in list(self.children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.children.discard(pid)
+
+    def serve_forever(self) -> None:
+        while not self.stopping:
+            self._reap()
+            if not self._still_ours():
+                return  # someone removed or replaced the socket: this launcher can no longer be reached
+            if self.children:
+                self.last_active = time.monotonic()
+            elif time.monotonic() - self.last_active >= self.idle_seconds:
+                return
+            ready, _, _ = select.select([self.listener], [], [], 0.5)
+            if ready:
+                conn, _ = self.listener.accept()
+                self.last_active = time.monotonic()
+                try:
+                    self._answer(conn)
+                except (OSError, EOFError, ValueError) as exc:
+                    sys.stderr.write(f"a request was dropped: {type(exc).__name__}: {exc}\n")
+                finally:
+                    conn.close()
+
+    def _answer(self, conn: socket.socket) -> None:
+        if not protocol.same_user(conn):
+            return  # another user: not even an answer
+        conn.settimeout(5)  # a caller that connects and says nothing does not hold the launcher up
+        request, fds = protocol.receive_with_stdio(conn)
+        try:
+            kind = request.get("kind")
+            if kind == "ping":
+                conn.sendall(protocol.encode(self.status()))
+            elif kind == "stop":
+                conn.sendall(protocol.encode({"stopping": os.getpid()}))
+                self.stopping = True
+            elif kind == "run":
+                self._run(conn, request, fds)
+            else:
+                conn.sendall(protocol.encode({"cold": f"unknown request {kind!r}"}))
+        finally:
+            for descriptor in fds:
+                os.close(descriptor)
+
+    def status(self) -> dict[str, Any]:
+        self._reap()
+        return {
+            "pid": os.getpid(),
+            "started": self.started,
+            "served": self.served,
+            "running": len(self.children),
+            "idle_seconds": self.idle_seconds,
+            "fresh": self.fresh(),
+        }
+
+    def _run(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+        if not self.fresh():
+            conn.sendall(protocol.encode({"stale": True}))
+            self.stopping = True
+            return
+        if request.get("groups") != self.identity["groups"] or request.get("namespaces") != self.identity["namespaces"]:
+            conn.sendall(protocol.encode({"cold": "the caller's groups or namespaces differ from the launcher's"}))
+            return
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                self.listener.close()
+                os.close(self.lock)  # the lock is the launcher's: a long run must not keep a new one from starting
+                code = _launch(conn, request, fds)
+            finally:
+                os._exit(code)
+        self.children.add(pid)
+        self.served += 1
+
+    def close(self) -> None:
+        if self._still_ours():
+            self.path.unlink(missing_ok=True)
+        self.listener.close()
+
+
+def _launch(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
+    """In the forked launcher: become the caller's process, run `stageward ARGV`, hand back its exit code."""
+    conn.settimeout(None)
+    _take_over(request, fds)
+    conn.sendall(protocol.encode({"pid": os.getpid()}))
+    threading.Thread(target=_die_with_caller, args=(conn,), name="caller-watch", daemon=True).start()
+    from stageward.cli.main import main
+
+    code = 0
+    try:
+        main(list(request["argv"]))
+    except SystemExit as exit_:
+        code = _exit_code(exit_.code)
+    except BaseException:  # main() reports its own errors; anything else must not reach the caller raw
+        sys.stderr.write("internal error in the warm launcher; set STAGEWARD_LAUNCHER=cold to start cold\n")
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+    conn.sendall(protocol.encode({"exit": code}))
+    return code
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(f"{code}\n")  # what the interpreter does with sys.exit("message")
+    return 1
+
+
+def _die_with_caller(conn: socket.socket) -> None:
+    """The caller is this run's launcher as far as its user knows: when it is gone, so is this process, as if it
+    had been killed with it (its command dies through PR_SET_PDEATHSIG, its run is found lost)."""
+    try:
+        while conn.recv(64):
+            pass
+    except OSError:
+        pass
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _take_over(request: dict[str, Any], fds: list[int]) -> None:
+    for target, descriptor in zip(protocol.STDIO, fds, strict=True):
+        os.dup2(descriptor, target)
+    for descriptor in fds:
+        os.close(descriptor)
+    fds.clear()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.chdir(request["cwd"])
+    os.umask(int(request["umask"]))
+    _limit(request.get("rlimits", []))
+    # A caller less nice than the launcher cannot be matched without privilege: it stays at the launcher's.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, int(request.get("nice", 0)))
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in request["env"].items()})
+    streams = request.get("streams", {})
+    sys.stdin = _stream(0, "r", streams.get("stdin"))
+    sys.stdout = _stream(1, "w", streams.get("stdout"))
+    sys.stderr = _stream(2, "w", streams.get("stderr"), line_buffering=True)
+    sys.argv = ["stageward", *request["argv"]]
+
+
+def _limit(rlimits: list[list[int]]) -> None:
+    import resource
+
+    for number, soft, hard in rlimits:
+        try:
+            resource.setrlimit(number, (soft, hard))
+        except (ValueError, OSError):
+            _, current_hard = resource.getrlimit(number)
+            try:  # a caller allowed more than the launcher: the launcher's ceiling, the caller's soft limit under it
+                capped = soft if current_hard == resource.RLIM_INFINITY or 0 <= soft <= current_hard else current_hard
+                resource.setrlimit(number, (capped, current_hard))
+            except (ValueError, OSError):
+                pass
+
+
+def _stream(descriptor: int, mode: str, spec: Any, *, line_buffering: bool = False) -> io.TextIOWrapper:
+    """A text stream over DESCRIPTOR as the interpreter makes sys.std*: the caller's encoding and error mode, line
+    buffered on a terminal (and always for stderr)."""
+    encoding, errors = (spec or ["utf-8", "strict"])[:2]
+    raw = io.FileIO(descriptor, mode, closefd=False)
+    line_buffering = line_buffering or os.isatty(descriptor)
+    if mode == "r":
+        return io.TextIOWrapper(io.BufferedReader(raw), encoding=encoding, errors=errors)
+    return io.TextIOWrapper(io.BufferedWriter(raw), encoding=encoding, errors=errors, line_buffering=line_buffering)
+
+
+def serve(idle_seconds: float) -> int:
+    try:
+        path = protocol.socket_path(create=True)
+    except protocol.Unusable as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.stderr.write("another warm launcher already serves this installation\n")
+        return 0
+    _preload()
+    if threading.active_count() != 1:  # forking a process with threads copies their locks, held, without them
+        sys.stderr.write("a preloaded module started a thread; the warm launcher cannot fork safely\n")
+        return 1
+    launcher = WarmLauncher(path, idle_seconds, lock)
+    signal.signal(signal.SIGTERM, lambda *_: setattr(launcher, "stopping", True))
+    launcher.listen()
+    try:
+        launcher.serve_forever()
+    finally:
+        launcher.close()
+        os.close(lock)
+    return 0
+
+
+def _arguments(argv: list[str] | None = None) -> float:
+    parser = argparse.ArgumentParser(prog="python -m stageward.cli.warm_server")
+    parser.add_argument("--idle", type=float, default=3600.0, help="stop after this many seconds without a call")
+    return float(parser.parse_args(argv).idle)
+
+
+if __name__ == "__main__":
+    sys.exit(serve(_arguments()))
