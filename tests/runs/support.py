@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from stageward.testing import write_project
@@ -60,3 +62,12 @@ def make_project(root: Path, text: str = RUNS_PROJECT) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "initial")
     return root
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")

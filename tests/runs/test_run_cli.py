@@ -7,13 +7,12 @@ import json
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.registry.support import cli_env, run_cli, spawn_cli
-from tests.runs.support import DIGEST, SECRET, git, make_project
+from tests.runs.support import DIGEST, SECRET, git, make_project, wait_for
 
 pytestmark = pytest.mark.shared_config_home
 
@@ -267,15 +266,6 @@ def test_the_cpu_of_the_whole_tree_is_counted(project):
     assert _last_run(project)["cpu_seconds"] >= 0.4
 
 
-def _wait_for(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def _started(process: subprocess.Popen) -> str:
     """Wait for the child's first line (its pid), then give back the run id from the store."""
     assert process.stdout is not None
@@ -317,9 +307,9 @@ def test_a_launcher_killed_with_sigkill_leaves_no_config_and_its_run_becomes_los
     assert Path(config).read_text().startswith("{")
     process.kill()
     process.wait(timeout=10)
-    _wait_for(lambda: not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2])
+    wait_for(lambda: not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2])
     assert not Path(config).exists()
-    _wait_for(lambda: _last_run(project)["status"] == "lost", timeout=10)
+    wait_for(lambda: _last_run(project)["status"] == "lost", timeout=10)
     # The quota slot it held is free again: a lost run is not running.
     assert _run(project, "run", "--env", "sandbox", "--", "python", "-c", "pass").returncode == 0
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.registry.support import STAGEWARD, cli_env
-from tests.runs.support import DIGEST, SECRET, make_project
+from tests.runs.support import DIGEST, SECRET, make_project, wait_for
 
 pytestmark = pytest.mark.shared_config_home
 
@@ -98,15 +98,6 @@ def launcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
     shutil.rmtree(found.runtime, ignore_errors=True)
 
 
-def _wait_for(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def _gone(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
@@ -158,7 +149,7 @@ def test_a_signal_to_the_caller_reaches_the_run_and_it_ends_cancelled(launcher: 
     _, err = process.communicate(timeout=30)
     assert process.returncode == 1 and "cancelled" in err
     assert launcher.last_run()["status"] == "cancelled"
-    _wait_for(lambda: _gone(child))
+    wait_for(lambda: _gone(child))
 
 
 def test_a_caller_killed_with_sigkill_takes_its_launcher_and_command_along_and_the_run_becomes_lost(
@@ -172,9 +163,9 @@ def test_a_caller_killed_with_sigkill_takes_its_launcher_and_command_along_and_t
     assert forked != process.pid and Path(config).read_text().startswith("{")
     process.kill()
     process.wait(timeout=10)
-    _wait_for(lambda: _gone(forked) and _gone(int(child)))
+    wait_for(lambda: _gone(forked) and _gone(int(child)))
     assert not Path(config).exists()
-    _wait_for(lambda: launcher.last_run()["status"] == "lost", timeout=15)
+    wait_for(lambda: launcher.last_run()["status"] == "lost", timeout=15)
     assert launcher.status()["running"] is True  # the warm launcher itself goes on serving
 
 
@@ -227,7 +218,7 @@ def test_the_launcher_keeps_no_secret_of_the_shell_that_started_it(launcher: Lau
 def test_a_launcher_stops_by_itself_once_idle(launcher: Launcher, runtime: Path):
     env = launcher.env(XDG_RUNTIME_DIR=str(runtime))
     pid = launcher.start("--idle", "1", env=env)["pid"]
-    _wait_for(lambda: _gone(pid), timeout=20)
+    wait_for(lambda: _gone(pid), timeout=20)
     assert launcher.status(env=env) == {"running": False}
     assert not list((runtime / "stageward").glob("*.sock"))
 
@@ -296,7 +287,7 @@ def test_a_launcher_running_code_that_changed_says_so_stops_and_the_run_starts_c
     assert process.returncode == 0, err
     assert int(_lines(out)["launcher"][0]) == process.pid
     assert "warm launcher was running older code and has stopped" in err
-    _wait_for(lambda: _gone(pid))
+    wait_for(lambda: _gone(pid))
     assert launcher.status(env=env) == {"running": False}
 
 
