@@ -150,6 +150,39 @@ def _blobs_missing(
     return [f for f in record.files if not present(f.sha256)]
 
 
+def _rejected_when_executed(
+    unit: Unit, row: PromotionRecord, results: list[gate_rules.GateResult], gates_failed: str, **details: Any
+) -> Promotion | None:
+    """The policy may have moved since the request: the edge and the gates are those applied now. When either
+    fails, the promotion is rejected (written, audited with DETAILS, the caller's error raised after commit) and
+    returned; else None, and it executes."""
+    edge = edge_problem(unit.ctx.policy, row.source_env, row.target_env)
+    if edge is None and not gate_rules.failures(results):
+        return None
+    note = (
+        f"promotion {row.id} rejected when it executed: the applied policy no longer allows it ({edge})"
+        if edge is not None
+        else _gate_message(gates_failed, results)
+    )
+    promotion_repo.set_state(
+        unit.conn, row.id, expected=row.state, state="rejected", at=unit.now(), note=note, gates=results
+    )
+    unit.audit(
+        environment=row.target_env,
+        target=f"{row.name}@{row.alias}",
+        outcome="failed",
+        action="promotion.execute",
+        details={
+            "promotion": row.id,
+            **details,
+            "gates": [r.reason for r in results if not r.passed],
+            **({"edge": edge} if edge else {}),
+        },
+    )
+    unit.fail_after_commit(CheckFailed(note))
+    return _describe(unit, replace(row, state="rejected", note=note))
+
+
 def _execute_retrain(unit: Unit, row: PromotionRecord) -> Promotion:
     """A retrain's run has registered a version in the target: its gates, then the alias moves to it."""
     from stageward.service.retrain import retrained_version
@@ -159,23 +192,11 @@ def _execute_retrain(unit: Unit, row: PromotionRecord) -> Promotion:
     row = replace(row, run_id=run["id"])
     results = _gates(unit, row.target_env, version, row.alias)
     target = f"{row.name}@{row.alias}"
-    edge = edge_problem(unit.ctx.policy, row.source_env, row.target_env)
-    if edge is not None or gate_rules.failures(results):
-        note = (
-            f"promotion {row.id} rejected when it executed: the applied policy no longer allows it ({edge})"
-            if edge is not None
-            else _gate_message(f"promotion {row.id}: {version.ref} of retrain run {run['id']} rejected", results)
-        )
-        promotion_repo.set_state(
-            unit.conn, row.id, expected=row.state, state="rejected", at=unit.now(), note=note,
-            gates=results,
-        )  # fmt: skip
-        unit.audit(
-            environment=row.target_env, target=target, outcome="failed", action="promotion.execute",
-            details={"promotion": row.id, "run": run["id"], "gates": [r.reason for r in results if not r.passed]},
-        )  # fmt: skip
-        unit.fail_after_commit(CheckFailed(note))
-        return _describe(unit, replace(row, state="rejected", note=note))
+    rejected = _rejected_when_executed(
+        unit, row, results, f"promotion {row.id}: {version.ref} of retrain run {run['id']} rejected", run=run["id"]
+    )
+    if rejected is not None:
+        return rejected
     asset = registry_repo.get_asset(unit.conn, row.project, row.target_env, row.name)
     assert asset is not None
     previous = registry_repo.move_alias(
@@ -204,36 +225,9 @@ def _execute(unit: Unit, row: PromotionRecord) -> Promotion:
     source = _source_record(unit, row.source_env, row.name, row.source_version, check=False)
     results = _gates(unit, row.target_env, source, row.alias)
     target = f"{row.name}@{row.alias}"
-    # The policy may have moved since the request: the edge and the gates are those applied now.
-    edge = edge_problem(unit.ctx.policy, row.source_env, row.target_env)
-    if edge is not None or gate_rules.failures(results):
-        note = (
-            f"promotion {row.id} rejected when it executed: the applied policy no longer allows it ({edge})"
-            if edge is not None
-            else _gate_message(f"promotion {row.id} rejected when it executed", results)
-        )
-        promotion_repo.set_state(
-            unit.conn,
-            row.id,
-            expected=row.state,
-            state="rejected",
-            at=unit.now(),
-            note=note,
-            gates=results,
-        )
-        unit.audit(
-            environment=row.target_env,
-            target=target,
-            outcome="failed",
-            action="promotion.execute",
-            details={
-                "promotion": row.id,
-                "gates": [r.reason for r in results if not r.passed],
-                **({"edge": edge} if edge else {}),
-            },
-        )
-        unit.fail_after_commit(CheckFailed(note))
-        return _describe(unit, replace(row, state="rejected", note=note))
+    rejected = _rejected_when_executed(unit, row, results, f"promotion {row.id} rejected when it executed")
+    if rejected is not None:
+        return rejected
     missing = _blobs_missing(unit, row, source)
     if missing:
         raise Conflict(
