@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from runs import DIGEST, PROJECT, _git  # the guarded environment of benchmarks/runs.py, one definition
+from guarded_project import IMAGE, guarded_project
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,15 +33,7 @@ ADVISORY = (
 
 
 def _project(root: Path) -> None:
-    root.mkdir()
-    (root / "stageward.yaml").write_text(PROJECT)
-    (root / "requirements.lock").write_text("".join(f"dep{i}=={i}.0\n" for i in range(30)))
-    (root / "advisories").mkdir()
-    (root / "advisories" / "GHSA-bench.json").write_text(ADVISORY)
-    (root / ".gitignore").write_text(".stageward/\n")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "bench")
+    guarded_project(root, lambda folder: (folder / "GHSA-bench.json").write_text(ADVISORY))
 
 
 def _timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -64,7 +56,7 @@ def compare(work: Path, repeat: int) -> tuple[list[float], list[float]]:
     try:
         env.update({"STAGEWARD_RAY_ADDRESS": head.address, "STAGEWARD_RAY_PYTHON": sys.executable})
         ours = [
-            str(BIN / "stageward"), "run", "--env", "guarded", "--image", f"ghcr.io/acme/train@{DIGEST}",
+            str(BIN / "stageward"), "run", "--env", "guarded", "--image", IMAGE,
             "--reads", "features", "--executor", "ray", "--", sys.executable, "-c", "pass",
         ]  # fmt: skip
         theirs = [str(BIN / "ray"), "job", "submit", "--address", head.address, "--", sys.executable, "-c", "pass"]

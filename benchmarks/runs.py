@@ -29,35 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from guarded_project import IMAGE, guarded_project
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-DIGEST = "sha256:" + "ab" * 32
-
-PROJECT = f"""\
-project: bench
-environments:
-  guarded:
-    tier: production
-    refs: ["refs/heads/main"]
-    require_clean_tree: true
-    images: ["ghcr.io/acme/train@{DIGEST}"]
-    vulnerability_scan: {{lockfile: requirements.lock, advisories: advisories/, fail_on: [HIGH, CRITICAL]}}
-    quotas: {{max_concurrent_runs: 4, monthly_budget: 1000}}
-    cost: {{per_cpu_hour: 0.05}}
-    data:
-      features: {{uri: "s3://bench/features", access: read}}
-  sandbox:
-    tier: sandbox
-"""
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-C", str(root), "-c", "user.name=b", "-c", "user.email=b@example.com", *args],
-        check=True,
-        capture_output=True,
-    )
 
 
 def _median(command: list[str], cwd: Path, env: dict[str, str], repeat: int) -> float:
@@ -84,7 +60,7 @@ def _medians(
 
 
 def _advisories(folder: Path, count: int, packages: int) -> None:
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     for index in range(count):
         name = f"pkg{index % (packages * 3)}"  # a third of them name a package of the lockfile
         document = {
@@ -103,21 +79,13 @@ def _advisories(folder: Path, count: int, packages: int) -> None:
 
 
 def guarded_run(work: Path, repeat: int, against: Path | None) -> dict[str, tuple[float, float]]:
-    root = work / "guarded"
-    root.mkdir()
-    (root / "stageward.yaml").write_text(PROJECT)
-    (root / "requirements.lock").write_text("".join(f"dep{i}=={i}.0\n" for i in range(30)))
-    _advisories(root / "advisories", 50, 30)
-    (root / ".gitignore").write_text(".stageward/\n")
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "bench")
+    root = guarded_project(work / "guarded", lambda folder: _advisories(folder, 50, 30))
     # Bytecode is written (the first run below), as an installed package has it: compiling every module on each
     # start would time the compiler.
     env = {k: v for k, v in os.environ.items() if not k.startswith("STAGEWARD_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({"STAGEWARD_USER": "bench", "XDG_CONFIG_HOME": str(work / "xdg")})
     command = [
-        str(BIN / "stageward"), "run", "--env", "guarded", "--image", f"ghcr.io/acme/train@{DIGEST}",
+        str(BIN / "stageward"), "run", "--env", "guarded", "--image", IMAGE,
         "--reads", "features", "--", sys.executable, "-c", "pass",
     ]  # fmt: skip
     commands = {

@@ -11,19 +11,27 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from stageward.client import HttpTransport
     from stageward.project.model import VulnerabilityScan
     from stageward.service.results.runs import RunRecord
+
+
+class Server(Protocol):
+    """What a remote run needs of the client's HTTP transport (client.HttpTransport): verbs and blob uploads."""
+
+    def call(self, verb: str, arguments: dict[str, Any]) -> Any: ...
+
+    def put_blob(self, env: str, sha256: str, chunks: Iterator[bytes], *, size: int) -> Any: ...
 
 
 class RemoteDesk:
     """The server's side of a run, over the transport's keep-alive connection."""
 
-    def __init__(self, http: HttpTransport) -> None:
+    def __init__(self, http: Server) -> None:
         self.http = http
 
     def store_log(self, environment: str, data: bytes) -> str:
@@ -66,7 +74,7 @@ def _scan_of_working_copy(root: Path, env: str) -> VulnerabilityScan | None:
     return declared.vulnerability_scan if declared is not None else None
 
 
-def launch(http: HttpTransport, arguments: dict[str, Any]) -> RunRecord:
+def launch(http: Server, arguments: dict[str, Any]) -> RunRecord:
     """runs.launch against a server: begin there, execute here, report there."""
     from stageward.service.results.runs import RunBegun
     from stageward.service.run_launcher import execute_run, read_checkout

@@ -19,13 +19,13 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from stageward.errors import BadInput, CheckFailed
+from stageward.runs.checkout import Checkout
 from stageward.service.catalogue import run_verb
 
 if TYPE_CHECKING:
     from stageward.project.model import VulnerabilityScan
     from stageward.service.context import Context
     from stageward.service.results.runs import OutputEcho, RunBegun, RunRecord
-    from stageward.service.runs import Checkout
 
 CHUNK_BYTES = 1 << 20
 CHUNK_SECONDS = 1.0
@@ -79,7 +79,6 @@ def read_checkout(
     """The facts of the code about to run at WORKDIR (else ROOT): commit, ref, dirty tree, and the text of the
     lockfile SCAN names (the decider scans it against its own advisories)."""
     from stageward.runs import gitstate
-    from stageward.service.runs import Checkout
 
     folder = workdir or root
     state = gitstate.read_state(folder, environ)

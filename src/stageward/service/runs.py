@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stageward.errors import BadInput, Conflict, Denied, NotFound
+from stageward.runs.checkout import Checkout
 from stageward.service.catalogue import verb
 from stageward.service.results.runs import LogPage, OutputEcho, RunBeat, RunBegun, RunDetail, RunMetric, RunRecord
 
@@ -50,17 +51,6 @@ class GuardrailsFailed(Denied):
         super().__init__(
             f"run refused in {environment}: {count}\n{shown}", permission="runs.launch", environment=environment
         )
-
-
-@dataclass(frozen=True)
-class Checkout:
-    """What the launcher reports of the code it is about to run. Local mode trusts the machine (SPEC §2); on a
-    server these are a key holder's word, recorded as reported (docs/runs.md says what that means)."""
-
-    commit: str | None = None
-    ref: str | None = None
-    dirty: bool | None = None  # None: not a git working tree
-    lockfile: str | None = None  # the text of the lockfile the scan names, as the launcher read it; None: no file
 
 
 @dataclass

@@ -7,7 +7,7 @@ goes (the browser asks /ui/fragments/log every second) as text, never as markup.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,7 +18,15 @@ from stageward.web.security import secured
 
 if TYPE_CHECKING:
     from stageward.web.held import Held
-    from stageward.web.routes import WebUI
+
+
+class Pages(Protocol):
+    """What these pages need of the web UI (routes.WebUI): a template rendered for a signed-in session."""
+
+    def render(
+        self, request: Request, template: str, held: Held | None, status: int = 200, **values: Any
+    ) -> Response: ...
+
 
 RUNS_SHOWN = 50
 LOG_CHUNKS_PER_PAGE = 64  # the most runs.logs returns at once
@@ -44,7 +52,7 @@ def _read_log(held: Held, env: str, run_id: str, after: int, pages: int) -> dict
     return {"text": "".join(text), "next_after": after, "more": bool(page["more"]), "status": page["status"]}
 
 
-def runs_page(ui: WebUI, request: Request, held: Held) -> Response:
+def runs_page(ui: Pages, request: Request, held: Held) -> Response:
     status = request.query_params.get("status") or None
     runs: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
@@ -60,21 +68,21 @@ def runs_page(ui: WebUI, request: Request, held: Held) -> Response:
     return ui.render(request, "runs.html", held, runs=runs[:RUNS_SHOWN], errors=errors, wanted=status)
 
 
-def run_page(ui: WebUI, request: Request, held: Held) -> Response:
+def run_page(ui: Pages, request: Request, held: Held) -> Response:
     env, run_id = request.path_params["env"], request.path_params["run_id"]
     detail = held.run(env, "runs.show", run_id=run_id)
     log = _read_log(held, env, run_id, -1, MAX_LOG_PAGES)
     return ui.render(request, "run.html", held, env=env, detail=detail, log=log)
 
 
-def log_fragment(ui: WebUI, request: Request, held: Held) -> Response:
+def log_fragment(ui: Pages, request: Request, held: Held) -> Response:
     """The log after chunk AFTER, as JSON text the page appends (a text node: output is never markup)."""
     env, run_id = request.path_params["env"], request.path_params["run_id"]
     log = _read_log(held, env, run_id, _after(request), 1)
     return secured(JSONResponse(log))
 
 
-def cost_page(ui: WebUI, request: Request, held: Held) -> Response:
+def cost_page(ui: Pages, request: Request, held: Held) -> Response:
     since = (request.query_params.get("since") or "").strip() or None
     until = (request.query_params.get("until") or "").strip() or None
     totals: dict[str, dict[str, float]] = {"env": {}, "team": {}}
