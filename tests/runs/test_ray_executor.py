@@ -268,3 +268,26 @@ def test_a_job_the_cluster_refuses_is_a_failed_check_naming_why(project, ray_hea
         RayExecutor().execute(launch, _Collected())
     assert str(refused.value).startswith(f"the Ray cluster at {ray_head.address} refused the job: ")
     assert "already exists" in str(refused.value)
+
+
+def test_a_job_queued_longer_than_the_callback_wait_still_gets_its_config(project, ray_head):
+    """The wait for the job's fetch counts from when it leaves Ray's queue, not from its submission."""
+    from ray.job_submission import JobSubmissionClient
+
+    root, store, extra = project
+    client = JobSubmissionClient(ray_head.address)
+    blocker = client.submit_job(entrypoint="sleep 6", entrypoint_num_cpus=2)  # every CPU of the head
+    deadline = time.monotonic() + 60
+    while str(client.get_job_status(blocker).value) != "RUNNING":
+        assert time.monotonic() < deadline, "the blocking job never started"
+        time.sleep(0.2)
+    queued = {**extra, "STAGEWARD_RAY_NUM_CPUS": "2", "STAGEWARD_RAY_CALLBACK_SECONDS": "2"}
+    script = "import os, json; print('pw', json.load(open(os.environ['STAGEWARD_CONFIG']))['db']['password'])"
+    started = time.monotonic()
+    done = run_cli(root, store, "alice", "run", "--env", "sandbox", "--executor", "ray", "--", sys.executable,
+                   "-c", script, extra=queued, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "pw ***" in done.stdout
+    assert time.monotonic() - started > 3  # it did wait in the queue for longer than the 2 s
+    assert str(client.get_job_status(blocker).value) == "SUCCEEDED"
+    assert _last(project)["status"] == "succeeded"

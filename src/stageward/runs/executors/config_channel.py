@@ -132,6 +132,11 @@ class ConfigChannel:
             "sealed": _encode(sealed.ciphertext),
         }
 
+    def hold(self, seconds: float) -> None:
+        """Keep answering for SECONDS more from now (never less than already allowed): the job is still queued, and
+        its time to fetch counts from when it starts."""
+        self._deadline = max(self._deadline, time.monotonic() + seconds)
+
     def _serve(self) -> None:
         try:
             while not self._done.is_set() and time.monotonic() < self._deadline:

@@ -9,8 +9,8 @@ launcher stops the job; CPU seconds are the job's reserved CPUs times its durati
 Settings (the launcher's environment): STAGEWARD_RAY_ADDRESS (else RAY_ADDRESS, else http://127.0.0.1:8265);
 STAGEWARD_RAY_PYTHON (default `python`, which must import stageward on the cluster); STAGEWARD_RAY_NUM_CPUS (default
 1); STAGEWARD_RAY_CALLBACK_HOST and _PORT (the listener: default 127.0.0.1 and a free port; for a remote cluster an
-address of this machine its workers reach); STAGEWARD_RAY_CALLBACK_SECONDS (the listener's life at most, default
-900).
+address of this machine its workers reach); STAGEWARD_RAY_CALLBACK_SECONDS (how long the listener waits for the
+job's fetch once the job has left the queue, default 900; it waits as long as the job is queued).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 _TERMINAL = {"SUCCEEDED": "succeeded", "FAILED": "failed", "STOPPED": "cancelled"}
 _WAIT_SECONDS = 0.1  # how long the launcher waits for log output before it looks at signals and the heartbeat
-_STATUS_SECONDS = 1.0  # status polling, only once the log stream broke
+_STATUS_SECONDS = 1.0  # status polling: while the job is queued, and once the log stream broke
 _MAX_CALLBACK_SECONDS = 7 * 24 * 3600.0
 _TRACEBACK = "Traceback (most recent call last):"
 _RAISED = re.compile(r"[A-Za-z_][\w.]*(Error|Exception): \S")  # the line a traceback ends in
@@ -74,11 +74,15 @@ def _ray_note(message: str | None) -> str | None:
     return first.split(", last available logs", 1)[0].strip() or None
 
 
+def _fetch_seconds(launch: Launch) -> float:
+    return _number(launch.base_environ, "STAGEWARD_RAY_CALLBACK_SECONDS", "900", 0, _MAX_CALLBACK_SECONDS)
+
+
 def _open_channel(launch: Launch) -> ConfigChannel:
     environ = launch.base_environ
     host = environ.get("STAGEWARD_RAY_CALLBACK_HOST") or "127.0.0.1"
     port = _port(environ)
-    seconds = _number(environ, "STAGEWARD_RAY_CALLBACK_SECONDS", "900", 0, _MAX_CALLBACK_SECONDS)
+    seconds = _fetch_seconds(launch)
     try:
         return ConfigChannel(launch.config, launch.run_id, host, port, seconds)
     except OSError as exc:
@@ -91,21 +95,42 @@ def _open_channel(launch: Launch) -> ConfigChannel:
 class _Job:
     """One submitted job, watched to its end: output to the sink, heartbeats, a stop when the launcher is stopped."""
 
-    def __init__(self, client: JobSubmissionClient, job: str, launch: Launch, sink: Sink) -> None:
+    def __init__(
+        self, client: JobSubmissionClient, job: str, launch: Launch, sink: Sink, channel: ConfigChannel, wait: float
+    ) -> None:
         self.client = client
         self.job = job
         self.launch = launch
         self.sink = sink
+        self.channel = channel
+        self.fetch_seconds = wait
         self.last_beat = time.monotonic()
+        self.queued_at: float | None = time.monotonic()  # None once the job has left the queue
         self.stopped = False
 
     def _tend(self) -> None:
         if self.sink.cancel_signal() is not None and not self.stopped:
             self.client.stop_job(self.job)
             self.stopped = True
-        if time.monotonic() - self.last_beat >= self.launch.heartbeat_seconds:
+        now = time.monotonic()
+        if now - self.last_beat >= self.launch.heartbeat_seconds:
             self.sink.heartbeat()
-            self.last_beat = time.monotonic()
+            self.last_beat = now
+        if self.queued_at is not None and now - self.queued_at >= _STATUS_SECONDS:
+            self._still_queued()
+
+    def _still_queued(self) -> None:
+        """While Ray keeps the job PENDING (no worker free), its time to fetch the config has not begun."""
+        self.queued_at = time.monotonic()
+        try:
+            status = str(self.client.get_job_status(self.job).value)
+        except (OSError, RuntimeError):  # the dashboard did not answer this once: ask again in a second
+            self.channel.hold(self.fetch_seconds)
+            return
+        if status == "PENDING":
+            self.channel.hold(self.fetch_seconds)
+        else:
+            self.queued_at = None
 
     def follow(self) -> str | None:
         """Stream the log to the sink until the job ends; the error of a log stream that broke, if it did."""
@@ -156,7 +181,7 @@ class RayExecutor:
                 ) from None
             except RuntimeError as refused:  # the Jobs API answered with an error
                 raise CheckFailed(f"the Ray cluster at {address} refused the job: {_first_line(refused)}") from None
-            watch = _Job(client, job, launch, sink)
+            watch = _Job(client, job, launch, sink, channel, _fetch_seconds(launch))
             try:
                 broken = watch.follow()
             except BaseException:
