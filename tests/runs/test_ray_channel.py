@@ -81,6 +81,17 @@ def test_a_closed_or_timed_out_channel_answers_nothing():
     assert not expired.fetched
 
 
+def test_a_held_channel_outlives_its_first_wait_and_a_shorter_hold_never_shortens_it():
+    import time
+
+    with _channel(timeout=0.3) as channel:
+        channel.hold(10.0)  # the job is still queued
+        channel.hold(0.01)  # a later, shorter hold leaves the longer one
+        time.sleep(0.6)
+        assert channel._thread.is_alive()
+        assert fetch_config(channel.url, channel.token, RUN) == CONFIG
+
+
 def test_a_passive_observer_of_the_exchange_learns_nothing_of_the_config():
     with _channel() as channel:
         private, public = new_job_key()
