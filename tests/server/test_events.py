@@ -126,11 +126,14 @@ def test_alias_moves_and_denials_reach_the_webhook_signed(
     with server.http("bob") as bob:  # a developer may not move aliases: denied, audited, an event
         denied = bob.put(route, json={"version": version, "alias": "champion"})
     assert moved.status_code == 200 and denied.status_code == 403
-    receiver.wait_for(2)
-    kinds = [event["type"] for event in receiver.events[:2]]
-    assert kinds == ["alias.moved", "access.denied"]
-    assert receiver.events[0]["data"]["target"] == "ranker@champion"
-    assert receiver.events[1]["data"]["details"]["api_key"] == server.keys["bob"]["prefix"]
+    receiver.wait_for(3)
+    kinds = [event["type"] for event in receiver.events[:3]]
+    assert kinds == ["version.registered", "alias.moved", "access.denied"]
+    registered = receiver.events[0]["data"]
+    assert registered["target"] == f"ranker:{version}" and registered["principal"] == "alice"
+    assert registered["details"]["kind"] == "model" and registered["details"]["files"] == 1
+    assert receiver.events[1]["data"]["target"] == "ranker@champion"
+    assert receiver.events[2]["data"]["details"]["api_key"] == server.keys["bob"]["prefix"]
     assert receiver.bad_signatures == 0
     listed = server.cli("alice", "webhooks", "deliveries", "1", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -157,8 +160,8 @@ def test_a_webhook_url_is_checked(server: TeamServer, url: str, message: str) ->
 
 
 def test_the_event_stream_resumes_after_last_event_id(server: TeamServer, receiver: Receiver) -> None:
-    receiver.wait_for(2)
-    first = int(receiver.processed[0].removeprefix("evt_"))
+    receiver.wait_for(3)
+    first = int(receiver.processed[1].removeprefix("evt_"))  # the alias move: the denial comes after it
     with server.http("alice") as alice, alice.stream(
         "GET", "/api/v1/events", headers={"Last-Event-ID": str(first)}, timeout=10
     ) as stream:
@@ -177,7 +180,7 @@ def test_the_event_stream_resumes_after_last_event_id(server: TeamServer, receiv
 def test_a_server_killed_mid_delivery_delivers_after_restart_exactly_once(
     server: TeamServer, receiver: Receiver, tmp_path: Path
 ) -> None:
-    receiver.wait_for(2)
+    receiver.wait_for(3)
     before = list(receiver.processed)
     receiver.hold.set()
     _publish(server, "alice", tmp_path / "b.bin", "scorer")
@@ -192,9 +195,9 @@ def test_a_server_killed_mid_delivery_delivers_after_restart_exactly_once(
     receiver.hold.clear()
     receiver.release.set()
     server.start()
-    receiver.wait_for(len(before) + 1)
+    receiver.wait_for(len(before) + 2)  # the registration, then the alias move
     assert len(receiver.processed) == len(set(receiver.processed))  # each id processed once
-    held = receiver.processed[-1]  # the alias move the dead server was sending
+    held = receiver.processed[len(before)]  # the registration the dead server was sending
     assert receiver.seen.count(held) == 2  # sent before the kill, sent again after: the id kept both times
     assert receiver.bad_signatures == 0
 

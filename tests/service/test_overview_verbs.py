@@ -107,13 +107,13 @@ def test_change_feed_starts_at_a_cursor_and_names_topics_only(alice: Any, client
     start = view(alice, "overview.changes", env="development")
     assert start["changes"] == []
     assert view(alice, "overview.changes", env="development", after=start["cursor"])["changes"] == []
-    _publish(alice, tmp_path, "development", "fraud", 0.95)  # a registration is no event
+    _publish(alice, tmp_path, "development", "fraud", 0.95)  # a registration: topic "version"
     alice.call("model.alias_set", env="development", name="fraud", version=3, alias="champion")
     with pytest.raises(Denied):
         client_for("mallory").call("model.alias_set", env="development", name="fraud", version=1, alias="champion")
     alice.call("promotion.request", env="staging", name="fraud", version=3, source="development")  # another env
     feed = view(alice, "overview.changes", env="development", after=start["cursor"])
-    assert [c["topic"] for c in feed["changes"]] == ["alias", "denied"]
+    assert [c["topic"] for c in feed["changes"]] == ["version", "alias", "denied"]
     assert feed["cursor"] == feed["changes"][-1]["sequence"]
     staged = view(alice, "overview.changes", env="staging", after=0)["changes"]
     assert [c["topic"] for c in staged][-2:] == ["promotion", "alias"]  # the execution, then its alias move

@@ -27,6 +27,10 @@ EVENT_TYPES = {
     "dataset.alias_set": "alias.moved",
     "model.rollback": "alias.rolled_back",
     "dataset.rollback": "alias.rolled_back",
+    # Not in SPEC §9's list, and what a registry's webhooks carry (MLflow's model_version.created): a CI job that
+    # evaluates each new version, and the web matrix's *latest* column, follow it.
+    "model.register": "version.registered",
+    "dataset.register": "version.registered",
 }
 DENIED = "access.denied"
 ALIAS_MOVED = "alias.moved"

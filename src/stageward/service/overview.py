@@ -37,9 +37,9 @@ def _ref(env: str | None, name: str | None, version: int | None) -> str | None:
 
 
 def _topic(event_type: str) -> str:
-    """promotion, alias or denied: what a page needs to know to fetch its part again, and no more."""
+    """promotion, alias, version or denied: what a page needs to know to fetch its part again, and no more."""
     group = event_type.partition(".")[0]
-    return {"promotion": "promotion", "alias": "alias", "access": "denied"}.get(group, "other")
+    return {"promotion": "promotion", "alias": "alias", "version": "version", "access": "denied"}.get(group, "other")
 
 
 @verb("overview.matrix", permission="env.read", http=("GET", "/envs/{env}/overview"))
