@@ -1,0 +1,59 @@
+"""Commands checked against SPEC as a user types them: the options SPEC spells, what they print, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.shared_config_home
+
+STAGEWARD = str(Path(sys.executable).parent / "stageward")
+
+
+def run(*args: str, cwd: Path, user: str = "alice", stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("STAGEWARD_")}
+    environ["STAGEWARD_USER"] = user
+    return subprocess.run(
+        [STAGEWARD, *args], cwd=cwd, env=environ, capture_output=True, text=True, input=stdin, timeout=60
+    )
+
+
+def ok(*args: str, cwd: Path, user: str = "alice") -> str:
+    done = run(*args, cwd=cwd, user=user)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    lines = result.stderr.strip().splitlines()
+    assert 1 <= len(lines) <= 2, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project for the module: alice creates the store (admin everywhere) and runs once in sandbox."""
+    root = tmp_path_factory.mktemp("conformance")
+    ok("init", "--project", "lp-crosssell", "--team", "lp", cwd=root)
+    ok("run", "--env", "sandbox", "--", sys.executable, "-c", "pass", cwd=root)
+    return root
+
+
+def test_cost_report_takes_json_as_every_read_command_does(project: Path):
+    as_json = json.loads(ok("cost", "report", "--by", "env", "--json", cwd=project))
+    assert as_json == json.loads(ok("cost", "report", "--by", "env", "--format", "json", cwd=project))
+    assert as_json["by"] == "env"
+    assert [(row["group"], row["runs"]) for row in as_json["rows"]] == [("sandbox", 1)]
+
+
+def test_cost_report_refuses_json_with_csv(project: Path):
+    result = run("cost", "report", "--json", "--format", "csv", cwd=project)
+    assert result.returncode == 2
+    assert error_lines(result) == ["error: --json and --format csv: choose one"]
+    assert result.stdout == ""
