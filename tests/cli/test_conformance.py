@@ -57,3 +57,13 @@ def test_cost_report_refuses_json_with_csv(project: Path):
     assert result.returncode == 2
     assert error_lines(result) == ["error: --json and --format csv: choose one"]
     assert result.stdout == ""
+
+
+def test_secrets_set_help_names_the_generators_it_accepts(project: Path):
+    # SPEC §3: --rotate-with random:32 | generator:NAME; a command is never stored with a secret.
+    helped = " ".join(ok("secrets", "set", "--help", cwd=project).split())
+    assert "random:N, or generator:NAME declared under generators: in stageward.yaml" in helped
+    assert "command printing" not in helped
+    refused = run("secrets", "set", "TOKEN", "--env", "sandbox", "--rotate-with", "echo x", stdin="v", cwd=project)
+    assert refused.returncode == 2
+    assert "expected random:N or generator:NAME" in error_lines(refused)[0]
