@@ -67,3 +67,16 @@ def test_secrets_set_help_names_the_generators_it_accepts(project: Path):
     refused = run("secrets", "set", "TOKEN", "--env", "sandbox", "--rotate-with", "echo x", stdin="v", cwd=project)
     assert refused.returncode == 2
     assert "expected random:N or generator:NAME" in error_lines(refused)[0]
+
+
+def test_a_misspelt_top_level_key_is_named_with_its_did_you_mean(tmp_path: Path):
+    # SPEC §1: unknown keys are errors, with a did-you-mean; the misspelling also leaves `environments` missing,
+    # and the user must be told which key they wrote wrong, not only that the right one is absent.
+    (tmp_path / "stageward.yaml").write_text("project: lp-x\nenviroments:\n  production: {tier: production}\n")
+    result = run("env", "list", cwd=tmp_path)
+    assert result.returncode == 2
+    assert error_lines(result) == [
+        "error: stageward.yaml:2 enviroments: unknown key; did you mean 'environments'?",
+        "  (and 1 more problem in this file)",
+    ]
+    assert not (tmp_path / ".stageward").exists()
