@@ -80,3 +80,31 @@ def test_a_misspelt_top_level_key_is_named_with_its_did_you_mean(tmp_path: Path)
         "  (and 1 more problem in this file)",
     ]
     assert not (tmp_path / ".stageward").exists()
+
+
+def test_a_rejected_promotion_shows_every_gate_with_its_value_and_bound(project: Path):
+    # SPEC §6: a failing gate ends the request (rejected) and shows each gate with its value and bound: the
+    # passing gate too, not only the failing one the error names.
+    (project / "weights.bin").write_bytes(b"weights")
+    ok("model", "register", "gated", "weights.bin", "--env", "staging", "--metric", "auc=0.5", cwd=project)
+    args = ("promote", "gated", "1", "--from", "staging", "--to", "production")
+    shown = run(*args, cwd=project)
+    assert shown.returncode == 1
+    assert error_lines(shown) == [
+        "error: promotion 1 of staging/gated:1 rejected: 1 gate(s) failed: auc 0.5 < min 0.8"
+    ]
+    rows = [" ".join(line.replace("│", " ").split()) for line in shown.stdout.splitlines() if "│" in line]
+    assert rows == [
+        "auc min 0.8 0.5 - no auc 0.5 < min 0.8",
+        "auc max_drop 0.01 0.5 - yes no version holds the alias: nothing to drop from",
+    ]
+    as_json = run(*args, "--json", cwd=project)
+    assert as_json.returncode == 1
+    rejected = json.loads(as_json.stdout)
+    assert (rejected["id"], rejected["state"]) == (2, "rejected")
+    assert [(g["kind"], g["bound"], g["value"], g["passed"]) for g in rejected["gates"]] == [
+        ("min", 0.8, 0.5, False),
+        ("max_drop", 0.01, 0.5, True),
+    ]
+    assert "rejected: 1 gate(s) failed" in error_lines(as_json)[0]
+

@@ -11,6 +11,7 @@ from stageward.cli.options import JSON
 from stageward.cli.state import call
 
 if TYPE_CHECKING:
+    from stageward.errors import PartlyFailed
     from stageward.service.results.promotion import Promotion, PromotionPreview
 
 SOURCE = typer.Option(..., "--from", help="The environment the version is in.")
@@ -32,6 +33,16 @@ def describe(result: Promotion) -> str:
     return f"promotion {result.id} {state}" + (f": {result.note}" if result.note else "")
 
 
+def show_rejected(failed: PartlyFailed, *, as_json: bool) -> None:
+    """A promotion its gates rejected (SPEC §6): every gate with its value and bound, before the error says why;
+    with --json, the whole rejected promotion."""
+    result = failed.result
+    if as_json:
+        render.record(result, as_json=True)
+    else:
+        render.table(result.gates, as_json=False, title=f"promotion {result.id}: gates")
+
+
 def promote(
     name: str = typer.Argument(...),
     version: int = typer.Argument(...),
@@ -44,18 +55,23 @@ def promote(
 ) -> None:
     """Request the promotion of NAME VERSION from one environment to the next."""
     from stageward.cli.progress import for_terminal
+    from stageward.errors import PartlyFailed
 
-    result = call(
-        "promotion.request",
-        env=target,
-        name=name,
-        version=version,
-        source=source,
-        alias=alias,
-        mode=mode,
-        reason=reason,
-        progress=for_terminal(as_json),
-    )
+    try:
+        result = call(
+            "promotion.request",
+            env=target,
+            name=name,
+            version=version,
+            source=source,
+            alias=alias,
+            mode=mode,
+            reason=reason,
+            progress=for_terminal(as_json),
+        )
+    except PartlyFailed as rejected:
+        show_rejected(rejected, as_json=as_json)
+        raise
     render.done(describe(result), as_json=as_json, data=result)
 
 
