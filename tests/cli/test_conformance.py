@@ -108,3 +108,19 @@ def test_a_rejected_promotion_shows_every_gate_with_its_value_and_bound(project:
     ]
     assert "rejected: 1 gate(s) failed" in error_lines(as_json)[0]
 
+
+def test_plan_takes_the_same_arguments_as_promote_reason_included(project: Path):
+    # SPEC §6: `stageward plan ...` (same arguments); a CI script plans and promotes one command line.
+    (project / "planned.bin").write_bytes(b"planned")
+    ok("model", "register", "planned", "planned.bin", "--env", "staging", "--metric", "auc=0.9", cwd=project)
+    args = ("planned", "1", "--from", "staging", "--to", "production", "--alias", "champion", "--mode", "copy")
+    planned = json.loads(ok("plan", *args, "--reason", "nightly retrain", "--json", cwd=project))
+    assert (planned["reason"], planned["gates_pass"]) == ("nightly retrain", True)
+    shown = ok("plan", *args, "--reason", "nightly retrain", cwd=project)
+    assert any(line.split() == ["reason", "nightly", "retrain"] for line in shown.splitlines()), shown
+    # A reason promote would refuse, plan refuses alike, at the bound and not below it.
+    assert run("plan", *args, "--reason", "x" * 2000, cwd=project).returncode == 0
+    for command in ("plan", "promote"):
+        refused = run(command, *args, "--reason", "x" * 2001, cwd=project)
+        assert refused.returncode == 2
+        assert error_lines(refused) == ["error: --reason: expected text of at most 2000 characters"]

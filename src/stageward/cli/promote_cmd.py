@@ -82,13 +82,21 @@ def plan(
     target: str = TARGET,
     alias: str = ALIAS,
     mode: str | None = MODE,
+    reason: str | None = typer.Option(None, "--reason", help="The reason promote would record."),
     as_json: bool = JSON,
 ) -> None:
     """Show what promote would do, without doing it; exit 1 if it would be rejected, refused or denied."""
     from stageward.errors import CheckFailed
 
     result = call(
-        "promotion.plan", env=target, name=name, version=version, source=source, alias=alias, mode=mode
+        "promotion.plan",
+        env=target,
+        name=name,
+        version=version,
+        source=source,
+        alias=alias,
+        mode=mode,
+        reason=reason,
     )
     if as_json:
         render.record(result, as_json=True)
@@ -110,6 +118,7 @@ def _show_plan(result: PromotionPreview) -> None:
             "copy": result.copy_,
             "retrain": result.retrain,
             "deciding files": ", ".join(result.deciding_files) or None,
+            "reason": result.reason,
             "outcome": result.outcome,
         },
         as_json=False,

@@ -377,9 +377,15 @@ def plan(
     source: str,
     alias: str = "champion",
     mode: str | None = None,
+    reason: str | None = None,
 ) -> PromotionPreview:
-    """What promote would do, without doing it: gates, approvals, mode and why, the alias move."""
+    """What promote would do, without doing it: gates, approvals, mode and why, the alias move.
+
+    It takes promote's arguments (SPEC §6), REASON too: checked as promote checks it, and shown as it would be
+    recorded, so a plan and a promote of one command line cannot disagree on it.
+    """
     name, version, alias = _arguments(name, version, alias)
+    _check_text("--reason", reason)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
     planned = _plan(unit, env, record, alias, mode)
@@ -431,6 +437,7 @@ def plan(
         else None,
         deciding_files=planned.deciding_files,
         same_store=same,
+        reason=reason,
         outcome=outcome,
     )
 
