@@ -124,3 +124,19 @@ def test_plan_takes_the_same_arguments_as_promote_reason_included(project: Path)
         refused = run(command, *args, "--reason", "x" * 2001, cwd=project)
         assert refused.returncode == 2
         assert error_lines(refused) == ["error: --reason: expected text of at most 2000 characters"]
+
+
+def test_webhooks_add_shows_its_signing_secret_once_and_remove_names_the_url(project: Path):
+    # The secret is shown once, at add: a crash after the webhook is stored would lose it for good.
+    added = run("webhooks", "add", "--env", "staging", "--url", "http://127.0.0.1:9/hook", cwd=project)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("whsec_") and len(added.stdout.strip().splitlines()) == 1
+    webhook_id = added.stderr.split()[2]
+    assert added.stderr.startswith(f"added webhook {webhook_id} for staging: http://127.0.0.1:9/hook\n")
+    secret = added.stdout.strip()
+    assert secret not in ok("webhooks", "list", "--json", cwd=project)
+    removed = run("webhooks", "remove", webhook_id, cwd=project)
+    assert (removed.returncode, removed.stdout) == (0, f"removed webhook {webhook_id} (http://127.0.0.1:9/hook)\n")
+    again = run("webhooks", "remove", webhook_id, cwd=project)
+    assert again.returncode == 4
+    assert error_lines(again)[0] == f"error: no webhook {webhook_id}"
