@@ -140,3 +140,14 @@ def test_webhooks_add_shows_its_signing_secret_once_and_remove_names_the_url(pro
     again = run("webhooks", "remove", webhook_id, cwd=project)
     assert again.returncode == 4
     assert error_lines(again)[0] == f"error: no webhook {webhook_id}"
+
+
+def test_policy_show_prints_the_enforced_controls_as_a_table(project: Path):
+    shown = run("policy", "show", cwd=project)
+    assert shown.returncode == 0, shown.stderr
+    lines = [" ".join(line.replace("│", " ").split()) for line in shown.stdout.splitlines()]
+    assert "project lp-crosssell" in lines and "version 1" in lines
+    production = next(line for line in lines if line.startswith("production "))
+    assert production.startswith("production production staging 2 metric=auc, min=0.8")
+    as_json = json.loads(ok("policy", "show", "--json", cwd=project))
+    assert as_json["environments"]["production"]["approvals"] == 2
