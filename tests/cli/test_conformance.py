@@ -151,3 +151,10 @@ def test_policy_show_prints_the_enforced_controls_as_a_table(project: Path):
     assert production.startswith("production production staging 2 metric=auc, min=0.8")
     as_json = json.loads(ok("policy", "show", "--json", cwd=project))
     assert as_json["environments"]["production"]["approvals"] == 2
+
+
+def test_schedule_remove_takes_json_as_add_does(project: Path):
+    ok("schedule", "add", "hourly", "--env", "sandbox", "--cron", "0 * * * *", cwd=project)
+    removed = json.loads(ok("schedule", "remove", "hourly", "--env", "sandbox", "--json", cwd=project))
+    assert (removed["name"], removed["environment"], removed["cron"]) == ("hourly", "sandbox", "0 * * * *")
+    assert json.loads(ok("schedule", "list", "--env", "sandbox", "--json", cwd=project)) == []
