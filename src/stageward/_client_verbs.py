@@ -521,8 +521,13 @@ class PromotionVerbs(_Group):
         source: str,
         alias: str = "champion",
         mode: str | None = None,
+        reason: str | None = None,
     ) -> PromotionPreview:
-        """What promote would do, without doing it: gates, approvals, mode and why, the alias move."""
+        """What promote would do, without doing it: gates, approvals, mode and why, the alias move.
+
+        It takes promote's arguments (SPEC §6), REASON too: checked as promote checks it, and shown as it would be
+        recorded, so a plan and a promote of one command line cannot disagree on it.
+        """
 
     @_verb("promotion.reject")
     def reject(self, *, id: int, comment: str | None = None) -> Promotion:

@@ -31,12 +31,18 @@ def report(
     since: str | None = typer.Option(None, "--since", help="Runs started at or after (ISO date or time)."),
     until: str | None = typer.Option(None, "--until", help="Runs started before (ISO date or time)."),
     output: str = typer.Option("table", "--format", help="table, json or csv."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (the same as --format json)."),
 ) -> None:
     """Cost of runs grouped by environment, team, project or a tag, with a bar chart."""
     from stageward.errors import BadInput
 
     if output not in ("table", "json", "csv"):
         raise BadInput(f"--format {output!r}: expected table, json or csv")
+    if as_json:
+        # --json, as on every read command (SPEC: CLI), is --format json; with another format it is a contradiction.
+        if output == "csv":
+            raise BadInput("--json and --format csv: choose one")
+        output = "json"
     result = call("cost.report", by=by, tag=tag, since=since, until=until)
     rows = [row.model_dump(mode="json") for row in result.rows]
     if output == "json":

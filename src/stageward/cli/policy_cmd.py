@@ -72,9 +72,12 @@ def show(
         render.record(result, as_json=True)
         return
     render.record(
-        {k: result[k] for k in ("project", "version", "digest", "applied_at", "applied_by", "request")}, as_json=False
+        {k: getattr(result, k) for k in ("project", "version", "digest", "applied_at", "applied_by", "request")},
+        as_json=False,
     )
-    rows = [{"environment": name, **controls} for name, controls in result.environments.items()]
+    rows = [
+        {"environment": name, **controls.model_dump(mode="json")} for name, controls in result.environments.items()
+    ]
     render.table(
         rows,
         [

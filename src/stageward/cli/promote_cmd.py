@@ -11,6 +11,7 @@ from stageward.cli.options import JSON
 from stageward.cli.state import call
 
 if TYPE_CHECKING:
+    from stageward.errors import PartlyFailed
     from stageward.service.results.promotion import Promotion, PromotionPreview
 
 SOURCE = typer.Option(..., "--from", help="The environment the version is in.")
@@ -32,6 +33,16 @@ def describe(result: Promotion) -> str:
     return f"promotion {result.id} {state}" + (f": {result.note}" if result.note else "")
 
 
+def show_rejected(failed: PartlyFailed, *, as_json: bool) -> None:
+    """A promotion its gates rejected (SPEC §6): every gate with its value and bound, before the error says why;
+    with --json, the whole rejected promotion."""
+    result = failed.result
+    if as_json:
+        render.record(result, as_json=True)
+    else:
+        render.table(result.gates, as_json=False, title=f"promotion {result.id}: gates")
+
+
 def promote(
     name: str = typer.Argument(...),
     version: int = typer.Argument(...),
@@ -44,18 +55,23 @@ def promote(
 ) -> None:
     """Request the promotion of NAME VERSION from one environment to the next."""
     from stageward.cli.progress import for_terminal
+    from stageward.errors import PartlyFailed
 
-    result = call(
-        "promotion.request",
-        env=target,
-        name=name,
-        version=version,
-        source=source,
-        alias=alias,
-        mode=mode,
-        reason=reason,
-        progress=for_terminal(as_json),
-    )
+    try:
+        result = call(
+            "promotion.request",
+            env=target,
+            name=name,
+            version=version,
+            source=source,
+            alias=alias,
+            mode=mode,
+            reason=reason,
+            progress=for_terminal(as_json),
+        )
+    except PartlyFailed as rejected:
+        show_rejected(rejected, as_json=as_json)
+        raise
     render.done(describe(result), as_json=as_json, data=result)
 
 
@@ -66,13 +82,21 @@ def plan(
     target: str = TARGET,
     alias: str = ALIAS,
     mode: str | None = MODE,
+    reason: str | None = typer.Option(None, "--reason", help="The reason promote would record."),
     as_json: bool = JSON,
 ) -> None:
     """Show what promote would do, without doing it; exit 1 if it would be rejected, refused or denied."""
     from stageward.errors import CheckFailed
 
     result = call(
-        "promotion.plan", env=target, name=name, version=version, source=source, alias=alias, mode=mode
+        "promotion.plan",
+        env=target,
+        name=name,
+        version=version,
+        source=source,
+        alias=alias,
+        mode=mode,
+        reason=reason,
     )
     if as_json:
         render.record(result, as_json=True)
@@ -94,6 +118,7 @@ def _show_plan(result: PromotionPreview) -> None:
             "copy": result.copy_,
             "retrain": result.retrain,
             "deciding files": ", ".join(result.deciding_files) or None,
+            "reason": result.reason,
             "outcome": result.outcome,
         },
         as_json=False,

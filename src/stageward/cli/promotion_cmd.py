@@ -6,7 +6,7 @@ import typer
 
 from stageward.cli import render
 from stageward.cli.options import ENV_OPTIONAL, JSON
-from stageward.cli.promote_cmd import describe
+from stageward.cli.promote_cmd import describe, show_rejected
 from stageward.cli.state import call
 
 app = typer.Typer(help="Promotion requests: the queue, approvals, execution.", no_args_is_help=True)
@@ -53,8 +53,13 @@ def approve(
 ) -> None:
     """Approve; the last required approval executes the promotion."""
     from stageward.cli.progress import for_terminal
+    from stageward.errors import PartlyFailed
 
-    result = call("promotion.approve", id=promotion_id, comment=comment, progress=for_terminal(as_json))
+    try:
+        result = call("promotion.approve", id=promotion_id, comment=comment, progress=for_terminal(as_json))
+    except PartlyFailed as rejected:  # the last approval executed it, and the gates measured then rejected it
+        show_rejected(rejected, as_json=as_json)
+        raise
     render.done(describe(result), as_json=as_json, data=result)
 
 
@@ -71,6 +76,11 @@ def reject(
 def execute(promotion_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Finish an approved promotion: copy its blobs if needed, then execute (safe to repeat)."""
     from stageward.cli.progress import for_terminal
+    from stageward.errors import PartlyFailed
 
-    result = call("promotion.execute", id=promotion_id, progress=for_terminal(as_json))
+    try:
+        result = call("promotion.execute", id=promotion_id, progress=for_terminal(as_json))
+    except PartlyFailed as rejected:
+        show_rejected(rejected, as_json=as_json)
+        raise
     render.done(describe(result), as_json=as_json, data=result)

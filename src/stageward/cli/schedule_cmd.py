@@ -39,10 +39,10 @@ def list_schedules(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None
 
 
 @app.command("remove")
-def remove(name: str = typer.Argument(..., help="The schedule's name."), env: str = ENV) -> None:
+def remove(name: str = typer.Argument(..., help="The schedule's name."), env: str = ENV, as_json: bool = JSON) -> None:
     """Remove a schedule."""
-    call("schedules.remove", env=env, name=name)
-    render.done(f"schedule {name} removed from {env}")
+    removed = call("schedules.remove", env=env, name=name)
+    render.done(f"schedule {name} removed from {env}", as_json=as_json, data=removed)
 
 
 def scheduler(

@@ -48,7 +48,9 @@ def set_secret(
     team: str | None = TEAM,
     expires_in: str | None = typer.Option(None, "--expires-in", help="Lifetime of this value, e.g. 30d or 12h."),
     rotate_with: str | None = typer.Option(
-        None, "--rotate-with", help="random:N, or a command printing the new value (run by secrets rotate)."
+        None,
+        "--rotate-with",
+        help="random:N, or generator:NAME declared under generators: in stageward.yaml (run by secrets rotate).",
     ),
     generate: bool = typer.Option(False, "--generate", help="Make this value with the --rotate-with generator."),
     as_json: bool = JSON,

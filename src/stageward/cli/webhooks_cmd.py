@@ -25,13 +25,13 @@ def add(
     """Send ENV's events to URL; prints the signing secret once."""
     result = call("webhooks.add", env=env, url=url)
     if as_json:
-        render.record(dict(result), as_json=True)
+        render.record(result, as_json=True)
         return
     sys.stderr.write(
-        f"added webhook {result['id']} for {env}: {render.printable(url)}\n"
+        f"added webhook {result.id} for {env}: {render.printable(url)}\n"
         "its signing secret is shown once; give it to the receiver (Standard Webhooks):\n"
     )
-    sys.stdout.write(f"{result['secret']}\n")
+    sys.stdout.write(f"{result.secret}\n")
 
 
 @app.command("list")
@@ -47,7 +47,7 @@ def list_webhooks(env: str | None = ENV_OPTIONAL, as_json: bool = JSON) -> None:
 def remove(webhook_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON) -> None:
     """Stop sending events to webhook ID."""
     result = call("webhooks.remove", id=webhook_id)
-    render.done(f"removed webhook {webhook_id} ({render.printable(result['url'])})", as_json=as_json, data=result)
+    render.done(f"removed webhook {webhook_id} ({render.printable(result.url)})", as_json=as_json, data=result)
 
 
 @app.command("deliveries")

@@ -114,7 +114,9 @@ def _display_name(path: Path) -> str:
 
 def _project_error(exc: ValidationError, loaded: LoadedYaml) -> ProjectFileError:
     errors = exc.errors(include_url=False)
-    first = errors[0]
+    # An unknown key first: a misspelt `enviroments:` also makes `environments` missing, and the did-you-mean
+    # of the unknown key is what tells the user what to fix.
+    first = min(errors, key=lambda error: error["type"] != "extra_forbidden")
     return ProjectFileError(
         _line(loaded, tuple(first["loc"]), _describe(first, loaded.data), more=len(errors) - 1)
     )

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from stageward.errors import BadInput, CheckFailed, Conflict, Denied, NotFound
+from stageward.errors import BadInput, Conflict, Denied, NotFound, PartlyFailed
 from stageward.project.model import Environment
 from stageward.promotion import gates as gate_rules
 from stageward.promotion.edges import edge_problem
@@ -179,8 +179,9 @@ def _rejected_when_executed(
             **({"edge": edge} if edge else {}),
         },
     )
-    unit.fail_after_commit(CheckFailed(note))
-    return _describe(unit, replace(row, state="rejected", note=note))
+    rejected = _describe(unit, replace(row, state="rejected", note=note))
+    unit.fail_after_commit(PartlyFailed(note, result=rejected))
+    return rejected
 
 
 def _execute_retrain(unit: Unit, row: PromotionRecord) -> Promotion:
@@ -376,9 +377,15 @@ def plan(
     source: str,
     alias: str = "champion",
     mode: str | None = None,
+    reason: str | None = None,
 ) -> PromotionPreview:
-    """What promote would do, without doing it: gates, approvals, mode and why, the alias move."""
+    """What promote would do, without doing it: gates, approvals, mode and why, the alias move.
+
+    It takes promote's arguments (SPEC §6), REASON too: checked as promote checks it, and shown as it would be
+    recorded, so a plan and a promote of one command line cannot disagree on it.
+    """
     name, version, alias = _arguments(name, version, alias)
+    _check_text("--reason", reason)
     _check_edge(unit, source, env)
     record = _source_record(unit, source, name, version)
     planned = _plan(unit, env, record, alias, mode)
@@ -430,6 +437,7 @@ def plan(
         else None,
         deciding_files=planned.deciding_files,
         same_store=same,
+        reason=reason,
         outcome=outcome,
     )
 
@@ -504,10 +512,12 @@ def request(
     stored = promotion_repo.get_promotion(unit.conn, promotion_id)
     assert stored is not None
     if failed:
-        unit.fail_after_commit(
-            CheckFailed(_gate_message(f"promotion {promotion_id} of {record.ref} rejected", results))
-        )
-        return _describe(unit, stored)
+        # The rejected request is kept and travels with the failure, so a face shows every gate with its value
+        # and bound (SPEC §6), not only the failing ones the message names.
+        rejected = _describe(unit, stored)
+        message = _gate_message(f"promotion {promotion_id} of {record.ref} rejected", results)
+        unit.fail_after_commit(PartlyFailed(message, result=rejected))
+        return rejected
     if approvals == 0:
         return _advance(unit, stored)
     return _describe(unit, stored)

@@ -142,6 +142,7 @@ class PromotionPreview(Result):
     retrain: str | None = Field(default=None, description="where and how a retrain would run (mode retrain only)")
     deciding_files: list[str] = Field(default=[], description="--mode auto: the changed files under model_paths")
     same_store: bool
+    reason: str | None = Field(default=None, description="the --reason the request would record")
     outcome: str = Field(description="one line: what promote would do")
 
 
