@@ -96,5 +96,6 @@ def launch(http: Server, arguments: dict[str, Any]) -> RunRecord:
         )
     )
     return execute_run(
-        RemoteDesk(http), begun, workdir=root, environ=os.environ, grace_seconds=grace, echo=arguments.get("echo")
-    )
+        RemoteDesk(http), begun, command=list(arguments["command"]), workdir=root, environ=os.environ,
+        grace_seconds=grace, echo=arguments.get("echo"),
+    )  # fmt: skip

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -162,6 +163,25 @@ def test_a_command_not_found_exits_2_and_is_recorded_failed(project):
     assert "command not found: no-such-program-here" in done.stderr
     record = _last_run(project)
     assert record["status"] == "failed" and "command not found" in record["note"]
+
+
+def test_a_secret_typed_into_the_command_is_masked_in_the_record_and_audit_but_reaches_the_command(project):
+    script = (
+        "import json, os, sys\n"
+        "pw = json.load(open(os.environ['STAGEWARD_CONFIG']))['db']['password']\n"
+        "print('argument is the secret', sys.argv[1] == pw)\n"
+    )
+    done = _run(project, "run", "--env", "sandbox", "--", "python", "-c", script, SECRET, f"--password={SECRET}")
+    assert done.returncode == 0, done.stderr
+    assert "argument is the secret True" in done.stdout
+    record = _last_run(project)
+    assert record["command"] == ["python", "-c", script, "***", "--password=***"]
+    shown = _run(project, "runs", "show", record["id"], "--json")
+    audit = _run(project, "audit", "export")
+    assert shown.returncode == 0 and audit.returncode == 0, shown.stderr + audit.stderr
+    assert record["id"] in audit.stdout and "--password=***" in audit.stdout
+    for text in (shown.stdout, audit.stdout, json.dumps(record)):
+        assert SECRET not in text and quote(SECRET, safe="") not in text
 
 
 def test_every_failing_guardrail_is_listed_with_exit_3_and_audited(project):

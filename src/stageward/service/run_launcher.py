@@ -166,18 +166,21 @@ def execute_run(
     desk: RunDesk,
     begun: RunBegun,
     *,
+    command: list[str],
     workdir: Path,
     environ: Mapping[str, str],
     grace_seconds: float,
     echo: OutputEcho | None,
 ) -> RunRecord:
-    """Execute the run BEGUN (recorded, guardrails passed) in WORKDIR, reporting to DESK; the ended run."""
+    """Execute COMMAND, the run BEGUN (recorded, guardrails passed), in WORKDIR, reporting to DESK; the ended run.
+
+    COMMAND is the launcher's own: the record's copy has the delivered secrets masked."""
     from stageward.runs.executors import CommandNotFound, Launch, executor_named
 
     record = begun.run
     launch = Launch(
         run_id=record.id,
-        command=record.command,
+        command=list(command),
         variables=dict(begun.variables),
         config=begun.config.encode("utf-8"),
         workdir=workdir,

@@ -53,6 +53,16 @@ class GuardrailsFailed(Denied):
         )
 
 
+def _masked_command(command: list[str], secret_values: Iterable[str]) -> list[str]:
+    from stageward.runs.masking import forms_of
+    from stageward.secrets.masking import mask_text
+
+    forms: set[str] = set()
+    for value in secret_values:
+        forms |= forms_of(value)
+    return [mask_text(argument, forms) for argument in command] if forms else list(command)
+
+
 @dataclass
 class _Launching:
     """Between the launch flow and its unit: the launcher's facts in, the begun run out (secrets included), so
@@ -271,6 +281,9 @@ def _begin(
     resolved = resolve_for(unit, env, files=files)
     secrets = _RunSecrets(unit, env)
     values = resolved.revealed(secrets)
+    # A secret the caller typed (or a shell expanded) into the command line is masked in the record and the audit
+    # entry as it is in the log: what is executed is the caller's own argv, never read back from here.
+    shown_command = _masked_command(command, secrets.delivered.values())
     run_id = unit.ctx.token_bytes(6).hex()
     now = unit.now()
     row = {
@@ -278,7 +291,7 @@ def _begin(
         "project": project,
         "environment": env,
         "principal": unit.principal,
-        "command": list(command),
+        "command": shown_command,
         "commit": checkout.commit,
         "ref": checkout.ref,
         "dirty": checkout.dirty,
@@ -303,7 +316,7 @@ def _begin(
     }
     runs_repo.insert_run(unit.conn, **row)
     details: dict[str, Any] = {
-        "command": list(command),
+        "command": shown_command,
         "executor": executor,
         "image": image,
         "commit": checkout.commit,
@@ -399,6 +412,7 @@ def _launch_flow(ctx: Context, arguments: dict[str, Any], unit: Callable[[dict[s
     return execute_run(
         LocalDesk(ctx),
         launching.begun,
+        command=list(arguments["command"]),
         workdir=workdir or ctx.project.root,
         environ=ctx.environ,
         grace_seconds=grace,
