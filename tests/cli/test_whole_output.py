@@ -103,6 +103,12 @@ def test_a_piped_record_prints_whole_lines(project: Path):
     assert "…" not in out
     assert "the new version references the same 1 blob(s) in file://" in out
     assert "promote would execute at once" in out
+    # Whole lines, and no more: a short line is not padded out to the longest one (a diff or a grep of the
+    # output sees what is there).
+    lines = out.splitlines()
+    assert lines and all(line == line.rstrip() for line in lines)
+    shown = ok(run("env", "show", "staging", cwd=project)).splitlines()
+    assert all(line == line.rstrip() for line in shown) and min(map(len, shown)) < max(map(len, shown))
 
 
 def _column_texts(out: str) -> list[str]:

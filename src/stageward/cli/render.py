@@ -208,7 +208,14 @@ def record(data: Any, *, as_json: bool, title: str | None = None) -> None:
     grid.add_column(overflow="fold")
     for key, value in zip(keys, data.values(), strict=True):
         grid.add_row(key, Text(_cell(value)))
-    _console([_column_width("", keys)], 1, 2).print(grid)
+    console = _console([_column_width("", keys)], 1, 2)
+    if console.is_terminal:
+        console.print(grid)
+        return
+    # Piped, each line would be padded out to the longest value: a diff or a grep should see only what is there.
+    with console.capture() as captured:
+        console.print(grid)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 def done(message: str, *, as_json: bool = False, data: Any = None) -> None:
