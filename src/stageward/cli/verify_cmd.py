@@ -15,7 +15,14 @@ def verify(
     as_json: bool = JSON,
 ) -> None:
     """Rehash a version's blobs, walk its lineage to the first registration; exit 1 on a mismatch."""
-    result = call("verify.asset", ref=ref, env=env)
+    from stageward.errors import PartlyFailed
+
+    try:
+        result = call("verify.asset", ref=ref, env=env)
+    except PartlyFailed as failed:
+        if as_json:  # the whole report, every mismatch included, then the error line and exit 1
+            render.done("", as_json=True, data=failed.result)
+        raise
     if as_json:
         render.done("", as_json=True, data=result)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from stageward.errors import CheckFailed, NotFound
+from stageward.errors import NotFound, PartlyFailed
 from stageward.registry.files import manifest_digest
 from stageward.registry.names import parse_reference
 from stageward.service import assets
@@ -75,16 +75,21 @@ def asset(unit: Unit, *, ref: str, env: str | None = None) -> Verified:
     from stageward.service.run_lineage import run_problems, run_summary
 
     problems += run_problems(unit, chain[-1])
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise CheckFailed(f"verify {ref}: {problems[0]}{more}", hint="; ".join(problems[1:4]) or None)
     first = chain[-1]
-    return Verified(
-        ok=True,
+    verified = Verified(
+        ok=not problems,
         ref=record.ref,
         lineage=[step.ref for step in chain],
         # Each version of the lineage with what was read of its own blobs: a copy in the same store
         # shares its source's blobs, and they are read again for it.
         versions=versions,
         origin=Origin.from_record(first, run_record=run_summary(unit, first.run)),
+        problems=problems,
     )
+    if problems:
+        # The whole report travels with the failure: `verify --json` prints it, then exits 1.
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PartlyFailed(
+            f"verify {ref}: {problems[0]}{more}", result=verified, hint="; ".join(problems[1:4]) or None
+        )
+    return verified

@@ -297,6 +297,7 @@ class Verified(Result):
     lineage: list[str] = Field(description="refs from the version to its origin")
     versions: list[VersionRead]
     origin: Origin
+    problems: list[str] = Field(default_factory=list, description="every mismatch found; empty when ok")
 
 
 class RemovedBlob(Result):
