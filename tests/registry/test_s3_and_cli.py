@@ -203,6 +203,13 @@ def project(tmp_path: Path) -> Path:
         (["model", "show", "/ranker"], 2, "reference '/ranker': environment '' is not a valid"),
         (["promotion", "show", "99999999999"], 2, "promotion id 99999999999"),
         (["verify", "staging/ranker:9"], 4, "no version 9"),
+        (
+            ["model", "show", "staging/ranker:1", "--env", "production"],
+            2,
+            "staging/ranker:1 names environment staging, but --env says production",
+        ),
+        (["verify", "staging/ranker:1", "--env", "production"], 2, "but --env says production: give one of them"),
+        (["model", "download", "staging/ranker", "fresh", "--env", "development"], 2, "names environment staging"),
         (["rollback", "ranker", "--env", "staging", "--alias", "champion"], 4, "has no alias 'champion'"),
     ],
 )

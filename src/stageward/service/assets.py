@@ -88,6 +88,10 @@ def project_target(unit: Unit, project: str) -> Target | str:
 def env_of(ref: str, env: str | None) -> str:
     """The environment a reference is read in: its own ENV/ prefix, else ENV (--env)."""
     named = parse_reference(ref).env  # a malformed reference is bad input before any lookup
+    if named is not None and env is not None and env != named:
+        # Which one did the caller mean? Reading production when staging was written (or the reverse) is the
+        # mistake the walls exist for: refuse rather than pick one.
+        raise BadInput(f"{ref} names environment {named}, but --env says {env}: give one of them")
     if named is not None:
         return named
     if env is None:

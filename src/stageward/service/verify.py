@@ -54,7 +54,7 @@ def asset(unit: Unit, *, ref: str, env: str | None = None) -> Verified:
         from stageward.errors import BadInput
 
         raise BadInput(f"verify {ref}: name the environment (ENV/NAME@ALIAS) or pass --env")
-    record = assets.resolve(unit, reference, env or "", None).version
+    record = assets.resolve(unit, reference, assets.env_of(ref, env), None).version
     chain = assets.lineage(unit, record)
     problems: list[str] = []
     versions: list[VersionRead] = []
