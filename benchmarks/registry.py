@@ -1,12 +1,17 @@
 """Registry operations per second beside MLflow's registry in-process, and memory while registering GBs.
 
     .venv/bin/pip install -r benchmarks/requirements.txt
-    .venv/bin/python benchmarks/registry.py [--n 300] [--memory-gb 2]
+    .venv/bin/python benchmarks/registry.py [--n 300] [--memory-gb 2] [--wide 1000,20000] [--wide-only]
 
 Both sides run in this process on a local SQLite file: Stageward's embedded store
 (each write with its audit entry and, for aliases, its history row) and MLflow's
 sqlite registry. Register records a version of files already in the store (MLflow:
 create_model_version of a run's artifacts), so neither copies bytes.
+
+--wide: registering one version of a dataset of N small files (its blobs already in the store), the time of one
+register (best of three) in local mode (no blob wall), in process with the server's flag on (the wall of
+SPEC §12 checked), and through a real `stageward server` over HTTP; the wall's share is (flag - local) / flag.
+Two cases: blobs no other project holds, and blobs another project of the same store holds too.
 """
 
 from __future__ import annotations
@@ -120,13 +125,117 @@ def memory_probe(work: Path, size_mb: int) -> int:
     return int(out.stdout.strip().splitlines()[-1]) // 1024
 
 
+SECOND_PROJECT = """\
+project: ml-churn
+team: ml
+environments:
+  staging: {tier: staging}
+"""
+
+
+def best_ms(rounds: list[float]) -> float:
+    return min(rounds) * 1000
+
+
+def wide_register(work: Path, sizes: list[int]) -> list[dict[str, float | int | str]]:
+    """Per manifest size and case: one register's time in local mode, with the server's flag, and over HTTP."""
+    import stageward
+    from server import free_port, start, stop, wait_ready  # benchmarks/server.py: one way to run a server
+    from stageward.client import Client, HttpTransport, LocalTransport
+    from stageward.project.loader import load_project
+    from stageward.service.context import Context
+    from stageward.testing import write_project
+
+    root, other = work / "wide-lp", work / "wide-ml"
+    write_project(root)
+    write_project(other, SECOND_PROJECT)
+    environ = {
+        "STAGEWARD_MASTER_KEY_FILE": str(work / "keys" / "master.key"),
+        "STAGEWARD_STORE": f"sqlite:///{work / 'wide.db'}",
+        "STAGEWARD_BLOBS": f"file://{work / 'wide-blobs'}",  # one store both projects share (one bucket)
+        "HOME": str(work / "home"),
+    }
+    local = Client(LocalTransport(root, principal="alice", environ=environ))
+    neighbour = Client(LocalTransport(other, principal="alice", environ=environ))
+    flagged_ctx = Context(
+        project=load_project(root / "stageward.yaml"),
+        principal="alice",
+        store_url=environ["STAGEWARD_STORE"],
+        environ=environ,
+        process_environment=False,  # what the server sets: register checks the blob wall
+    )
+    flagged = Client(LocalTransport(context=flagged_ctx))
+    key = local.call("keys.create", principal="alice", env="staging")["key"]
+    neighbour.call("policy.history")  # ml-churn registered in the store
+    port = free_port()
+    code = str(Path(stageward.__file__).resolve().parents[1])  # the server runs the code measured in process
+    server = start(
+        [str(Path(sys.executable).parent / "stageward"), "server", "--port", str(port), "--workers", "1"],
+        cwd=root,
+        env={**os.environ, **environ, "PYTHONPATH": code},
+    )
+    remote = Client(HttpTransport(f"http://127.0.0.1:{port}", key))
+    results: list[dict[str, float | int | str]] = []
+    try:
+        wait_ready(port, "/healthz", server, time.perf_counter())
+        for size in sizes:
+            data = work / f"wide-{size}"
+            data.mkdir()
+            for index in range(size):
+                (data / f"shard-{index:05d}.txt").write_text(f"shard {size} {index}\n")
+            files = local.call("dataset.upload", env="staging", path=str(data))["files"]
+            shutil.rmtree(data)
+            name = f"shards-{size}"
+            for case in ("only this project", "another project too"):
+                if case == "another project too":
+                    neighbour.call("dataset.register", env="staging", name=name, files=files)
+                timings: dict[str, list[float]] = {"local": [], "flag": [], "http": []}
+                for _ in range(3):  # interleaved: each register adds N rows the next lookups walk past
+                    for mode, client in (("local", local), ("flag", flagged), ("http", remote)):
+                        started = time.perf_counter()
+                        client.call("dataset.register", env="staging", name=name, files=files)
+                        timings[mode].append(time.perf_counter() - started)
+                local_ms, flag_ms = best_ms(timings["local"]), best_ms(timings["flag"])
+                results.append(
+                    {
+                        "files": size,
+                        "case": case,
+                        "local_ms": local_ms,
+                        "flag_ms": flag_ms,
+                        "http_ms": best_ms(timings["http"]),
+                        "wall_share": max(flag_ms - local_ms, 0.0) / flag_ms,
+                    }
+                )
+    finally:
+        remote.close()
+        stop(server)
+        for client in (local, neighbour, flagged):
+            client.close()
+    return results
+
+
+def print_wide(results: list[dict[str, float | int | str]]) -> None:
+    print(f"\n{'register one version':22} {'case':22} {'local ms':>9} {'flag ms':>9} {'wall share':>10} {'HTTP ms':>9}")
+    for row in results:
+        print(
+            f"{str(row['files']) + ' files':22} {row['case']!s:22} {row['local_ms']:9.0f} {row['flag_ms']:9.0f} "
+            f"{row['wall_share']:10.0%} {row['http_ms']:9.0f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--memory-gb", type=float, default=2.0)
+    parser.add_argument("--wide", default="1000,20000", help="manifest sizes of the wide register, comma-separated")
+    parser.add_argument("--wide-only", action="store_true", help="measure the wide register alone")
     args = parser.parse_args()
+    sizes = [int(size) for size in args.wide.split(",") if size]
     work = Path(tempfile.mkdtemp(prefix="sw-bench-registry-"))
     try:
+        if args.wide_only:
+            print_wide(wide_register(work, sizes))
+            return
         ours = stageward_rates(work, args.n)
         try:
             theirs = mlflow_rates(work, args.n)
@@ -150,6 +259,8 @@ def main() -> None:
             f"\npeak RSS registering 8 MB: {small} MB; registering {large_mb} MB: {large} MB "
             f"({large - small:+d} MB): {'flat' if large - small < 64 else 'NOT flat'}"
         )
+        if sizes:
+            print_wide(wide_register(work, sizes))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

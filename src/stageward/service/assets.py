@@ -262,12 +262,15 @@ def register(
     project = unit.ctx.project.spec.project
     # On a server, a blob of a store projects share counts only once this project holds it or sent its bytes
     # (service/blob.py): a digest is no capability. Local mode trusts the machine, which reaches the store anyway.
-    on_server = not unit.ctx.process_environment
+    # The wall is asked once for the whole manifest (a few statements per blob_repo.CHUNK digests): a register
+    # holds the store's write lock while it asks, and a dataset of shards lists tens of thousands of files.
+    out_of_reach = (
+        blob_repo.out_of_reach(unit.conn, project, env, (entry.sha256 for entry in entries))
+        if not unit.ctx.process_environment
+        else set()
+    )
     for entry in entries:
-        usable = store.exists(entry.sha256) and (
-            not on_server or blob_repo.may_reference(unit.conn, project, env, entry.sha256)
-        )
-        if not usable:
+        if entry.sha256 in out_of_reach or not store.exists(entry.sha256):
             raise NotFound(
                 f"{entry.path}: blob sha256:{entry.sha256[:12]} is not in {store.url}",
                 hint=f"upload the files first: stageward {kind} register NAME PATH does both",
