@@ -4,8 +4,9 @@ must cost next to nothing on a cold start).
 The socket lives in a folder only its user can enter: `$XDG_RUNTIME_DIR/stageward` when that runtime folder is
 the user's, else `<tmp>/stageward-<uid>`. A folder there that is a link, another user's, or open to group or
 others is never used (someone else could have planted it or could connect), which makes the caller start cold.
-One warm launcher serves one installation: its socket's name hashes the interpreter, PYTHONPATH and the folder
-Stageward is imported from, so two virtualenvs or two checkouts never share one.
+One warm launcher serves one installation: its socket's name hashes the interpreter, the folder Stageward is
+imported from and what the interpreter settles at its start (PYTHON* variables, the locale's character type), so
+two virtualenvs, two checkouts or two interpreter settings never share one.
 """
 
 from __future__ import annotations
@@ -32,15 +33,22 @@ class Unusable(Exception):
     """The launcher's folder cannot be trusted or made; the message says which folder and why."""
 
 
+# What an interpreter settles once, at its start, from the environment: the PYTHON* variables (where modules come
+# from, warnings, UTF-8 mode, optimisation) and the locale's character type (the encoding of files and names).
+# A caller whose values differ from the warm launcher's would not be run as it would run cold: it meets another.
+_AT_START = ("LC_ALL", "LC_CTYPE", "LANG")
+
+
 def installation_key() -> str:
     import stageward
 
+    settled = sorted((key, value) for key, value in os.environ.items() if key.startswith("PYTHON") or key in _AT_START)
     parts = (
         os.path.realpath(sys.executable),
-        os.environ.get("PYTHONPATH", ""),
         os.path.dirname(os.path.realpath(stageward.__file__)),
+        *(f"{key}={value}" for key, value in settled),
     )
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+    return hashlib.sha256("\0".join(parts).encode(errors="surrogateescape")).hexdigest()[:16]
 
 
 def folder(create: bool = False) -> Path:

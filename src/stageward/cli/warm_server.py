@@ -40,6 +40,7 @@ from typing import Any
 from stageward.cli import warm_protocol as protocol
 
 REQUEST_SECONDS = 2.0  # how long a caller may take to send a request it sends in one go
+FORWARDED = {signal.SIGINT, signal.SIGTERM}  # what the caller forwards to its forked launcher
 DROPS_LOGGED = 20  # dropped requests written to the log before it says no more
 
 # What a cold `stageward run` imports, so a forked launcher finds it loaded. The CLI's `run` command itself is
@@ -270,6 +271,10 @@ def _launch(conn: socket.socket) -> int:
     forks that follow, and its streams are never held by a launcher that does not answer (a stopped one would keep
     the caller's pipes open after a cold run). A caller that gave up waiting for the pid, and starts cold, never
     sends them, so nothing runs twice."""
+    # Once the caller knows this pid it forwards SIGINT and SIGTERM to it: they wait, blocked, until this process
+    # has the caller's handlers and has begun main(), which answers them as a cold launcher would (not by dying
+    # here, silent, with the warm launcher's handlers). The caller-watch thread keeps them blocked for good.
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
     conn.sendall(protocol.encode({"pid": os.getpid()}))
     request, fds = protocol.receive_with_stdio(conn, time.monotonic() + REQUEST_SECONDS)
     conn.settimeout(None)
@@ -279,7 +284,11 @@ def _launch(conn: socket.socket) -> int:
 
     code = 0
     try:
-        main(list(request["argv"]))
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, request.get("blocked", []))  # the caller's own mask
+            main(list(request["argv"]))
+        finally:
+            signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)  # the exit status reaches the caller
     except SystemExit as exit_:
         code = _exit_code(exit_.code)
     except BaseException as error:  # what the interpreter of a cold launcher does with an uncaught exception
@@ -330,7 +339,7 @@ def _take_over(request: dict[str, Any], fds: list[int]) -> None:
         os.setpriority(os.PRIO_PROCESS, 0, int(request.get("nice", 0)))
     os.environ.clear()
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
-    _signals(request.get("ignored", []), request.get("blocked", []))
+    _ignore(request.get("ignored", []))
     streams = request.get("streams", {})
     sys.stdin = _stream(0, "r", streams.get("stdin"))
     sys.stdout = _stream(1, "w", streams.get("stdout"))
@@ -338,14 +347,12 @@ def _take_over(request: dict[str, Any], fds: list[int]) -> None:
     sys.argv = ["stageward", *request["argv"]]
 
 
-def _signals(ignored: list[int], blocked: list[int]) -> None:
-    """The caller's ignored signals and signal mask, which a cold launcher inherits and hands on to its command
-    (`nohup` ignores SIGHUP; a shell's background job ignores SIGINT and SIGQUIT)."""
+def _ignore(ignored: list[int]) -> None:
+    """The caller's ignored signals, which a cold launcher inherits and hands on to its command (`nohup` ignores
+    SIGHUP; a shell's background job ignores SIGINT and SIGQUIT). Its signal mask is set in _launch."""
     for number in ignored:
         with contextlib.suppress(OSError, ValueError):
             signal.signal(number, signal.SIG_IGN)
-    with contextlib.suppress(OSError, ValueError):
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _limit(rlimits: list[list[int]]) -> None:
