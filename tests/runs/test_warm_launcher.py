@@ -566,3 +566,34 @@ def test_a_flood_of_broken_requests_does_not_fill_the_log(launcher: Launcher, ru
         assert launcher.status(env=env)["running"] is True
     finally:
         launcher.cli("launcher", "stop", env=env)
+
+
+def _pinned_batch_and_killable() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    Path("/proc/self/oom_score_adj").write_text("500")
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin to one")
+def test_a_caller_pinned_to_a_cpu_batch_scheduled_or_oom_preferred_gives_its_command_the_same(launcher: Launcher):
+    """`taskset -c 0 chrt --batch 0 stageward run ...`, or a job its supervisor made the OOM killer's first pick."""
+    show = (
+        "import os\n"
+        "print('launcher', os.environ['STAGEWARD_CONFIG'].split('/')[2])\n"
+        "print('cpus', *sorted(os.sched_getaffinity(0)))\n"
+        "print('policy', os.sched_getscheduler(0))\n"
+        "print('oom', open('/proc/self/oom_score_adj').read().strip())\n"
+    )
+    seen = {}
+    for mode in ("warm", "cold"):
+        process = launcher.spawn(
+            "run", "--env", "sandbox", "--", sys.executable, "-c", show, preexec_fn=_pinned_batch_and_killable,
+            env=launcher.env(STAGEWARD_LAUNCHER=mode),
+        )  # fmt: skip
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        seen[mode] = _lines(out)
+    assert int(seen["warm"]["launcher"][0]) != int(seen["cold"]["launcher"][0])
+    expected = {"cpus": [str(min(os.sched_getaffinity(0)))], "policy": [str(os.SCHED_BATCH)], "oom": ["500"]}
+    assert {key: seen["cold"][key] for key in expected} == expected
+    assert {key: seen["warm"][key] for key in expected} == expected

@@ -1,7 +1,9 @@
 """The caller's side of the warm launcher (cli/warm_server.py): hand `stageward run` over, start, ask, stop.
 
 `hand_over` is on every `stageward run`'s path, before anything heavy is imported: without a warm launcher it
-costs one failed connect. It never falls back to a cold start once the warm launcher has begun the run.
+costs one failed connect. It never falls back to a cold start once the warm launcher has begun the run: the
+caller sends its request only to the forked launcher that has answered, and a launcher that does not answer
+within ANSWER_SECONDS is given nothing.
 """
 
 from __future__ import annotations
@@ -74,10 +76,21 @@ def _run_request(argv: list[str]) -> dict[str, Any]:
         "umask": umask,
         "rlimits": limits,
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
+        "scheduler": [os.sched_getscheduler(0), os.sched_getparam(0).sched_priority],
+        "cpus": sorted(os.sched_getaffinity(0)),
+        "oom_score_adj": _oom_score_adj(),
         "streams": streams,
         "ignored": sorted(int(number) for number in ignored),
         "blocked": sorted(int(number) for number in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
     }
+
+
+def _oom_score_adj() -> str | None:
+    try:
+        with open("/proc/self/oom_score_adj", encoding="ascii") as adjustment:
+            return adjustment.read().strip()
+    except OSError:
+        return None
 
 
 def _ignored(number: int) -> bool:

@@ -5,11 +5,14 @@ This is the fork server of multiprocessing's `forkserver` start method, Gradle's
 started on purpose (`stageward launcher start`) and stops by itself when idle. What keeps it a wall and not a door:
 
 - It holds nothing worth taking: it starts with a scrubbed environment (no STAGEWARD_*, no cloud credentials),
-  imports modules and opens no store, no key, no project. Each forked launcher takes the caller's environment,
-  folder, umask, resource limits and standard streams, then runs `stageward run` exactly as a cold process would
-  and opens everything itself.
-- Only its own user reaches it: the socket is in a 0700 folder of that user, and every connection's peer
-  credentials (uid, gid, groups, namespaces) must equal its own or the caller is told to start cold.
+  imports modules and opens no store, no key, no project, and it never reads a caller's environment, arguments
+  or standard streams: its fork does. Each forked launcher takes the caller's environment, folder, umask,
+  resource limits, scheduling, ignored signals and standard streams, then runs `stageward run` exactly as a cold
+  process would and opens everything itself.
+- Only its own user reaches it: the socket is in a 0700 folder of that user, every connection's peer uid and gid
+  must be its own (or it gets no answer), and a run is forked only for a caller whose credentials and
+  confinement (groups, capabilities, no_new_privs, seccomp, LSM label, namespaces), read from /proc, equal its
+  own; any other caller is told to start cold.
 - It never serves code other than what it imported: if any file it imported changed (an upgrade, an edit in a
   checkout) it says "stale", exits, and the caller starts cold.
 - Killing the caller kills its launcher: the launcher watches the connection and SIGKILLs itself when the caller
@@ -334,9 +337,7 @@ def _take_over(request: dict[str, Any], fds: list[int]) -> None:
     os.chdir(request["cwd"])
     os.umask(int(request["umask"]))
     _limit(request.get("rlimits", []))
-    # A caller less nice than the launcher cannot be matched without privilege: it stays at the launcher's.
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, 0, int(request.get("nice", 0)))
+    _schedule(request)
     os.environ.clear()
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
     _ignore(request.get("ignored", []))
@@ -345,6 +346,22 @@ def _take_over(request: dict[str, Any], fds: list[int]) -> None:
     sys.stdout = _stream(1, "w", streams.get("stdout"))
     sys.stderr = _stream(2, "w", streams.get("stderr"), line_buffering=True)
     sys.argv = ["stageward", *request["argv"]]
+
+
+def _schedule(request: dict[str, Any]) -> None:
+    """The caller's CPUs (taskset), scheduling policy (chrt), niceness and OOM score adjustment, which a cold
+    launcher inherits and hands on to its command. One the caller holds only by a privilege this process lacks
+    (a realtime policy, less niceness, a lower OOM adjustment) stays at the warm launcher's."""
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        os.sched_setaffinity(0, [int(cpu) for cpu in request["cpus"]])
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        policy, priority = request["scheduler"]
+        os.sched_setscheduler(0, int(policy), os.sched_param(int(priority)))
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        os.setpriority(os.PRIO_PROCESS, 0, int(request["nice"]))
+    if request.get("oom_score_adj") is not None:
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w", encoding="ascii") as adjustment:
+            adjustment.write(str(int(request["oom_score_adj"])))
 
 
 def _ignore(ignored: list[int]) -> None:
