@@ -597,3 +597,31 @@ def test_a_caller_pinned_to_a_cpu_batch_scheduled_or_oom_preferred_gives_its_com
     expected = {"cpus": [str(min(os.sched_getaffinity(0)))], "policy": [str(os.SCHED_BATCH)], "oom": ["500"]}
     assert {key: seen["cold"][key] for key in expected} == expected
     assert {key: seen["warm"][key] for key in expected} == expected
+
+
+def test_a_caller_with_an_environment_past_a_frame_starts_cold(launcher: Launcher):
+    """Escaped, an environment of accented text is three times its size: past what the launcher reads, the
+    caller starts cold instead of failing."""
+    from stageward.cli.warm_protocol import MAX_FRAME
+
+    wide = {f"WIDE_{index}": "é" * 60_000 for index in range(14)}
+    assert len(json.dumps(wide)) > MAX_FRAME
+    process = launcher.spawn("run", "--env", "sandbox", "--", sys.executable, "-c", SHOW, env=launcher.env(**wide))
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert int(_lines(out)["launcher"][0]) == process.pid
+
+
+def test_a_caller_the_fork_cannot_take_over_is_told_to_start_cold(launcher: Launcher, tmp_path: Path):
+    """Its folder gone between asking and being taken over: nothing ran, so the caller may start cold."""
+    import socket as sockets
+
+    from stageward.cli import warm_protocol as protocol
+
+    with sockets.socket(sockets.AF_UNIX) as sock:
+        sock.connect(str(_socket(launcher.runtime, launcher.env())))
+        sock.sendall(protocol.encode({"kind": "run"}))
+        assert "pid" in protocol.read_frame(sock)
+        request = {"argv": ["--version"], "cwd": str(tmp_path / "gone"), "env": {}, "umask": 0o22}
+        protocol.send_with_stdio(sock, request)
+        assert protocol.read_frame(sock, time.monotonic() + 30) == {"cold": "FileNotFoundError"}

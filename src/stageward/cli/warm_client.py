@@ -112,6 +112,8 @@ def hand_over(argv: list[str]) -> int | None:
             reply = protocol.read_frame(sock, time.monotonic() + ANSWER_SECONDS)
             if "pid" in reply:  # the forked launcher waits for this before it runs anything
                 request = _run_request(argv)
+                if len(protocol.encode(request)) > protocol.MAX_FRAME:
+                    return None  # an environment past what it reads (escaped, up to 6 bytes a character)
                 sock.settimeout(None)
                 protocol.send_with_stdio(sock, request)
         except TimeoutError:
@@ -139,8 +141,12 @@ def hand_over(argv: list[str]) -> int | None:
             return 130
 
 
-def _follow(sock: socket.socket, pid: int) -> int:
+def _follow(sock: socket.socket, pid: int) -> int | None:
+    """The run's exit code; None when the forked launcher could not take the caller over and ran nothing."""
+    forwarded = []
+
     def forward(number: int, _frame: FrameType | None) -> None:
+        forwarded.append(number)
         with contextlib.suppress(ProcessLookupError):  # it has just ended: its exit frame is on the way
             os.kill(pid, number)
 
@@ -150,6 +156,11 @@ def _follow(sock: socket.socket, pid: int) -> int:
             frame = protocol.read_frame(sock)
             if "exit" in frame:
                 return int(frame["exit"])
+            if "cold" in frame:
+                if forwarded:  # the user interrupted it already: no cold run after that
+                    sys.stderr.write("interrupted\n")
+                    return 130
+                return None
     except (OSError, EOFError, ValueError):
         sys.stderr.write(
             "error: the warm launcher's process for this run ended without an exit status\n"

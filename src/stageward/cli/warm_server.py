@@ -281,7 +281,12 @@ def _launch(conn: socket.socket) -> int:
     conn.sendall(protocol.encode({"pid": os.getpid()}))
     request, fds = protocol.receive_with_stdio(conn, time.monotonic() + REQUEST_SECONDS)
     conn.settimeout(None)
-    _take_over(request, fds)
+    try:
+        _take_over(request, fds)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # its folder went away, a malformed request...
+        # Nothing has run: the caller starts cold, and a cold launcher says what is wrong in its own words.
+        conn.sendall(protocol.encode({"cold": f"{type(exc).__name__}"}))
+        return 1
     threading.Thread(target=_die_with_caller, args=(conn,), name="caller-watch", daemon=True).start()
     from stageward.cli.main import main
 
