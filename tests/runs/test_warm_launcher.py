@@ -548,20 +548,23 @@ def test_a_caller_whose_interpreter_would_start_otherwise_starts_cold(launcher: 
     assert int(_lines(out)["launcher"][0]) == process.pid
 
 
-def test_a_flood_of_broken_requests_does_not_fill_the_log(launcher: Launcher, runtime: Path):
+def test_a_flood_of_broken_requests_does_not_fill_the_log_or_end_the_launcher(launcher: Launcher, runtime: Path):
     import socket as sockets
+    import struct
 
     env = launcher.env(XDG_RUNTIME_DIR=str(runtime))
     launcher.start("--idle", "60", env=env)
     try:
         path = _socket(runtime, env)
-        for _ in range(40):
+        nested = b"[" * 200_000  # deeper than the interpreter's stack: it must not end the launcher
+        for body in [b"\xff\xff\xff\xff", struct.pack(">I", len(nested)) + nested] * 20:
             with sockets.socket(sockets.AF_UNIX) as sock:
                 sock.connect(str(path))
-                sock.sendall(b"\xff\xff\xff\xff")  # a frame of 4 GiB
+                sock.sendall(body)  # a frame of 4 GiB, or one nested past any stack
                 assert sock.recv(10) == b""
         logged = path.with_suffix(".log").read_text().splitlines()
         assert len(logged) == 21 and logged[0].startswith("a request was dropped: ValueError: a frame of 4294967295")
+        assert logged[1] == "a request was dropped: ValueError: a frame nested too deep"
         assert logged[-1] == "further dropped requests are not logged"
         assert launcher.status(env=env)["running"] is True
     finally:

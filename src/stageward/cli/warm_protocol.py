@@ -229,7 +229,10 @@ def read_body(sock: socket.socket, head: bytes, deadline: float | None = None) -
     (size,) = _LENGTH.unpack(head[: _LENGTH.size])
     if size > MAX_FRAME:
         raise ValueError(f"a frame of {size} bytes (at most {MAX_FRAME})")
-    message = json.loads(read_exactly(sock, size, deadline))
+    try:
+        message = json.loads(read_exactly(sock, size, deadline))
+    except RecursionError:  # `[[[[...` nested past the interpreter's stack: a bad frame, not a reason to end
+        raise ValueError("a frame nested too deep") from None
     if not isinstance(message, dict):
         raise ValueError("a frame that is not a JSON object")
     return message
