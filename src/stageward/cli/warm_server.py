@@ -357,13 +357,15 @@ def _schedule(request: dict[str, Any]) -> None:
     """The caller's CPUs (taskset), scheduling policy (chrt), niceness and OOM score adjustment, which a cold
     launcher inherits and hands on to its command. One the caller holds only by a privilege this process lacks
     (a realtime policy, less niceness, a lower OOM adjustment) stays at the warm launcher's."""
+    if request.get("cpus"):
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            os.sched_setaffinity(0, [int(cpu) for cpu in request["cpus"]])
+    if request.get("scheduler"):
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            policy, priority = request["scheduler"]
+            os.sched_setscheduler(0, int(policy), os.sched_param(int(priority)))
     with contextlib.suppress(OSError, ValueError, TypeError):
-        os.sched_setaffinity(0, [int(cpu) for cpu in request["cpus"]])
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        policy, priority = request["scheduler"]
-        os.sched_setscheduler(0, int(policy), os.sched_param(int(priority)))
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        os.setpriority(os.PRIO_PROCESS, 0, int(request["nice"]))
+        os.setpriority(os.PRIO_PROCESS, 0, int(request.get("nice", 0)))
     if request.get("oom_score_adj") is not None:
         with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w", encoding="ascii") as adjustment:
             adjustment.write(str(int(request["oom_score_adj"])))
