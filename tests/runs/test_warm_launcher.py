@@ -3,6 +3,7 @@ same signals and SIGKILL behaviour, and the walls around a process that outlives
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -298,3 +299,332 @@ def test_a_production_run_with_every_guardrail_passes_warm(launcher: Launcher):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout == "ok\n"
+
+
+# --- Attacks and equivalence with a cold start (each of these failed before its fix) ---
+
+_PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _CAP_SYS_ADMIN = 38, 24, 21
+# Prints the command's confinement and signal dispositions as the kernel shows them.
+STATUS = (
+    "import os\n"
+    "print('launcher', os.environ['STAGEWARD_CONFIG'].split('/')[2])\n"
+    "for line in open('/proc/self/status'):\n"
+    "    if line.split(':')[0] in ('NoNewPrivs', 'CapBnd', 'SigIgn', 'SigBlk'):\n"
+    "        print(line.split(':')[0], line.split()[1])\n"
+)
+
+
+def _prctl(*args: int) -> None:
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(*args, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl")
+
+
+def _no_new_privs() -> None:
+    _prctl(_PR_SET_NO_NEW_PRIVS, 1, 0)
+
+
+def _no_sys_admin() -> None:
+    _prctl(_PR_CAPBSET_DROP, _CAP_SYS_ADMIN, 0)
+
+
+@pytest.mark.parametrize(
+    ("confine", "field", "expected"),
+    [
+        (_no_new_privs, "NoNewPrivs", "1"),
+        pytest.param(
+            _no_sys_admin, "CapBnd", None,
+            marks=pytest.mark.skipif(os.getuid() != 0, reason="needs root to have a capability to drop"),
+        ),
+    ],
+)  # fmt: skip
+def test_a_confined_caller_is_never_served_by_the_unconfined_launcher(
+    launcher: Launcher, confine, field: str, expected: str | None
+):
+    """A process that gave up privileges (no_new_privs, a capability) must not get them back by asking."""
+    process = launcher.spawn("run", "--env", "sandbox", "--", sys.executable, "-c", STATUS, preexec_fn=confine)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    shown = _lines(out)
+    assert int(shown["launcher"][0]) == process.pid  # it started cold, in its own confinement
+    if expected is not None:
+        assert shown[field] == [expected]
+    else:
+        assert not int(shown[field][0], 16) & (1 << _CAP_SYS_ADMIN)
+
+
+def test_a_caller_that_claims_the_launchers_identity_is_judged_by_the_kernel(launcher: Launcher):
+    """The request's words about groups and namespaces are not what the launcher checks."""
+    status = launcher.env()
+    probe = (
+        "import ctypes, json, os, socket, struct, sys\n"
+        f"assert ctypes.CDLL(None).prctl({_PR_SET_NO_NEW_PRIVS}, 1, 0, 0, 0) == 0\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from stageward.cli import warm_protocol as p\n"
+        "me = {'groups': sorted(os.getgroups()), 'namespaces': {n: os.readlink(f'/proc/self/ns/{n}')"
+        " for n in ('mnt', 'pid', 'net', 'user', 'ipc', 'uts')}}\n"
+        "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+        "p.send_with_stdio(s, {'kind': 'run', 'argv': ['--version'], 'cwd': '/', 'env': {}, 'umask': 18, **me})\n"
+        "print(sorted(p.read_frame(s)))\n"
+    )
+    path = _socket(launcher.runtime, status)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(path), str(SRC)], capture_output=True, text=True, timeout=30,
+        env=status,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['cold']"
+
+
+def _socket(runtime: Path, env: dict[str, str]) -> Path:
+    script = "from stageward.cli.warm_protocol import socket_path; print(socket_path())"
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    return Path(done.stdout.strip())
+
+
+def _memory(pid: int) -> bytes:
+    """Every private writable page of process PID (its heap, Python's arenas)."""
+    found = bytearray()
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for line in maps:
+            fields = line.split()
+            if fields[1].startswith("rw") and (len(fields) < 6 or not fields[5].startswith("/dev/")):
+                start, end = (int(part, 16) for part in fields[0].split("-"))
+                with contextlib.suppress(OSError):
+                    mem.seek(start)
+                    found += mem.read(end - start)
+    return bytes(found)
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to read another process's memory")
+def test_no_callers_environment_or_arguments_stay_in_the_warm_launchers_memory(launcher: Launcher):
+    token, argument = f"tok-{os.urandom(12).hex()}", f"arg-{os.urandom(12).hex()}"
+    done = launcher.cli(
+        "run", "--env", "sandbox", "--", sys.executable, "-c", "pass", argument, env=launcher.env(API_TOKEN=token)
+    )
+    assert done.returncode == 0, done.stderr
+    memory = _memory(launcher.status()["pid"])
+    assert len(memory) > 1_000_000  # it did read the launcher's memory
+    assert [secret for secret in (token, argument) if secret.encode() in memory] == []
+
+
+def test_two_starts_racing_both_succeed_and_agree_on_one_launcher(launcher: Launcher, runtime: Path):
+    env = launcher.env(XDG_RUNTIME_DIR=str(runtime))
+    try:
+        racing = [launcher.spawn("launcher", "start", "--json", "--idle", "60", env=env) for _ in range(2)]
+        answers = [process.communicate(timeout=90) for process in racing]
+        assert [process.returncode for process in racing] == [0, 0], answers
+        pids = {json.loads(out)["pid"] for out, _ in answers}
+        assert len(pids) == 1 and launcher.status(env=env)["pid"] in pids
+    finally:
+        launcher.cli("launcher", "stop", env=env)
+
+
+def test_a_link_planted_as_the_log_is_not_followed(launcher: Launcher, runtime: Path, tmp_path: Path):
+    env = launcher.env(XDG_RUNTIME_DIR=str(runtime))
+    (runtime / "stageward").mkdir(mode=0o700)
+    victim = tmp_path / "precious"
+    victim.write_text("keep me\n")
+    log = _socket(runtime, env).with_suffix(".log")
+    log.symlink_to(victim)
+    refused = launcher.cli("launcher", "start", env=env)
+    assert refused.returncode == 2, refused.stderr
+    assert str(log) in refused.stderr and "remove it" in refused.stderr
+    assert victim.read_text() == "keep me\n"
+    assert launcher.status(env=env) == {"running": False}
+
+
+def test_a_stopped_launcher_does_not_hang_a_run_it_starts_cold(launcher: Launcher):
+    pid = launcher.status()["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        process = launcher.spawn("run", "--env", "sandbox", "--", sys.executable, "-c", SHOW)
+        out, err = process.communicate(timeout=30)  # its pipes close: the stopped launcher was never given them
+        assert process.returncode == 0, err
+        assert int(_lines(out)["launcher"][0]) == process.pid
+        assert "did not answer within 5 s; this run starts cold" in err
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # Once it goes on, it takes the queued connection of the caller that gave up: that run is not run again.
+    assert launcher.status()["running"] is True
+    time.sleep(0.5)
+    assert f"run {launcher.last_run()['id']} succeeded" in err
+
+
+def test_a_caller_trickling_its_request_holds_the_others_up_briefly(launcher: Launcher):
+    import socket as sockets
+    import struct
+    import threading
+
+    stop = threading.Event()
+
+    def trickle() -> None:
+        with sockets.socket(sockets.AF_UNIX) as sock:
+            sock.connect(str(_socket(launcher.runtime, launcher.env())))
+            sockets.send_fds(sock, [struct.pack(">I", 1000)[:1]], [0, 1, 2])
+            with contextlib.suppress(OSError):
+                while not stop.wait(0.2):
+                    sock.send(b" ")
+
+    thread = threading.Thread(target=trickle)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        began = time.monotonic()
+        assert launcher.status()["running"] is True
+        assert time.monotonic() - began < 6  # the trickler is cut off after 2 s (it would go on for 10)
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_debug_run_shows_the_traceback_a_cold_one_shows(launcher: Launcher):
+    warm = launcher.cli("run", "--env", "nowhere", "--", "true", env=launcher.env(STAGEWARD_DEBUG="1"))
+    debug_cold = launcher.env(STAGEWARD_DEBUG="1", STAGEWARD_LAUNCHER="cold")
+    cold = launcher.cli("run", "--env", "nowhere", "--", "true", env=debug_cold)
+    assert "Traceback (most recent call last)" in cold.stderr and "no environment 'nowhere'" in cold.stderr
+    assert warm.returncode == cold.returncode == 1
+    assert "Traceback (most recent call last)" in warm.stderr and "no environment 'nowhere'" in warm.stderr
+
+
+def _ignore_hup_block_usr1() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+
+
+def test_signals_the_caller_ignores_or_blocks_are_so_for_its_command_as_when_cold(launcher: Launcher):
+    """`nohup stageward run ...` leaves SIGHUP ignored in the command; a blocked mask is inherited as well."""
+    seen = {}
+    for mode in ("warm", "cold"):
+        process = launcher.spawn(
+            "run", "--env", "sandbox", "--", sys.executable, "-c", STATUS, preexec_fn=_ignore_hup_block_usr1,
+            env=launcher.env(STAGEWARD_LAUNCHER=mode),
+        )  # fmt: skip
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        seen[mode] = _lines(out)
+    assert int(seen["warm"]["launcher"][0]) != int(seen["cold"]["launcher"][0])
+    assert int(seen["cold"]["SigIgn"][0], 16) & (1 << (signal.SIGHUP - 1))
+    assert int(seen["cold"]["SigBlk"][0], 16) & (1 << (signal.SIGUSR1 - 1))
+    assert (seen["warm"]["SigIgn"], seen["warm"]["SigBlk"]) == (seen["cold"]["SigIgn"], seen["cold"]["SigBlk"])
+
+
+def test_a_signal_forwarded_before_the_fork_took_over_is_answered_not_fatal(launcher: Launcher):
+    """The caller forwards SIGINT as soon as it knows the pid; one that lands before the forked launcher has
+    the caller's handlers waits for them (here: main() says interrupted) instead of killing it silently."""
+    import socket as sockets
+
+    from stageward.cli import warm_protocol as protocol
+
+    with sockets.socket(sockets.AF_UNIX) as sock:
+        sock.connect(str(_socket(launcher.runtime, launcher.env())))
+        sock.sendall(protocol.encode({"kind": "run"}))
+        forked = protocol.read_frame(sock)["pid"]
+        os.kill(forked, signal.SIGINT)
+        os.kill(forked, signal.SIGINT)
+        request = {"argv": ["run", "--env", "sandbox", "--", "true"], "cwd": str(launcher.root), "env": launcher.env()}
+        with open(os.devnull, "r+b") as null:
+            saved = [os.dup(number) for number in protocol.STDIO]
+            try:
+                for number in protocol.STDIO:
+                    os.dup2(null.fileno(), number)
+                protocol.send_with_stdio(sock, {**request, "umask": 0o22})
+            finally:
+                for number, copy in zip(protocol.STDIO, saved, strict=True):
+                    os.dup2(copy, number)
+                    os.close(copy)
+        assert protocol.read_frame(sock, time.monotonic() + 30) == {"exit": 130}
+
+
+@pytest.mark.parametrize("setting", [{"PYTHONWARNINGS": "error"}, {"PYTHONUTF8": "0"}, {"LC_ALL": "C"}])
+def test_a_caller_whose_interpreter_would_start_otherwise_starts_cold(launcher: Launcher, setting: dict[str, str]):
+    """Warnings, UTF-8 mode and the locale's encoding are settled when an interpreter starts: a launcher started
+    with other values is not the launcher this caller would have been."""
+    assert all(launcher.env().get(key) != value for key, value in setting.items())
+    process = launcher.spawn("run", "--env", "sandbox", "--", sys.executable, "-c", SHOW, env=launcher.env(**setting))
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert int(_lines(out)["launcher"][0]) == process.pid
+
+
+def test_a_flood_of_broken_requests_does_not_fill_the_log_or_end_the_launcher(launcher: Launcher, runtime: Path):
+    import socket as sockets
+    import struct
+
+    env = launcher.env(XDG_RUNTIME_DIR=str(runtime))
+    launcher.start("--idle", "60", env=env)
+    try:
+        path = _socket(runtime, env)
+        nested = b"[" * 200_000  # deeper than the interpreter's stack: it must not end the launcher
+        for body in [b"\xff\xff\xff\xff", struct.pack(">I", len(nested)) + nested] * 20:
+            with sockets.socket(sockets.AF_UNIX) as sock:
+                sock.connect(str(path))
+                sock.sendall(body)  # a frame of 4 GiB, or one nested past any stack
+                assert sock.recv(10) == b""
+        logged = path.with_suffix(".log").read_text().splitlines()
+        assert len(logged) == 21 and logged[0].startswith("a request was dropped: ValueError: a frame of 4294967295")
+        assert logged[1] == "a request was dropped: ValueError: a frame nested too deep"
+        assert logged[-1] == "further dropped requests are not logged"
+        assert launcher.status(env=env)["running"] is True
+    finally:
+        launcher.cli("launcher", "stop", env=env)
+
+
+def _pinned_batch_and_killable() -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    Path("/proc/self/oom_score_adj").write_text("500")
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to pin to one")
+def test_a_caller_pinned_to_a_cpu_batch_scheduled_or_oom_preferred_gives_its_command_the_same(launcher: Launcher):
+    """`taskset -c 0 chrt --batch 0 stageward run ...`, or a job its supervisor made the OOM killer's first pick."""
+    show = (
+        "import os\n"
+        "print('launcher', os.environ['STAGEWARD_CONFIG'].split('/')[2])\n"
+        "print('cpus', *sorted(os.sched_getaffinity(0)))\n"
+        "print('policy', os.sched_getscheduler(0))\n"
+        "print('oom', open('/proc/self/oom_score_adj').read().strip())\n"
+    )
+    seen = {}
+    for mode in ("warm", "cold"):
+        process = launcher.spawn(
+            "run", "--env", "sandbox", "--", sys.executable, "-c", show, preexec_fn=_pinned_batch_and_killable,
+            env=launcher.env(STAGEWARD_LAUNCHER=mode),
+        )  # fmt: skip
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        seen[mode] = _lines(out)
+    assert int(seen["warm"]["launcher"][0]) != int(seen["cold"]["launcher"][0])
+    expected = {"cpus": [str(min(os.sched_getaffinity(0)))], "policy": [str(os.SCHED_BATCH)], "oom": ["500"]}
+    assert {key: seen["cold"][key] for key in expected} == expected
+    assert {key: seen["warm"][key] for key in expected} == expected
+
+
+def test_a_caller_with_an_environment_past_a_frame_starts_cold(launcher: Launcher):
+    """Escaped, an environment of accented text is three times its size: past what the launcher reads, the
+    caller starts cold instead of failing."""
+    from stageward.cli.warm_protocol import MAX_FRAME
+
+    wide = {f"WIDE_{index}": "é" * 60_000 for index in range(14)}
+    assert len(json.dumps(wide)) > MAX_FRAME
+    process = launcher.spawn("run", "--env", "sandbox", "--", sys.executable, "-c", SHOW, env=launcher.env(**wide))
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert int(_lines(out)["launcher"][0]) == process.pid
+
+
+def test_a_caller_the_fork_cannot_take_over_is_told_to_start_cold(launcher: Launcher, tmp_path: Path):
+    """Its folder gone between asking and being taken over: nothing ran, so the caller may start cold."""
+    import socket as sockets
+
+    from stageward.cli import warm_protocol as protocol
+
+    with sockets.socket(sockets.AF_UNIX) as sock:
+        sock.connect(str(_socket(launcher.runtime, launcher.env())))
+        sock.sendall(protocol.encode({"kind": "run"}))
+        assert "pid" in protocol.read_frame(sock)
+        request = {"argv": ["--version"], "cwd": str(tmp_path / "gone"), "env": {}, "umask": 0o22}
+        protocol.send_with_stdio(sock, request)
+        assert protocol.read_frame(sock, time.monotonic() + 30) == {"cold": "FileNotFoundError"}

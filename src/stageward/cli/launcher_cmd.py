@@ -56,8 +56,13 @@ def start(
         return
     if running is not None:
         warm_client.stop()  # it runs older code: a new one replaces it
+    from stageward.cli.warm_protocol import Unusable
+    from stageward.errors import BadInput
+
     try:
         status = warm_client.start(idle)
+    except Unusable as exc:  # its log is a link or not the user's own: named, never followed
+        raise BadInput(str(exc)) from None
     except RuntimeError as exc:
         raise CheckFailed(f"the warm launcher did not start: {exc}") from None
     render.done(

@@ -5,11 +5,14 @@ This is the fork server of multiprocessing's `forkserver` start method, Gradle's
 started on purpose (`stageward launcher start`) and stops by itself when idle. What keeps it a wall and not a door:
 
 - It holds nothing worth taking: it starts with a scrubbed environment (no STAGEWARD_*, no cloud credentials),
-  imports modules and opens no store, no key, no project. Each forked launcher takes the caller's environment,
-  folder, umask, resource limits and standard streams, then runs `stageward run` exactly as a cold process would
-  and opens everything itself.
-- Only its own user reaches it: the socket is in a 0700 folder of that user, and every connection's peer
-  credentials (uid, gid, groups, namespaces) must equal its own or the caller is told to start cold.
+  imports modules and opens no store, no key, no project, and it never reads a caller's environment, arguments
+  or standard streams: its fork does. Each forked launcher takes the caller's environment, folder, umask,
+  resource limits, scheduling, ignored signals and standard streams, then runs `stageward run` exactly as a cold
+  process would and opens everything itself.
+- Only its own user reaches it: the socket is in a 0700 folder of that user, every connection's peer uid and gid
+  must be its own (or it gets no answer), and a run is forked only for a caller whose credentials and
+  confinement (groups, capabilities, no_new_privs, seccomp, LSM label, namespaces), read from /proc, equal its
+  own; any other caller is told to start cold.
 - It never serves code other than what it imported: if any file it imported changed (an upgrade, an edit in a
   checkout) it says "stale", exits, and the caller starts cold.
 - Killing the caller kills its launcher: the launcher watches the connection and SIGKILLs itself when the caller
@@ -29,13 +32,19 @@ import os
 import select
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 from stageward.cli import warm_protocol as protocol
+
+REQUEST_SECONDS = 2.0  # how long a caller may take to send a request it sends in one go
+FORWARDED = {signal.SIGINT, signal.SIGTERM}  # what the caller forwards to its forked launcher
+DROPS_LOGGED = 20  # dropped requests written to the log before it says no more
 
 # What a cold `stageward run` imports, so a forked launcher finds it loaded. The CLI's `run` command itself is
 # built per call (_build_app), and whatever is missing here is simply imported by the launcher that needs it.
@@ -144,6 +153,7 @@ class WarmLauncher:
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.inode = 0
         self.stopping = False
+        self.drops = 0
 
     def listen(self) -> None:
         self.path.unlink(missing_ok=True)  # we hold the lock: a socket left here is a dead launcher's
@@ -189,29 +199,34 @@ class WarmLauncher:
                 try:
                     self._answer(conn)
                 except (OSError, EOFError, ValueError) as exc:
-                    sys.stderr.write(f"a request was dropped: {type(exc).__name__}: {exc}\n")
+                    self._dropped(exc)
                 finally:
                     conn.close()
+
+    def _dropped(self, exc: BaseException) -> None:
+        # A flood of broken requests must not fill the folder the log shares with the user's session (a tmpfs).
+        self.drops += 1
+        if self.drops <= DROPS_LOGGED:
+            sys.stderr.write(f"a request was dropped: {type(exc).__name__}: {exc}\n")
+        if self.drops == DROPS_LOGGED:
+            sys.stderr.write("further dropped requests are not logged\n")
 
     def _answer(self, conn: socket.socket) -> None:
         if not protocol.same_user(conn):
             return  # another user: not even an answer
-        conn.settimeout(5)  # a caller that connects and says nothing does not hold the launcher up
-        request, fds = protocol.receive_with_stdio(conn)
-        try:
-            kind = request.get("kind")
-            if kind == "ping":
-                conn.sendall(protocol.encode(self.status()))
-            elif kind == "stop":
-                conn.sendall(protocol.encode({"stopping": os.getpid()}))
-                self.stopping = True
-            elif kind == "run":
-                self._run(conn, request, fds)
-            else:
-                conn.sendall(protocol.encode({"cold": f"unknown request {kind!r}"}))
-        finally:
-            for descriptor in fds:
-                os.close(descriptor)
+        # One caller at a time is served, so a caller that connects and says nothing, or trickles its request a
+        # byte at a time, holds the others up for this long at most (a real caller sends it at once).
+        # A plain receive: descriptors sent along are dropped by the kernel, never held here.
+        kind = protocol.read_frame(conn, time.monotonic() + REQUEST_SECONDS).get("kind")
+        if kind == "ping":
+            conn.sendall(protocol.encode(self.status()))
+        elif kind == "stop":
+            conn.sendall(protocol.encode({"stopping": os.getpid()}))
+            self.stopping = True
+        elif kind == "run":
+            self._run(conn)
+        else:
+            conn.sendall(protocol.encode({"cold": f"unknown request {kind!r}"}))
 
     def status(self) -> dict[str, Any]:
         self._reap()
@@ -224,13 +239,14 @@ class WarmLauncher:
             "fresh": self.fresh(),
         }
 
-    def _run(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+    def _run(self, conn: socket.socket) -> None:
         if not self.fresh():
             conn.sendall(protocol.encode({"stale": True}))
             self.stopping = True
             return
-        if request.get("groups") != self.identity["groups"] or request.get("namespaces") != self.identity["namespaces"]:
-            conn.sendall(protocol.encode({"cold": "the caller's groups or namespaces differ from the launcher's"}))
+        # The caller's credentials and confinement as the kernel knows them, never as the request states them.
+        if protocol.peer_identity(conn) != self.identity:
+            conn.sendall(protocol.encode({"cold": "its credentials or confinement differ from the launcher's"}))
             return
         pid = os.fork()
         if pid == 0:
@@ -238,7 +254,7 @@ class WarmLauncher:
             try:
                 self.listener.close()
                 os.close(self.lock)  # the lock is the launcher's: a long run must not keep a new one from starting
-                code = _launch(conn, request, fds)
+                code = _launch(conn)
             finally:
                 os._exit(code)
         self.children.add(pid)
@@ -250,22 +266,43 @@ class WarmLauncher:
         self.listener.close()
 
 
-def _launch(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
-    """In the forked launcher: become the caller's process, run `stageward ARGV`, hand back its exit code."""
-    conn.settimeout(None)
-    _take_over(request, fds)
+def _launch(conn: socket.socket) -> int:
+    """In the forked launcher: become the caller's process, run `stageward ARGV`, hand back its exit code.
+
+    The caller's environment, folder, arguments and standard streams come only now, to this process, after it has
+    said its pid: the warm launcher itself never reads them, so no caller's secrets stay in its memory for the
+    forks that follow, and its streams are never held by a launcher that does not answer (a stopped one would keep
+    the caller's pipes open after a cold run). A caller that gave up waiting for the pid, and starts cold, never
+    sends them, so nothing runs twice."""
+    # Once the caller knows this pid it forwards SIGINT and SIGTERM to it: they wait, blocked, until this process
+    # has the caller's handlers and has begun main(), which answers them as a cold launcher would (not by dying
+    # here, silent, with the warm launcher's handlers). The caller-watch thread keeps them blocked for good.
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
     conn.sendall(protocol.encode({"pid": os.getpid()}))
+    request, fds = protocol.receive_with_stdio(conn, time.monotonic() + REQUEST_SECONDS)
+    conn.settimeout(None)
+    try:
+        _take_over(request, fds)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # its folder went away, a malformed request...
+        # Nothing has run: the caller starts cold, and a cold launcher says what is wrong in its own words.
+        conn.sendall(protocol.encode({"cold": f"{type(exc).__name__}"}))
+        return 1
     threading.Thread(target=_die_with_caller, args=(conn,), name="caller-watch", daemon=True).start()
     from stageward.cli.main import main
 
     code = 0
     try:
-        main(list(request["argv"]))
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, request.get("blocked", []))  # the caller's own mask
+            main(list(request["argv"]))
+        finally:
+            signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)  # the exit status reaches the caller
     except SystemExit as exit_:
         code = _exit_code(exit_.code)
-    except BaseException:  # main() reports its own errors; anything else must not reach the caller raw
-        sys.stderr.write("internal error in the warm launcher; set STAGEWARD_LAUNCHER=cold to start cold\n")
-        code = 1
+    except BaseException as error:  # what the interpreter of a cold launcher does with an uncaught exception
+        # (main() lets one through only with STAGEWARD_DEBUG=1, which asks for exactly this traceback)
+        traceback.print_exception(error)
+        code = 130 if isinstance(error, KeyboardInterrupt) else 1
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):
@@ -305,16 +342,41 @@ def _take_over(request: dict[str, Any], fds: list[int]) -> None:
     os.chdir(request["cwd"])
     os.umask(int(request["umask"]))
     _limit(request.get("rlimits", []))
-    # A caller less nice than the launcher cannot be matched without privilege: it stays at the launcher's.
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, 0, int(request.get("nice", 0)))
+    _schedule(request)
     os.environ.clear()
     os.environ.update({str(k): str(v) for k, v in request["env"].items()})
+    _ignore(request.get("ignored", []))
     streams = request.get("streams", {})
     sys.stdin = _stream(0, "r", streams.get("stdin"))
     sys.stdout = _stream(1, "w", streams.get("stdout"))
     sys.stderr = _stream(2, "w", streams.get("stderr"), line_buffering=True)
     sys.argv = ["stageward", *request["argv"]]
+
+
+def _schedule(request: dict[str, Any]) -> None:
+    """The caller's CPUs (taskset), scheduling policy (chrt), niceness and OOM score adjustment, which a cold
+    launcher inherits and hands on to its command. One the caller holds only by a privilege this process lacks
+    (a realtime policy, less niceness, a lower OOM adjustment) stays at the warm launcher's."""
+    if request.get("cpus"):
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            os.sched_setaffinity(0, [int(cpu) for cpu in request["cpus"]])
+    if request.get("scheduler"):
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            policy, priority = request["scheduler"]
+            os.sched_setscheduler(0, int(policy), os.sched_param(int(priority)))
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        os.setpriority(os.PRIO_PROCESS, 0, int(request.get("nice", 0)))
+    if request.get("oom_score_adj") is not None:
+        with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w", encoding="ascii") as adjustment:
+            adjustment.write(str(int(request["oom_score_adj"])))
+
+
+def _ignore(ignored: list[int]) -> None:
+    """The caller's ignored signals, which a cold launcher inherits and hands on to its command (`nohup` ignores
+    SIGHUP; a shell's background job ignores SIGINT and SIGQUIT). Its signal mask is set in _launch."""
+    for number in ignored:
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(number, signal.SIG_IGN)
 
 
 def _limit(rlimits: list[list[int]]) -> None:
@@ -343,18 +405,28 @@ def _stream(descriptor: int, mode: str, spec: Any, *, line_buffering: bool = Fal
     return io.TextIOWrapper(io.BufferedWriter(raw), encoding=encoding, errors=errors, line_buffering=line_buffering)
 
 
+def _own_log(log: Path) -> None:
+    """Empty the log this launcher writes to: every `launcher start` opens it for appending (two may race, and
+    the one that loses must not cut the winner's lines), and the one holding the lock owns it."""
+    with contextlib.suppress(OSError):
+        mine, there = os.fstat(2), os.stat(log, follow_symlinks=False)
+        if (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino) and stat.S_ISREG(mine.st_mode):
+            os.ftruncate(2, 0)
+
+
 def serve(idle_seconds: float) -> int:
     try:
         path = protocol.socket_path(create=True)
+        lock = protocol.open_private(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT)
     except protocol.Unusable as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
-    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         sys.stderr.write("another warm launcher already serves this installation\n")
         return 0
+    _own_log(path.with_suffix(".log"))
     _preload()
     if threading.active_count() != 1:  # forking a process with threads copies their locks, held, without them
         sys.stderr.write("a preloaded module started a thread; the warm launcher cannot fork safely\n")
