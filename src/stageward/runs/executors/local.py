@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import functools
 import os
 import select
 import signal
@@ -36,10 +36,14 @@ _READ_SIZE = 1 << 16
 WITHHELD = ("STAGEWARD_MASTER_KEY", "STAGEWARD_CONFIG")
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """The C library, loaded once and before any fork: `CDLL(None)` is the process's own symbols, libc's among
+    them. (ctypes.util.find_library runs `ldconfig -p`, a subprocess, on every call: in a preexec_fn, between
+    fork and exec, that is both slow and unsafe.)"""
     if not sys.platform.startswith("linux"):
         return None
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
