@@ -24,9 +24,6 @@ from stageward.cli import warm_protocol as protocol
 KEPT = frozenset(
     {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "XDG_RUNTIME_DIR", "VIRTUAL_ENV"}
 )
-FORWARDED = (signal.SIGINT, signal.SIGTERM)  # what a cold launcher handles; any other signal kills the caller,
-# and the forked launcher dies with it, as a cold one would
-
 
 # How long a caller waits for the warm launcher to take its run (it answers in milliseconds) before starting cold:
 # a launcher stopped (SIGSTOP), wedged or busy with a stalled caller must not hang every `stageward run`.
@@ -150,7 +147,7 @@ def _follow(sock: socket.socket, pid: int) -> int | None:
         with contextlib.suppress(ProcessLookupError):  # it has just ended: its exit frame is on the way
             os.kill(pid, number)
 
-    previous = {number: signal.signal(number, forward) for number in FORWARDED}
+    previous = {number: signal.signal(number, forward) for number in protocol.FORWARDED}
     try:
         while True:
             frame = protocol.read_frame(sock)

@@ -25,6 +25,10 @@ from typing import Any
 
 _LENGTH = struct.Struct(">I")
 _UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid (Linux)
+REQUEST_SECONDS = 2.0  # how long a caller may take to send a request it sends in one go
+# What a cold launcher handles, so what the caller forwards to its forked launcher; any other signal kills the
+# caller, and the forked launcher dies with it, as a cold one would.
+FORWARDED = (signal.SIGINT, signal.SIGTERM)
 MAX_FRAME = 4 * 1024 * 1024  # a request carries argv and the environment: far below this; more is hostile
 STDIO = (0, 1, 2)
 
