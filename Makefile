@@ -49,6 +49,7 @@ bench: $(VENV)/.dev bytecode
 	$(PY) benchmarks/secret_store.py
 	$(PY) benchmarks/registry.py
 	$(PY) benchmarks/promotion.py
+	$(PY) benchmarks/s3_manifest.py
 	$(PY) benchmarks/audit_verify.py
 
 clean:

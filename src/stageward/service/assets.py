@@ -173,6 +173,28 @@ def _put_file(store: BlobStore, path: Path, expected: str, progress: Progress) -
         raise CheckFailed(f"{path} changed while it was being registered; nothing was published") from None
 
 
+def _put_files(store: BlobStore, files: list[tuple[ManifestEntry, Path]], progress: Progress) -> None:
+    """Publish FILES: a large one after another (each sends its parts several at once), the small ones
+    store.files_in_flight at once, as a shard of a few KB costs S3 a round trip rather than bandwidth. The first
+    failure is raised; files not yet started are not sent."""
+    small = [(entry, real) for entry, real in files if entry.size < store.small_file_bytes]
+    for entry, real in files:
+        if entry.size >= store.small_file_bytes:
+            _put_file(store, real, entry.sha256, progress)
+    if store.files_in_flight < 2 or len(small) < 2:
+        for entry, real in small:
+            _put_file(store, real, entry.sha256, progress)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=min(store.files_in_flight, len(small)), thread_name_prefix="blob-upload")
+    try:
+        for _ in pool.map(lambda item: _put_file(store, item[1], item[0].sha256, progress), small):
+            pass
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None) -> Uploaded:
     """Stream PATH (a file or a folder) into ENV's blob store; returns the manifest to register."""
     reporter = progress or NoProgress()
@@ -188,11 +210,11 @@ def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None)
     # The same content twice in one folder is stored, and counted, once.
     unique = {entry.sha256: (entry, real) for entry, real in reversed(entries)}
     # A blob already there is kept (its grace period against `gc --blobs` restarts) until register records it.
-    missing = [(entry, real) for entry, real in unique.values() if not store.keep(entry.sha256)]
+    here = store.kept(unique)
+    missing = [(entry, real) for sha256, (entry, real) in unique.items() if sha256 not in here]
     sent = sum(entry.size for entry, _ in missing)
     reporter.start(f"uploading to {store.url}", sent)
-    for entry, real in missing:
-        _put_file(store, real, entry.sha256, reporter)
+    _put_files(store, missing, reporter)
     reporter.finish()
     return Uploaded(
         env=env,
@@ -269,8 +291,9 @@ def register(
         if not unit.ctx.process_environment
         else set()
     )
+    here = store.existing({entry.sha256 for entry in entries} - out_of_reach)
     for entry in entries:
-        if entry.sha256 in out_of_reach or not store.exists(entry.sha256):
+        if entry.sha256 not in here:
             raise NotFound(
                 f"{entry.path}: blob sha256:{entry.sha256[:12]} is not in {store.url}",
                 hint=f"upload the files first: stageward {kind} register NAME PATH does both",

@@ -146,8 +146,9 @@ def _blobs_missing(
     if _same_store(unit, row.source_env, row.target_env):
         return []
     store = unit.ctx.blob_store(row.target_env)
-    present = store.keep if keep else store.exists
-    return [f for f in record.files if not present(f.sha256)]
+    digests = {f.sha256 for f in record.files}
+    here = store.kept(digests) if keep else store.existing(digests)
+    return [f for f in record.files if f.sha256 not in here]
 
 
 def _rejected_when_executed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -53,6 +53,10 @@ class BlobWriter(Protocol):
 
 class BlobStore(Protocol):
     url: str
+    # How many files smaller than small_file_bytes one upload sends at once (1: one after another). A store whose
+    # every write is a round trip (S3) takes several; a larger file is sent alone, its parts in flight instead.
+    files_in_flight: int
+    small_file_bytes: int
 
     def open_write(self, expected_sha256: str | None = None) -> BlobWriter:
         """A writer; with EXPECTED_SHA256, commit() publishes only bytes with that digest."""
@@ -65,6 +69,10 @@ class BlobStore(Protocol):
 
     def exists(self, digest: str) -> bool: ...
 
+    def existing(self, digests: Collection[str]) -> set[str]:
+        """Those of DIGESTS this store holds. A manifest lists thousands of blobs and a register asks while it
+        holds the store's write lock: a store whose lookups are round trips (S3) asks for several at once."""
+
     def size(self, digest: str) -> int: ...
 
     def temporary_objects(self, older_than_seconds: float) -> Iterator[str]:
@@ -76,6 +84,9 @@ class BlobStore(Protocol):
     def keep(self, digest: str) -> bool:
         """Whether blob DIGEST is here, restarting its grace period: an upload that finds the blob already
         published calls this instead of exists(), so `gc --blobs` leaves it for the upload to register."""
+
+    def kept(self, digests: Collection[str]) -> set[str]:
+        """Those of DIGESTS this store holds, each kept as keep() keeps it; several at once, as existing()."""
 
     def published_blobs(self) -> Iterator[StoredBlob]:
         """Every published blob, with its last-modified time."""

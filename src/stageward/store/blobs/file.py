@@ -23,7 +23,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -165,6 +165,9 @@ class FileBlobWriter:
 
 
 class FileBlobStore:
+    files_in_flight = 1  # a local copy is no round trip: one at a time keeps the disk's writes in order
+    small_file_bytes = 0
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.url = f"file://{root}"
@@ -292,6 +295,9 @@ class FileBlobStore:
     def exists(self, digest: str) -> bool:
         return self.path_of(digest).is_file()
 
+    def existing(self, digests: Collection[str]) -> set[str]:
+        return {digest for digest in set(digests) if self.exists(digest)}  # a stat each: no round trip to save
+
     def size(self, digest: str) -> int:
         try:
             return self.path_of(digest).stat().st_size
@@ -314,6 +320,9 @@ class FileBlobStore:
             return True
         finally:
             os.close(descriptor)
+
+    def kept(self, digests: Collection[str]) -> set[str]:
+        return {digest for digest in set(digests) if self.keep(digest)}
 
     def published_blobs(self) -> Iterator[StoredBlob]:
         """Every blob under sha256/, with its mtime; anything else there is not Stageward's and is skipped."""

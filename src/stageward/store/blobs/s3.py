@@ -23,7 +23,7 @@ import hashlib
 import io
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,10 @@ PART_SIZE = 8 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts 
 PARTS_IN_FLIGHT = 8
 # An upload started or sending parts within this window is live: gc leaves it, whatever --older-than says.
 LIVE_UPLOAD_SECONDS = 15 * 60
+# Lookups (HEAD, or a keep's HEAD and self-copy) in flight at once when a manifest's blobs are asked about:
+# each is a round trip that carries no bytes, so a register of 20,000 files waits for 20,000 / 16 of them
+# rather than 20,000, and holds the store's write lock that much less.
+LOOKUPS_IN_FLIGHT = 16
 _SINGLE_COPY_LIMIT = 5 * 1024**3  # CopyObject copies up to 5 GiB in one request
 
 
@@ -249,6 +253,9 @@ def _composite(parts: list[dict[str, Any]]) -> str:
 
 
 class S3BlobStore:
+    files_in_flight = PARTS_IN_FLIGHT  # small files in one request each: the same bound on memory as a file's parts
+    small_file_bytes = PART_SIZE
+
     def __init__(self, bucket: str, prefix: str, client: Any) -> None:
         self.bucket = bucket
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
@@ -269,7 +276,8 @@ class S3BlobStore:
             "s3",
             region_name=session.region_name or "us-east-1",
             config=Config(
-                max_pool_connections=PARTS_IN_FLIGHT + 2, retries={"max_attempts": 5, "mode": "standard"}
+                max_pool_connections=max(PARTS_IN_FLIGHT + 2, LOOKUPS_IN_FLIGHT),
+                retries={"max_attempts": 5, "mode": "standard"},
             ),
         )
         return cls(bucket, prefix, client)
@@ -322,6 +330,27 @@ class S3BlobStore:
 
     def exists(self, digest: str) -> bool:
         return self._head(digest) is not None
+
+    def existing(self, digests: Collection[str]) -> set[str]:
+        return self._each(self.exists, digests)
+
+    def kept(self, digests: Collection[str]) -> set[str]:
+        return self._each(self.keep, digests)
+
+    def _each(self, ask: Callable[[str], bool], digests: Collection[str]) -> set[str]:
+        """The DIGESTS for which ASK answers True, asked LOOKUPS_IN_FLIGHT at a time (boto3's clients are
+        thread-safe); the first failure is raised and the lookups not yet started are dropped."""
+        unique = list(dict.fromkeys(digests))
+        for digest in unique:
+            check_digest(digest)  # a bad digest fails here, before any request
+        if len(unique) < 2:
+            return {digest for digest in unique if ask(digest)}
+        pool = ThreadPoolExecutor(max_workers=min(LOOKUPS_IN_FLIGHT, len(unique)), thread_name_prefix="s3-lookup")
+        try:
+            answers = list(pool.map(ask, unique))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return {digest for digest, here in zip(unique, answers, strict=True) if here}
 
     def size(self, digest: str) -> int:
         head = self._head(digest)
