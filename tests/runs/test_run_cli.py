@@ -365,6 +365,10 @@ def test_logs_follow_prints_while_the_run_runs(project):
 def test_unknown_runs_and_bad_tags_are_refused(project):
     missing = _run(project, "runs", "show", "abcdef")
     assert missing.returncode == 4 and "no run abcdef in project lp-runs" in missing.stderr
+    for verb in ("show", "logs"):
+        typo = _run(project, "runs", verb, "abcdeg")
+        expected = "error: run id 'abcdeg': a run id is hexadecimal (stageward runs list)\n"
+        assert (typo.returncode, typo.stderr) == (2, expected)
     tag = _run(project, "run", "--env", "sandbox", "--tag", "team=other", "--", "python", "-c", "pass")
     assert tag.returncode == 2 and "--tag team: set by Stageward" in tag.stderr
     malformed = _run(project, "run", "--env", "sandbox", "--tag", "oops", "--", "python", "-c", "pass")

@@ -550,7 +550,10 @@ def _run_here(unit: Unit, run_id: str) -> dict[str, Any]:
     """RUN_ID of this project, else NotFound (a run of another project is not named to this one)."""
     from stageward.store.db import runs_repo
 
-    row = runs_repo.get_run(unit.conn, run_id) if re.fullmatch(r"[0-9a-f]{1,32}", run_id) else None
+    if not re.fullmatch(r"[0-9a-f]{1,32}", run_id):
+        # As --run and STAGEWARD_RUN_ID are answered (service/run_lineage.py): no run could have that id.
+        raise BadInput(f"run id {run_id!r}: a run id is hexadecimal (stageward runs list)")
+    row = runs_repo.get_run(unit.conn, run_id)
     if row is None or row["project"] != unit.ctx.project.spec.project:
         raise NotFound(f"no run {run_id} in project {unit.ctx.project.spec.project}")
     return row
