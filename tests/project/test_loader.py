@@ -72,7 +72,14 @@ def test_unknown_key_without_a_close_match_lists_the_valid_ones(tmp_path: Path):
 def test_unknown_tier(tmp_path: Path):
     message = _error(tmp_path, "project: p\nenvironments:\n  s:\n    tier: prod\n")
     assert message.startswith("stageward.yaml:4 environments.s.tier: expected 'sandbox', 'development', 'staging'")
-    assert "got 'prod'" in message
+    assert message == (
+        "stageward.yaml:4 environments.s.tier: expected 'sandbox', 'development', 'staging' or 'production' "
+        "(or 'acceptance' for 'staging'), got 'prod'"
+    )
+    close = _error(tmp_path, "project: p\nenvironments:\n  s:\n    tier: stagin\n")
+    assert close.endswith("got 'stagin'; did you mean 'staging'?")
+    alias = _error(tmp_path, "project: p\nenvironments:\n  s:\n    tier: acceptence\n")
+    assert alias.endswith("got 'acceptence'; did you mean 'acceptance'?")
 
 
 def test_wrong_type(tmp_path: Path):

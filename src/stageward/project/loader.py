@@ -167,7 +167,7 @@ def _describe(error: Any, data: Any) -> str:
     if kind == "missing":
         return "missing required key"
     if kind == "literal_error":
-        return f"expected {ctx.get('expected')}, got {got}"
+        return _not_one_of(str(ctx.get("expected")), error.get("input"), got, tier=bool(loc) and loc[-1] == "tier")
     if kind == "string_pattern_mismatch":
         return f"expected a name matching {ctx.get('pattern')}, got {got}"
     if kind in ("too_short",) and isinstance(error.get("input"), dict | list):
@@ -181,6 +181,21 @@ def _describe(error: Any, data: Any) -> str:
     if kind in _EXPECTED:
         return f"expected {_EXPECTED[kind]}, got {got}"
     return f"{error['msg']}, got {got}"
+
+
+def _not_one_of(expected: str, value: Any, got: str, *, tier: bool) -> str:
+    """A value outside its choices, with the tier's other names (SPEC §1: staging is also `acceptance`) and the
+    closest choice when one is close (`prod` is not, `stagin` is)."""
+    import re
+
+    choices = re.findall(r"'([^']*)'", expected)
+    if tier:
+        from stageward.project.tiers import TIER_ALIASES
+
+        choices += list(TIER_ALIASES)
+        expected += "".join(f" (or {alias!r} for {name!r})" for alias, name in TIER_ALIASES.items())
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.8) if isinstance(value, str) else []
+    return f"expected {expected}, got {got}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def _shown(value: Any) -> str:
