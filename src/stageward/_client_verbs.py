@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from stageward.service.results.events import (
         BlobLocation,
         BlobStatus,
+        BlobStatuses,
         Delivery,
         Event,
         Webhook,
@@ -203,6 +204,12 @@ class BlobVerbs(_Group):
     @_verb("blob.status")
     def status(self, *, env: str, sha256: str) -> BlobStatus:
         """Whether blob SHA256 is already in ENV's blob store (then an upload skips it and it is kept for register)."""
+
+    @_verb("blob.statuses")
+    def statuses(self, *, env: str, sha256s: builtins.list[str]) -> BlobStatuses:
+        """Which of SHA256S (at most 1,000) are already in ENV's blob store for this project: blob.status of a whole
+        manifest, the blobs found kept for register, the wall asked once.
+        """
 
 
 class ConfigVerbs(_Group):

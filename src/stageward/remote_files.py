@@ -17,6 +17,12 @@ from stageward.registry.files import ManifestEntry, collect_files
 from stageward.registry.progress import NoProgress, Progress
 
 CHUNK = 4 * 1024 * 1024
+# Digests asked about in one blob.statuses request (the server's bound, service/blob.py MOST_DIGESTS).
+ASKED_AT_ONCE = 1000
+# Files under SMALL_FILE_BYTES are sent this many at once, each on its own kept-alive connection of the client's
+# pool; a larger file is sent alone, so a publish never streams more than one large body at a time.
+SMALL_FILES_IN_FLIGHT = 8
+SMALL_FILE_BYTES = 8 * 1024 * 1024
 
 
 class HttpTransport(Protocol):
@@ -49,6 +55,33 @@ def _file_chunks(path: Path, advance: Callable[[int], None]) -> Iterator[bytes]:
             yield chunk
 
 
+def _send(transport: HttpTransport, env: str, files: list[tuple[ManifestEntry, Path]], progress: Progress) -> None:
+    """Each of FILES over the blob route: a large one after another, the small ones SMALL_FILES_IN_FLIGHT at once
+    (a shard of a few KB costs a round trip, not bandwidth). The first failure is raised; files not yet started
+    are not sent."""
+
+    def put(item: tuple[ManifestEntry, Path]) -> None:
+        entry, real = item
+        transport.put_blob(env, entry.sha256, _file_chunks(real, progress.advance), size=entry.size)
+
+    small = [item for item in files if item[0].size < SMALL_FILE_BYTES]
+    for item in files:
+        if item[0].size >= SMALL_FILE_BYTES:
+            put(item)
+    if len(small) < 2:
+        for item in small:
+            put(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=min(SMALL_FILES_IN_FLIGHT, len(small)), thread_name_prefix="blob-send")
+    try:
+        for _ in pool.map(put, small):
+            pass
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def upload(transport: HttpTransport, kind: str, *, env: str, path: str, progress: Progress | None) -> dict[str, Any]:
     """PATH's files into ENV's blob store on the server; returns the manifest to register (as model.upload)."""
     reporter = progress or NoProgress()
@@ -61,17 +94,17 @@ def upload(transport: HttpTransport, kind: str, *, env: str, path: str, progress
         entries.append((ManifestEntry(name, size, digest), real))
     reporter.finish()
     unique = {entry.sha256: (entry, real) for entry, real in reversed(entries)}
+    digests = list(unique)
     store = ""
-    missing: list[tuple[ManifestEntry, Path]] = []
-    for entry, real in unique.values():
-        status = transport.call("blob.status", {"env": env, "sha256": entry.sha256})
+    present: set[str] = set()
+    for start in range(0, max(len(digests), 1), ASKED_AT_ONCE):
+        status = transport.call("blob.statuses", {"env": env, "sha256s": digests[start : start + ASKED_AT_ONCE]})
         store = status["store"]
-        if not status["present"]:
-            missing.append((entry, real))
+        present.update(status["present"])
+    missing = [(entry, real) for sha256, (entry, real) in unique.items() if sha256 not in present]
     sent = sum(entry.size for entry, _ in missing)
     reporter.start(f"uploading to {transport.url}", sent)
-    for entry, real in missing:
-        transport.put_blob(env, entry.sha256, _file_chunks(real, reporter.advance), size=entry.size)
+    _send(transport, env, missing, reporter)
     reporter.finish()
     return {
         "env": env,

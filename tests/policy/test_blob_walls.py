@@ -69,3 +69,31 @@ def test_sending_the_bytes_makes_the_same_blob_usable(server: tuple[TeamServer, 
     with made.http("mallory") as http:
         fetched = http.get(f"/api/v1/envs/staging/blobs/{digest}")
     assert fetched.status_code == 200 and fetched.content == WEIGHTS
+
+
+def test_asking_about_a_whole_manifest_learns_no_more_than_asking_each(
+    server: tuple[TeamServer, str], tmp_path: Path
+) -> None:
+    made, digest = server
+    missing = "e" * 64
+    mine = tmp_path / "own"
+    mine.mkdir()
+    (mine / "own.bin").write_bytes(b"ml's own weights")
+    own = hashlib.sha256(b"ml's own weights").hexdigest()
+    with Client(HttpTransport(made.url, made.keys["mallory"]["key"])) as mallory:
+        mallory.call("model.upload", env="staging", path=str(mine))  # her caller sent these bytes: usable
+        asked = mallory.call("blob.statuses", env="staging", sha256s=[digest, missing, own, digest])
+        assert asked["present"] == [own]  # lp's blob counts as absent, exactly as one nobody holds
+        assert [mallory.call("blob.status", env="staging", sha256=d)["present"] for d in (digest, missing, own)] == [
+            False,
+            False,
+            True,
+        ]
+    with made.http("mallory") as http:
+        at_bound = http.post("/api/v1/envs/staging/blobs/status", json={"sha256s": [missing] * 1000})
+        assert at_bound.status_code == 200 and at_bound.json()["present"] == []
+        over = http.post("/api/v1/envs/staging/blobs/status", json={"sha256s": [missing] * 1001})
+        assert over.status_code == 400
+        assert over.json()["error"]["message"] == "sha256s: at most 1000 digests a request, got 1001"
+        bad = http.post("/api/v1/envs/staging/blobs/status", json={"sha256s": [own, "../" + own[3:]]})
+        assert bad.status_code == 400 and "is not a sha256 digest" in bad.json()["error"]["message"]

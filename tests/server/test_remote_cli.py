@@ -111,6 +111,27 @@ def test_stageward_user_means_nothing_to_the_server(server: TeamServer) -> None:
     assert all(entry["principal"] != "alice" or entry["outcome"] != "denied" for entry in listed)
 
 
+def test_a_dataset_of_more_shards_than_one_status_request_asks_about(server: TeamServer, tmp_path: Path) -> None:
+    """1,001 distinct shards (one more than a blob.statuses request takes) and one repeated: every shard sent once,
+    several at a time, each landing whole; published again, the two requests find all of them and nothing moves."""
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for index in range(1001):
+        (shards / f"shard-{index:04d}.csv").write_bytes(f"{index}\n".encode() * 40)
+    (shards / "again.csv").write_bytes(b"0\n" * 40)  # the content of shard-0000
+    expected = sum(len(f"{index}\n".encode() * 40) for index in range(1001))
+    publish = ["dataset", "register", "shards", str(shards), "--env", "development", "--json"]
+    first = server.cli("dev", *publish)
+    assert first.returncode == 0, first.stderr
+    record = json.loads(first.stdout)
+    assert (record["uploaded_bytes"], record["file_count"]) == (expected, 1002)
+    again = server.cli("dev", *publish)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["uploaded_bytes"] == 0
+    verified = server.local_cli("dev", "verify", f"development/shards:{record['version']}")
+    assert verified.returncode == 0, verified.stderr  # each of the 1,002 files' blob there, hashing to its digest
+
+
 def test_register_and_download_move_bytes_over_the_blob_routes(blob_server: TeamServer, tmp_path: Path) -> None:
     server = blob_server
     model = tmp_path / "model"

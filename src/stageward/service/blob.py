@@ -9,9 +9,9 @@ blob store, a blob only another project holds counts as absent for this one unti
 
 from __future__ import annotations
 
-from stageward.errors import NotFound
+from stageward.errors import BadInput, NotFound
 from stageward.service.catalogue import verb
-from stageward.service.results.events import BlobLocation, BlobStatus
+from stageward.service.results.events import BlobLocation, BlobStatus, BlobStatuses
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import check_digest
 from stageward.store.db import blob_repo
@@ -24,6 +24,25 @@ def status(unit: Unit, *, env: str, sha256: str) -> BlobStatus:
     store = unit.ctx.blob_store(env)
     usable = store.keep(sha256) and blob_repo.may_reference(unit.conn, unit.ctx.project.spec.project, env, sha256)
     return BlobStatus(sha256=sha256, present=usable, store=store.url)
+
+
+# The most digests blob.statuses answers in one request: a remote upload asks about a manifest of 20,000 shards
+# in 20 requests, each body (about 70 KB) and each answer bounded.
+MOST_DIGESTS = 1000
+
+
+@verb("blob.statuses", permission="assets.register", http=("POST", "/envs/{env}/blobs/status"))
+def statuses(unit: Unit, *, env: str, sha256s: list[str]) -> BlobStatuses:
+    """Which of SHA256S (at most 1,000) are already in ENV's blob store for this project: blob.status of a whole
+    manifest, the blobs found kept for register, the wall asked once."""
+    if len(sha256s) > MOST_DIGESTS:
+        raise BadInput(f"sha256s: at most {MOST_DIGESTS} digests a request, got {len(sha256s)}")
+    unique = list(dict.fromkeys(check_digest(digest) for digest in sha256s))
+    store = unit.ctx.blob_store(env)
+    here = store.kept(unique)
+    barred = blob_repo.out_of_reach(unit.conn, unit.ctx.project.spec.project, env, here) if here else set()
+    usable = [digest for digest in unique if digest in here and digest not in barred]
+    return BlobStatuses(present=usable, store=store.url)
 
 
 @verb("blob.claim", permission="assets.register", write=True)

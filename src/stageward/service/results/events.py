@@ -17,6 +17,13 @@ class BlobStatus(Result):
     store: str = Field(description="URL of the environment's blob store")
 
 
+class BlobStatuses(Result):
+    """Which of a manifest's blobs are in an environment's blob store already, for this project."""
+
+    present: list[str] = Field(description="the digests asked about that an upload need not send, in asked order")
+    store: str = Field(description="URL of the environment's blob store")
+
+
 class BlobLocation(Result):
     """A blob a version in the environment holds."""
 
