@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from stageward.registry.files import ManifestEntry, collect_files
 from stageward.registry.progress import NoProgress, Progress
+from stageward.store.blobs.in_flight import move_each
 
 CHUNK = 4 * 1024 * 1024
 # Digests asked about in one blob.statuses request (the server's bound, service/blob.py MOST_DIGESTS).
@@ -56,30 +57,13 @@ def _file_chunks(path: Path, advance: Callable[[int], None]) -> Iterator[bytes]:
 
 
 def _send(transport: HttpTransport, env: str, files: list[tuple[ManifestEntry, Path]], progress: Progress) -> None:
-    """Each of FILES over the blob route: a large one after another, the small ones SMALL_FILES_IN_FLIGHT at once
-    (a shard of a few KB costs a round trip, not bandwidth). The first failure is raised; files not yet started
-    are not sent."""
-
     def put(item: tuple[ManifestEntry, Path]) -> None:
         entry, real = item
         transport.put_blob(env, entry.sha256, _file_chunks(real, progress.advance), size=entry.size)
 
-    small = [item for item in files if item[0].size < SMALL_FILE_BYTES]
-    for item in files:
-        if item[0].size >= SMALL_FILE_BYTES:
-            put(item)
-    if len(small) < 2:
-        for item in small:
-            put(item)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(max_workers=min(SMALL_FILES_IN_FLIGHT, len(small)), thread_name_prefix="blob-send")
-    try:
-        for _ in pool.map(put, small):
-            pass
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    move_each(
+        files, size=lambda item: item[0].size, move=put, at_once=SMALL_FILES_IN_FLIGHT, small_bytes=SMALL_FILE_BYTES
+    )
 
 
 def upload(transport: HttpTransport, kind: str, *, env: str, path: str, progress: Progress | None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Copy to another blob store: a streamed copy verified at the destination, to a folder and to S3 (moto)."""
 
+import hashlib
 import os
 import threading
 
@@ -195,5 +196,47 @@ def test_progress_is_reported_to_the_object_the_face_passes(tmp_path, store_url)
             "model.download", env="staging", ref="ranker", dest=str(tmp_path / "out"), progress=download
         )
         assert download.events[0] == ("start", "downloading", 5 << 20) and download.events[-1] == ("finish",)
+    finally:
+        alice.close()
+
+
+@pytest.mark.parametrize("kind", ["file", pytest.param("s3", marks=pytest.mark.s3)])
+def test_a_dataset_of_many_shards_crosses_stores_whole_or_names_what_it_lacks(tmp_path, store_url, kind, request):
+    """Small shards are copied several at once into S3, a large file alone; each is verified where it lands. A
+    shard gone from the source stops the transfer with its digest named, and nothing half-written is left."""
+    from stageward.errors import NotFound
+    from stageward.store.blobs import open_blob_store
+
+    url = "file://./prod-blobs"
+    if kind == "s3":
+        url = f"s3://{request.getfixturevalue('s3_bucket')}/prod"
+    root = tmp_path / "p"
+    write_project(root, project_without_approvals(project_with_production_blobs(url)))
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for index in range(50):
+        (shards / f"shard-{index:02d}.csv").write_bytes(os.urandom(700))
+    (shards / "index.bin").write_bytes(os.urandom((8 << 20) + 1))  # past one S3 part: sent alone, in parts
+    alice = _client(root, store_url, "alice")
+    before = {thread.ident for thread in threading.enumerate()}
+    try:
+        first = alice.call("dataset.publish", env="staging", name="shards", path=str(shards), metrics={"auc": 0.9})
+        promoted = alice.call(
+            "promotion.request", env="production", source="staging", name="shards", version=first["version"]
+        )
+        assert promoted["state"] == "executed"
+        assert alice.call("verify.asset", ref="production/shards:1")["ok"] is True
+
+        (shards / "shard-50.csv").write_bytes(os.urandom(700))
+        alice.call("dataset.publish", env="staging", name="shards", path=str(shards), metrics={"auc": 0.9})
+        lost = {"sha256": hashlib.sha256((shards / "shard-50.csv").read_bytes()).hexdigest()}
+        staging = open_blob_store(alice.call("dataset.show", env="staging", ref="shards:2")["blob_store"], base=root)
+        staging.path_of(lost["sha256"]).unlink()  # type: ignore[attr-defined]
+        with pytest.raises(NotFound, match=lost["sha256"][:12]):
+            alice.call("promotion.request", env="production", source="staging", name="shards", version=2)
+        production = open_blob_store(url, base=root)
+        assert not production.exists(lost["sha256"])
+        assert list(production.temporary_objects(older_than_seconds=-1)) == []
+        assert not [t for t in threading.enumerate() if t.ident not in before and t.name.startswith("blob-move")]
     finally:
         alice.close()

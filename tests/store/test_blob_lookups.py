@@ -160,4 +160,4 @@ def test_a_shard_changed_during_a_parallel_upload_publishes_nothing_of_its_own(t
     store = open_blob_store(url)
     assert not store.exists(hashed)
     assert list(store.temporary_objects(older_than_seconds=-1)) == []
-    assert not [t for t in threading.enumerate() if t.ident not in before and t.name.startswith("blob-upload")]
+    assert not [t for t in threading.enumerate() if t.ident not in before and t.name.startswith("blob-move")]

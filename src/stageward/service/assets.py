@@ -50,6 +50,7 @@ from stageward.service.results.registry import (
 )
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import READ_CHUNK, BlobStore, copy_blob
+from stageward.store.blobs.in_flight import move_each
 from stageward.store.db import blob_repo, registry_repo
 
 if TYPE_CHECKING:
@@ -174,25 +175,13 @@ def _put_file(store: BlobStore, path: Path, expected: str, progress: Progress) -
 
 
 def _put_files(store: BlobStore, files: list[tuple[ManifestEntry, Path]], progress: Progress) -> None:
-    """Publish FILES: a large one after another (each sends its parts several at once), the small ones
-    store.files_in_flight at once, as a shard of a few KB costs S3 a round trip rather than bandwidth. The first
-    failure is raised; files not yet started are not sent."""
-    small = [(entry, real) for entry, real in files if entry.size < store.small_file_bytes]
-    for entry, real in files:
-        if entry.size >= store.small_file_bytes:
-            _put_file(store, real, entry.sha256, progress)
-    if store.files_in_flight < 2 or len(small) < 2:
-        for entry, real in small:
-            _put_file(store, real, entry.sha256, progress)
-        return
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(max_workers=min(store.files_in_flight, len(small)), thread_name_prefix="blob-upload")
-    try:
-        for _ in pool.map(lambda item: _put_file(store, item[1], item[0].sha256, progress), small):
-            pass
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    move_each(
+        files,
+        size=lambda item: item[0].size,
+        move=lambda item: _put_file(store, item[1], item[0].sha256, progress),
+        at_once=store.files_in_flight,
+        small_bytes=store.small_file_bytes,
+    )
 
 
 def upload(unit: Unit, *, env: str, path: str, progress: Progress | None = None) -> Uploaded:

@@ -30,6 +30,7 @@ from stageward.service.catalogue import verb
 from stageward.service.results.promotion import GateCheck, Promotion, PromotionPreview, Transferred
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import copy_blob
+from stageward.store.blobs.in_flight import move_each
 from stageward.store.db import promotion_repo, registry_repo
 
 if TYPE_CHECKING:
@@ -598,10 +599,16 @@ def transfer(unit: Unit, *, id: int, progress: Progress | None = None) -> Transf
     target_store = unit.ctx.blob_store(row.target_env)
     unique = {f.sha256: f for f in missing}
     reporter.start(f"copying to {target_store.url}", sum(f.size for f in unique.values()))
-    for digest in unique:
-        # Between two folders the kernel copies while the copy is re-hashed alongside; otherwise the blob
-        # is streamed (hashed on the way), then read back from the target and hashed again.
-        copy_blob(target_store, digest, reporter.advance, source=source_store, read_back=True)
+    # Between two folders the kernel copies while the copy is re-hashed alongside; otherwise the blob is streamed
+    # (hashed on the way), then read back from the target and hashed again. Small blobs go several at once into
+    # a store whose writes are round trips (S3).
+    move_each(
+        list(unique.values()),
+        size=lambda file: file.size,
+        move=lambda file: copy_blob(target_store, file.sha256, reporter.advance, source=source_store, read_back=True),
+        at_once=target_store.files_in_flight,
+        small_bytes=target_store.small_file_bytes,
+    )
     reporter.finish()
     return Transferred(
         id=id, state=row.state, copied_files=len(unique), copied_bytes=sum(f.size for f in unique.values())

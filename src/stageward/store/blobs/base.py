@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from stageward.errors import BadInput
+from stageward.errors import BadInput, NotFound
 
 CHUNK = 1024 * 1024
 READ_CHUNK = 4 * CHUNK  # what a copy, a download or a verify reads at a time
@@ -125,8 +125,14 @@ def copy_blob(
     then read back from TARGET and hashed again (a copy between stores checks the destination itself).
     """
     local = path if path is not None else source.local_file(digest) if source is not None else None
-    if local is not None and target.import_local_file(local, digest, advance) is not None:
-        return
+    try:
+        if local is not None and target.import_local_file(local, digest, advance) is not None:
+            return
+    except FileNotFoundError:
+        if path is not None or source is None or local is None or local.exists():
+            raise
+        # The source store's file went (removed by hand, or by gc --blobs): said as any store says a blob is gone.
+        raise NotFound(f"blob sha256:{digest[:12]} is missing from {source.url}") from None
     writer = target.open_write(digest)
     try:
         with open(path, "rb") if path is not None else _open_source(source, digest) as stream:
