@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from stageward.registry.files import ManifestEntry, collect_files
+from stageward.registry.in_flight import move_each
 from stageward.registry.progress import NoProgress, Progress
-from stageward.store.blobs.in_flight import move_each
 
 CHUNK = 4 * 1024 * 1024
 # Digests asked about in one blob.statuses request (the server's bound, service/blob.py MOST_DIGESTS).
@@ -125,9 +125,10 @@ def download(transport: HttpTransport, kind: str, arguments: dict[str, Any], pro
     target, staging = staging_folder(dest)
     write_version(
         str(dest), target, staging, ref=record["ref"], size=record["size"],
-        files=[(entry["path"], entry["sha256"]) for entry in record["files"]],
+        files=[(entry["path"], entry["sha256"], entry["size"]) for entry in record["files"]],
         chunks=lambda sha256: transport.get_blob(record["env"], sha256),
         reporter=progress or NoProgress(), source="the server sent bytes with",
+        at_once=SMALL_FILES_IN_FLIGHT, small_bytes=SMALL_FILE_BYTES,
     )  # fmt: skip
     return {"ref": record["ref"], "dest": str(target), "files": len(record["files"]), "size": record["size"]}
 

@@ -125,6 +125,20 @@ def test_a_register_of_many_files_names_the_one_blob_missing_from_s3(tmp_path, s
     registered = client.call("dataset.register", env="production", name="shards", files=files)
     assert (registered["version"], registered["file_count"], registered["blob_store"]) == (1, 60, url)
 
+    # Downloaded several at once, each file whole; a blob whose bytes changed in the bucket fails the download,
+    # naming its file, and leaves no folder behind.
+    out = tmp_path / "out"
+    client.call("dataset.download", env="production", ref="shards:1", dest=str(out))
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == {
+        path.name: path.read_bytes() for path in data.iterdir()
+    }
+    tampered = files[12]
+    store.client.put_object(Bucket=s3_bucket, Key=store.key_of(tampered["sha256"]), Body=b"not the shard")
+    refused = tmp_path / "refused"
+    with pytest.raises(CheckFailed, match=f"^production/shards:1 {tampered['path']}: the stored blob has sha256:"):
+        client.call("dataset.download", env="production", ref="shards:1", dest=str(refused))
+    assert not refused.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
 
 @pytest.mark.s3
 def test_a_shard_changed_during_a_parallel_upload_publishes_nothing_of_its_own(tmp_path, s3_bucket):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from stageward.errors import BadInput, CheckFailed, Conflict
 from stageward.registry.files import destination_of
+from stageward.registry.in_flight import move_each
 from stageward.registry.progress import Progress
 
 # sha256 -> the blob's bytes, in chunks.
@@ -49,29 +50,36 @@ def write_version(
     *,
     ref: str,
     size: int,
-    files: Sequence[tuple[str, str]],
+    files: Sequence[tuple[str, str, int]],
     chunks: ChunkSource,
     reporter: Progress,
     source: str,
+    at_once: int = 1,
+    small_bytes: int = 0,
 ) -> None:
-    """FILES ((path, sha256) pairs) from CHUNKS into STAGING, checked, then renamed to TARGET. SOURCE names where
-    the bytes came from in a mismatch's message ("the stored blob has", "the server sent bytes with")."""
+    """FILES ((path, sha256, size) triples) from CHUNKS into STAGING, checked, then renamed to TARGET; files under
+    SMALL_BYTES AT_ONCE at a time (registry/in_flight.py). SOURCE names where the bytes came from in a
+    mismatch's message ("the stored blob has", "the server sent bytes with")."""
+
+    def write(file: tuple[str, str, int]) -> None:
+        path, sha256, _ = file
+        out = destination_of(staging, path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with open(out, "wb") as sink:
+            for chunk in chunks(sha256):
+                digest.update(chunk)
+                sink.write(chunk)
+                reporter.advance(len(chunk))
+        if digest.hexdigest() != sha256:
+            raise CheckFailed(
+                f"{ref} {path}: {source} sha256:{digest.hexdigest()[:12]}, "
+                f"the manifest says sha256:{sha256[:12]}; nothing was written to {dest}"
+            )
+
     try:
         reporter.start(f"downloading {ref}", size)
-        for path, sha256 in files:
-            out = destination_of(staging, path)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            with open(out, "wb") as sink:
-                for chunk in chunks(sha256):
-                    digest.update(chunk)
-                    sink.write(chunk)
-                    reporter.advance(len(chunk))
-            if digest.hexdigest() != sha256:
-                raise CheckFailed(
-                    f"{ref} {path}: {source} sha256:{digest.hexdigest()[:12]}, "
-                    f"the manifest says sha256:{sha256[:12]}; nothing was written to {dest}"
-                )
+        move_each(files, size=lambda file: file[2], move=write, at_once=at_once, small_bytes=small_bytes)
         reporter.finish()
         if target.is_dir():
             target.rmdir()

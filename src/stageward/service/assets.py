@@ -24,6 +24,7 @@ from stageward.registry.files import (
     manifest_digest,
 )
 from stageward.registry.gitinfo import head_commit
+from stageward.registry.in_flight import move_each
 from stageward.registry.names import (
     Reference,
     check_alias,
@@ -50,7 +51,6 @@ from stageward.service.results.registry import (
 )
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import READ_CHUNK, BlobStore, copy_blob
-from stageward.store.blobs.in_flight import move_each
 from stageward.store.db import blob_repo, registry_repo
 
 if TYPE_CHECKING:
@@ -393,8 +393,9 @@ def download(
 
     write_version(
         dest, target, staging, ref=record.ref, size=record.size,
-        files=[(entry.path, entry.sha256) for entry in record.files], chunks=chunks,
+        files=[(entry.path, entry.sha256, entry.size) for entry in record.files], chunks=chunks,
         reporter=progress or NoProgress(), source="the stored blob has",
+        at_once=store.files_in_flight, small_bytes=store.small_file_bytes,
     )  # fmt: skip
     return Downloaded(ref=record.ref, dest=str(target), files=len(record.files), size=record.size)
 

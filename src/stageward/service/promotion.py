@@ -23,6 +23,7 @@ from stageward.promotion import gates as gate_rules
 from stageward.promotion.edges import edge_problem
 from stageward.promotion.plan import Holder, PromotionPlan, kind_clash, plan_promotion
 from stageward.registry.files import ManifestEntry
+from stageward.registry.in_flight import move_each
 from stageward.registry.names import check_alias, check_asset_name, check_id, check_version
 from stageward.registry.progress import NoProgress, Progress
 from stageward.service import assets
@@ -30,7 +31,6 @@ from stageward.service.catalogue import verb
 from stageward.service.results.promotion import GateCheck, Promotion, PromotionPreview, Transferred
 from stageward.service.unit import Unit
 from stageward.store.blobs.base import copy_blob
-from stageward.store.blobs.in_flight import move_each
 from stageward.store.db import promotion_repo, registry_repo
 
 if TYPE_CHECKING:
