@@ -628,3 +628,118 @@ def test_a_caller_the_fork_cannot_take_over_is_told_to_start_cold(launcher: Laun
         request = {"argv": ["--version"], "cwd": str(tmp_path / "gone"), "env": {}, "umask": 0o22}
         protocol.send_with_stdio(sock, request)
         assert protocol.read_frame(sock, time.monotonic() + 30) == {"cold": "FileNotFoundError"}
+
+
+def _new_cgroup() -> tuple[Path, str] | None:
+    """A new group under this process's own, in the first hierarchy (memory first) where one can be made: its
+    folder, and the line /proc/PID/cgroup shows for a process in it."""
+    from stageward.cli.warm_cgroup import known_controllers, memberships, mounts
+
+    mounted = mounts(Path("/proc/self/mountinfo").read_text(), known_controllers())
+    lines = Path("/proc/self/cgroup").read_text().split()
+    for line in sorted(lines, key=lambda text: ":memory:" not in text):
+        [(hierarchy, path)] = memberships(line).items()
+        if hierarchy not in mounted or mounted[hierarchy][1] != "/":
+            continue
+        name = f"sw-warm-{os.getpid()}"
+        folder = Path(mounted[hierarchy][0] + path.rstrip("/")) / name
+        try:
+            folder.mkdir()
+        except OSError:
+            continue
+        return folder, f"{line.rsplit(':', 1)[0]}:{path.rstrip('/')}/{name}"
+    return None
+
+
+def test_a_caller_in_a_cgroup_of_its_own_has_its_command_run_in_that_group_as_when_cold(launcher: Launcher):
+    """`systemd-run --scope -p MemoryMax=...`, a Slurm step, a CI job's group: a warm run is limited and accounted
+    as the cold one is, not in the group the warm launcher was started in."""
+    made = _new_cgroup()
+    if made is None:
+        pytest.skip("no cgroup hierarchy here in which this user may make a group")
+    folder, expected = made
+    show = (
+        "import os\n"
+        "print('launcher', os.environ['STAGEWARD_CONFIG'].split('/')[2])\n"
+        "print('groups', *sorted(open('/proc/self/cgroup').read().split()))\n"
+    )
+    seen, callers = {}, {}
+    try:
+        for mode in ("warm", "cold"):
+            process = launcher.spawn(
+                "run", "--env", "sandbox", "--", sys.executable, "-c", show, env=launcher.env(STAGEWARD_LAUNCHER=mode),
+                preexec_fn=lambda: (folder / "cgroup.procs").write_text(str(os.getpid())),
+            )  # fmt: skip
+            out, err = process.communicate(timeout=60)
+            assert process.returncode == 0, err
+            seen[mode], callers[mode] = _lines(out), process.pid
+    finally:
+        wait_for(lambda: not (folder / "cgroup.procs").read_text().split(), timeout=10)
+        folder.rmdir()
+    assert int(seen["warm"]["launcher"][0]) != callers["warm"]  # served warm, by a fork of the launcher
+    assert int(seen["cold"]["launcher"][0]) == callers["cold"]
+    assert expected in seen["cold"]["groups"]
+    assert seen["warm"]["groups"] == seen["cold"]["groups"]
+
+
+def test_a_group_the_fork_cannot_join_is_named_and_nothing_moves():
+    from stageward.cli.warm_cgroup import join
+
+    before = Path("/proc/self/cgroup").read_text()
+    with pytest.raises(OSError, match="^the name=sw-nowhere hierarchy of /job-7 is not mounted$"):
+        join("13:name=sw-nowhere:/job-7\n")
+    assert Path("/proc/self/cgroup").read_text() == before
+
+
+def test_mounted_hierarchies_are_found_on_v1_v2_and_hybrid_layouts():
+    from stageward.cli.warm_cgroup import memberships, mounts
+
+    info = (
+        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+        "35 31 0:32 /job /sys/fs/cgroup/my\\040memory rw,relatime - cgroup cgroup rw,memory,clone_children\n"
+        "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
+        "42 31 0:38 / /elsewhere rw,relatime - cgroup2 cgroup2 rw\n"
+    )
+    assert mounts(info, frozenset({"cpu", "cpuacct", "memory"})) == {
+        frozenset({"cpu", "cpuacct"}): ("/sys/fs/cgroup/cpu,cpuacct", "/"),
+        frozenset({"memory"}): ("/sys/fs/cgroup/my memory", "/job"),
+        frozenset({"name=systemd"}): ("/sys/fs/cgroup/systemd", "/"),
+        frozenset(): ("/sys/fs/cgroup/unified", "/"),
+    }
+    assert memberships("4:memory:/job/step-0\n2:cpu,cpuacct:/\n0::/user.slice/a b.scope\n") == {
+        frozenset({"memory"}): "/job/step-0",
+        frozenset({"cpu", "cpuacct"}): "/",
+        frozenset(): "/user.slice/a b.scope",
+    }
+
+
+_IDLE_IO = 3 << 13  # ioprio class 3 (idle), as `ionice -c3` sets it
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the test calls ioprio_get by its x86_64 number")
+def test_a_caller_under_ionice_gives_its_command_the_same_io_priority_as_when_cold(launcher: Launcher):
+    """`ionice -c3 stageward run ...`: a backfill that must not slow the disk for others stays idle when warm."""
+    import ctypes
+
+    def idle_io() -> None:
+        if ctypes.CDLL(None, use_errno=True).syscall(251, 1, 0, _IDLE_IO) != 0:
+            raise OSError(ctypes.get_errno(), "ioprio_set")
+
+    show = (
+        "import ctypes, os\n"
+        "print('launcher', os.environ['STAGEWARD_CONFIG'].split('/')[2])\n"
+        "print('ioprio', ctypes.CDLL(None).syscall(252, 1, 0))\n"
+    )
+    seen, callers = {}, {}
+    for mode in ("warm", "cold"):
+        process = launcher.spawn(
+            "run", "--env", "sandbox", "--", sys.executable, "-c", show, preexec_fn=idle_io,
+            env=launcher.env(STAGEWARD_LAUNCHER=mode),
+        )  # fmt: skip
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+        seen[mode], callers[mode] = _lines(out), process.pid
+    assert int(seen["warm"]["launcher"][0]) != callers["warm"]
+    assert seen["cold"]["ioprio"] == seen["warm"]["ioprio"] == [str(_IDLE_IO)]

@@ -169,7 +169,46 @@ def identity(pid: int | str = "self") -> dict[str, str]:
             found["lsm"] = label.read().decode(errors="replace").strip("\0\n")
     except OSError:  # no LSM that labels processes (EINVAL): nothing to differ on
         found["lsm"] = ""
+    # Not confinement to be equal, but what the fork takes over (its cgroups: warm_cgroup.py; its I/O priority):
+    # read here, pinned to the caller with the rest.
+    with open(f"/proc/{pid}/cgroup", encoding="utf-8", errors="surrogateescape") as groups:
+        found[CGROUP] = groups.read()
+    found[IO_PRIORITY] = str(io_priority(os.getpid() if pid == "self" else int(pid)))
     return found
+
+
+CGROUP, IO_PRIORITY = "cgroup", "ioprio"
+
+
+def confinement(found: dict[str, str]) -> dict[str, str]:
+    """What of an identity must be the launcher's own for it to fork the run: all but what the fork takes over."""
+    return {name: value for name, value in found.items() if name not in (CGROUP, IO_PRIORITY)}
+
+
+# ioprio_get and ioprio_set (`ionice`), which Python's os module lacks, by their syscall numbers; elsewhere the
+# fork keeps the warm launcher's I/O priority (docs/runs.md).
+_IOPRIO_SYSCALLS = {"x86_64": (252, 251), "aarch64": (31, 30), "riscv64": (31, 30)}
+_IOPRIO_WHO_PROCESS = 1
+
+
+def _ioprio_call(index: int, *arguments: int) -> int:
+    import ctypes
+
+    numbers = _IOPRIO_SYSCALLS.get(os.uname().machine)
+    if numbers is None:
+        return -1
+    return int(ctypes.CDLL(None, use_errno=True).syscall(numbers[index], _IOPRIO_WHO_PROCESS, *arguments))
+
+
+def io_priority(pid: int) -> int:
+    """The I/O class and level of process PID, as ioprio_get answers them (-1 where it cannot be read)."""
+    return _ioprio_call(0, pid)
+
+
+def set_io_priority(value: int) -> None:
+    """Best effort, as niceness: a class only a privilege allows (realtime) stays the warm launcher's."""
+    if value >= 0:
+        _ioprio_call(1, 0, value)
 
 
 _SO_PEERPIDFD = getattr(socket, "SO_PEERPIDFD", 77)  # Linux 6.5; Python 3.11 does not name it

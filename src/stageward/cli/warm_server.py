@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stageward.cli import warm_cgroup
 from stageward.cli import warm_protocol as protocol
 from stageward.cli.warm_fork import launch
 
@@ -242,7 +243,8 @@ class WarmLauncher:
             self.stopping = True
             return
         # The caller's credentials and confinement as the kernel knows them, never as the request states them.
-        if protocol.peer_identity(conn) != self.identity:
+        caller = protocol.peer_identity(conn)
+        if caller is None or protocol.confinement(caller) != protocol.confinement(self.identity):
             conn.sendall(protocol.encode({"cold": "its credentials or confinement differ from the launcher's"}))
             return
         pid = os.fork()
@@ -251,7 +253,13 @@ class WarmLauncher:
             try:
                 self.listener.close()
                 os.close(self.lock)  # the lock is the launcher's: a long run must not keep a new one from starting
-                code = launch(conn)
+                try:
+                    warm_cgroup.join(caller[protocol.CGROUP])
+                    protocol.set_io_priority(int(caller[protocol.IO_PRIORITY]))
+                except OSError as exc:  # before the fork answered: nothing ran, the caller starts cold
+                    conn.sendall(protocol.encode({"cold": str(exc)}))
+                else:
+                    code = launch(conn)
             finally:
                 os._exit(code)
         self.children.add(pid)
