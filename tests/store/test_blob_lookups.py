@@ -99,20 +99,26 @@ def test_a_lookup_refused_by_s3_is_one_line_naming_the_store_and_leaves_no_looku
     assert store.existing(digests[8:]) == set(digests[8:])
 
 
-@pytest.mark.s3
-def test_a_register_of_many_files_names_the_one_blob_missing_from_s3(tmp_path, s3_bucket):
+def _shards_on_s3(tmp_path, bucket: str, *, count: int, size: int):  # type: ignore[no-untyped-def]
+    """A project whose production stores its blobs in BUCKET, a folder of COUNT random shards of SIZE bytes, and
+    alice's client: (production's store URL, the folder, the client)."""
     from stageward.client import Client, LocalTransport
     from stageward.testing import write_project
     from tests.registry.support import project_with_production_blobs
 
     root = tmp_path / "project"
-    url = f"s3://{s3_bucket}/prod"
+    url = f"s3://{bucket}/prod"
     write_project(root, project_with_production_blobs(url))
     data = tmp_path / "shards"
     data.mkdir()
-    for index in range(60):
-        (data / f"shard-{index:02d}.csv").write_bytes(os.urandom(64))
-    client = Client(LocalTransport(root, principal="alice", environ={}))
+    for index in range(count):
+        (data / f"shard-{index:02d}.csv").write_bytes(os.urandom(size))
+    return url, data, Client(LocalTransport(root, principal="alice", environ={}))
+
+
+@pytest.mark.s3
+def test_a_register_of_many_files_names_the_one_blob_missing_from_s3(tmp_path, s3_bucket):
+    url, data, client = _shards_on_s3(tmp_path, s3_bucket, count=60, size=64)
     uploaded = client.call("dataset.upload", env="production", path=str(data))
     files = uploaded["files"]
     assert len(files) == 60
@@ -142,17 +148,7 @@ def test_a_register_of_many_files_names_the_one_blob_missing_from_s3(tmp_path, s
 
 @pytest.mark.s3
 def test_a_shard_changed_during_a_parallel_upload_publishes_nothing_of_its_own(tmp_path, s3_bucket):
-    from stageward.client import Client, LocalTransport
-    from stageward.testing import write_project
-    from tests.registry.support import project_with_production_blobs
-
-    root = tmp_path / "project"
-    url = f"s3://{s3_bucket}/prod"
-    write_project(root, project_with_production_blobs(url))
-    data = tmp_path / "shards"
-    data.mkdir()
-    for index in range(40):
-        (data / f"shard-{index:02d}.csv").write_bytes(os.urandom(512))
+    url, data, client = _shards_on_s3(tmp_path, s3_bucket, count=40, size=512)
     changed = data / "shard-17.csv"
     hashed = hashlib.sha256(changed.read_bytes()).hexdigest()
 
@@ -167,7 +163,6 @@ def test_a_shard_changed_during_a_parallel_upload_publishes_nothing_of_its_own(t
             if self.label.startswith("hashing"):
                 changed.write_bytes(b"other bytes")  # the upload pass reads these, not those hashed
 
-    client = Client(LocalTransport(root, principal="alice", environ={}))
     before = {thread.ident for thread in threading.enumerate()}
     with pytest.raises(CheckFailed, match=f"^{changed} changed while it was being registered; nothing was published$"):
         client.call("dataset.upload", env="production", path=str(data), progress=ChangesOneShardWhileHashing())
