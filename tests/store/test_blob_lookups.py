@@ -57,6 +57,18 @@ def test_kept_restarts_the_grace_of_each_blob_held_and_creates_none(blob_store):
     assert all(after[digest] == before[digest] for digest in held[15:])
 
 
+@pytest.mark.s3
+def test_keeping_a_blob_on_s3_is_one_request_whether_or_not_it_is_there(s3_bucket, moto_server):
+    """S3 bills by the request, and an upload of a dataset already stored keeps every one of its blobs."""
+    store = open_blob_store(f"s3://{s3_bucket}/kept")
+    held = [_publish(store, f"held {index}".encode()) for index in range(3)]
+    absent = [_absent(index) for index in range(2)]
+    with moto_server.recording() as seen:
+        assert store.kept([*held, *absent]) == set(held)
+    asked = [r for r in seen if "/kept/sha256/" in r["url"]]
+    assert sorted(r["method"] for r in asked) == ["PUT"] * 5  # a copy onto itself each, no HEAD first
+
+
 def test_a_bad_digest_is_refused_before_any_lookup(blob_store, request):
     held = _publish(blob_store, b"one")
     bad = "../" + held[3:]

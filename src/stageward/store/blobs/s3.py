@@ -74,6 +74,10 @@ def _store_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return translated
 
 
+def _missing(exc: Any) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
 def _url_of(owner: object) -> str:
     store = getattr(owner, "_store", owner)
     return str(getattr(store, "url", "s3://?"))
@@ -316,7 +320,7 @@ class S3BlobStore:
         try:
             return cast(dict[str, Any], self.client.head_object(Bucket=self.bucket, Key=self.key_of(digest)))
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _missing(exc):
                 return None
             raise
 
@@ -360,28 +364,32 @@ class S3BlobStore:
 
     @_store_errors
     def keep(self, digest: str) -> bool:
-        """Whether blob DIGEST is here, its LastModified set to now by copying it onto itself (server side)."""
-        head = self._head(digest)
-        if head is None:
-            return False
-        key = self.key_of(digest)
-        source = {"Bucket": self.bucket, "Key": key}
+        """Whether blob DIGEST is here, its LastModified set to now by copying it onto itself (server side).
+
+        One request for a blob up to 5 GiB, the copy itself (a missing blob answers 404). A larger one is refused
+        by a single copy; only then is its size asked, and it is copied in parts."""
         from botocore.exceptions import ClientError
 
+        key = self.key_of(digest)
+        source = {"Bucket": self.bucket, "Key": key}
         try:
-            if int(head["ContentLength"]) <= _SINGLE_COPY_LIMIT:
-                self.client.copy_object(
-                    Bucket=self.bucket,
-                    Key=key,
-                    CopySource=source,
-                    MetadataDirective="REPLACE",
-                    ChecksumAlgorithm="SHA256",
-                )
-            else:  # past one request's limit a copy goes in parts, a new upload onto the same key
-                self.client.copy(source, self.bucket, key)
+            self.client.copy_object(
+                Bucket=self.bucket, Key=key, CopySource=source, MetadataDirective="REPLACE", ChecksumAlgorithm="SHA256"
+            )
+            return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False  # removed by gc between the two requests: the upload publishes it again
+            if _missing(exc):
+                return False
+            head = self._head(digest)  # whatever the server's word for "too large" is, the size decides
+            if head is None:
+                return False
+            if int(head["ContentLength"]) <= _SINGLE_COPY_LIMIT:
+                raise
+        try:
+            self.client.copy(source, self.bucket, key)  # past one request's limit: a new upload onto the same key
+        except ClientError as exc:
+            if _missing(exc):
+                return False  # removed by gc meanwhile: the upload publishes it again
             raise
         return True
 
