@@ -8,8 +8,8 @@ waited for one after another. moto's S3 server runs in its own process behind a 
 request LATENCY-MS before passing it on (a region's round trip; 0 measures moto alone, whose own CPU then
 decides on a 2-core machine). Four lines, each on a fresh bucket:
 
-- stageward, one at a time: `dataset publish` with files_in_flight and LOOKUPS_IN_FLIGHT set to 1 (how it ran
-  before lookups and small files went several at once);
+- stageward, one at a time: `dataset publish` with files_in_flight and LOOKUPS_IN_FLIGHT set to 1 (lookups and
+  small files one after another, as before they went several at once);
 - stageward: `dataset publish` as shipped (the upload, then the register, which holds the store's write lock
   while it looks every blob up);
 - stageward, again: the same files published a second time (every blob found and kept, nothing sent);
