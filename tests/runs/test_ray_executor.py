@@ -276,6 +276,12 @@ def test_a_job_queued_longer_than_the_callback_wait_still_gets_its_config(projec
 
     root, store, extra = project
     client = JobSubmissionClient(ray_head.address)
+    # The head is this module's: a job an earlier test cancelled may still be ending, holding a CPU the blocker
+    # needs. Wait for the head to be idle, so the blocker holds every CPU as soon as it is submitted.
+    deadline = time.monotonic() + 90
+    while busy := [job.submission_id for job in client.list_jobs() if not job.status.is_terminal()]:
+        assert time.monotonic() < deadline, f"jobs still holding the head: {busy}"
+        time.sleep(0.5)
     blocker = client.submit_job(entrypoint="sleep 6", entrypoint_num_cpus=2)  # every CPU of the head
     deadline = time.monotonic() + 60
     while str(client.get_job_status(blocker).value) != "RUNNING":
