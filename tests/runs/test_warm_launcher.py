@@ -493,18 +493,27 @@ def _ignore_hup_block_usr1() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
 
 
-def test_signals_the_caller_ignores_or_blocks_are_so_for_its_command_as_when_cold(launcher: Launcher):
-    """`nohup stageward run ...` leaves SIGHUP ignored in the command; a blocked mask is inherited as well."""
-    seen = {}
+def _warm_and_cold(launcher: Launcher, show: str, preexec_fn) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """The same `stageward run -- python -c SHOW` from a caller PREEXEC_FN prepares, served warm, then started cold:
+    what each printed, by its lines' first word. The warm one is checked to be served by a
+    fork of the launcher and the cold one by its caller, so a comparison of the two compares warm with cold."""
+    seen, callers = {}, {}
     for mode in ("warm", "cold"):
         process = launcher.spawn(
-            "run", "--env", "sandbox", "--", sys.executable, "-c", STATUS, preexec_fn=_ignore_hup_block_usr1,
+            "run", "--env", "sandbox", "--", sys.executable, "-c", show, preexec_fn=preexec_fn,
             env=launcher.env(STAGEWARD_LAUNCHER=mode),
         )  # fmt: skip
         out, err = process.communicate(timeout=60)
         assert process.returncode == 0, err
-        seen[mode] = _lines(out)
-    assert int(seen["warm"]["launcher"][0]) != int(seen["cold"]["launcher"][0])
+        seen[mode], callers[mode] = _lines(out), process.pid
+    assert int(seen["warm"]["launcher"][0]) != callers["warm"]
+    assert int(seen["cold"]["launcher"][0]) == callers["cold"]
+    return seen
+
+
+def test_signals_the_caller_ignores_or_blocks_are_so_for_its_command_as_when_cold(launcher: Launcher):
+    """`nohup stageward run ...` leaves SIGHUP ignored in the command; a blocked mask is inherited as well."""
+    seen = _warm_and_cold(launcher, STATUS, _ignore_hup_block_usr1)
     assert int(seen["cold"]["SigIgn"][0], 16) & (1 << (signal.SIGHUP - 1))
     assert int(seen["cold"]["SigBlk"][0], 16) & (1 << (signal.SIGUSR1 - 1))
     assert (seen["warm"]["SigIgn"], seen["warm"]["SigBlk"]) == (seen["cold"]["SigIgn"], seen["cold"]["SigBlk"])
@@ -587,16 +596,7 @@ def test_a_caller_pinned_to_a_cpu_batch_scheduled_or_oom_preferred_gives_its_com
         "print('policy', os.sched_getscheduler(0))\n"
         "print('oom', open('/proc/self/oom_score_adj').read().strip())\n"
     )
-    seen = {}
-    for mode in ("warm", "cold"):
-        process = launcher.spawn(
-            "run", "--env", "sandbox", "--", sys.executable, "-c", show, preexec_fn=_pinned_batch_and_killable,
-            env=launcher.env(STAGEWARD_LAUNCHER=mode),
-        )  # fmt: skip
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err
-        seen[mode] = _lines(out)
-    assert int(seen["warm"]["launcher"][0]) != int(seen["cold"]["launcher"][0])
+    seen = _warm_and_cold(launcher, show, _pinned_batch_and_killable)
     expected = {"cpus": [str(min(os.sched_getaffinity(0)))], "policy": [str(os.SCHED_BATCH)], "oom": ["500"]}
     assert {key: seen["cold"][key] for key in expected} == expected
     assert {key: seen["warm"][key] for key in expected} == expected
@@ -663,21 +663,11 @@ def test_a_caller_in_a_cgroup_of_its_own_has_its_command_run_in_that_group_as_wh
         "print('launcher', os.environ['STAGEWARD_CONFIG'].split('/')[2])\n"
         "print('groups', *sorted(open('/proc/self/cgroup').read().split()))\n"
     )
-    seen, callers = {}, {}
     try:
-        for mode in ("warm", "cold"):
-            process = launcher.spawn(
-                "run", "--env", "sandbox", "--", sys.executable, "-c", show, env=launcher.env(STAGEWARD_LAUNCHER=mode),
-                preexec_fn=lambda: (folder / "cgroup.procs").write_text(str(os.getpid())),
-            )  # fmt: skip
-            out, err = process.communicate(timeout=60)
-            assert process.returncode == 0, err
-            seen[mode], callers[mode] = _lines(out), process.pid
+        seen = _warm_and_cold(launcher, show, lambda: (folder / "cgroup.procs").write_text(str(os.getpid())))
     finally:
         wait_for(lambda: not (folder / "cgroup.procs").read_text().split(), timeout=10)
         folder.rmdir()
-    assert int(seen["warm"]["launcher"][0]) != callers["warm"]  # served warm, by a fork of the launcher
-    assert int(seen["cold"]["launcher"][0]) == callers["cold"]
     assert expected in seen["cold"]["groups"]
     assert seen["warm"]["groups"] == seen["cold"]["groups"]
 
@@ -732,14 +722,5 @@ def test_a_caller_under_ionice_gives_its_command_the_same_io_priority_as_when_co
         "print('launcher', os.environ['STAGEWARD_CONFIG'].split('/')[2])\n"
         "print('ioprio', ctypes.CDLL(None).syscall(252, 1, 0))\n"
     )
-    seen, callers = {}, {}
-    for mode in ("warm", "cold"):
-        process = launcher.spawn(
-            "run", "--env", "sandbox", "--", sys.executable, "-c", show, preexec_fn=idle_io,
-            env=launcher.env(STAGEWARD_LAUNCHER=mode),
-        )  # fmt: skip
-        out, err = process.communicate(timeout=60)
-        assert process.returncode == 0, err
-        seen[mode], callers[mode] = _lines(out), process.pid
-    assert int(seen["warm"]["launcher"][0]) != callers["warm"]
+    seen = _warm_and_cold(launcher, show, idle_io)
     assert seen["cold"]["ioprio"] == seen["warm"]["ioprio"] == [str(_IDLE_IO)]
