@@ -218,6 +218,17 @@ def _result(response: Any, verb: str | None = None) -> Any:
     """The verb's result, or the server's error raised as the same StagewardError a local call raises."""
     if response.status_code < 400:
         return response.json()
+    if response.status_code == 405:
+        # A client and a server of one version agree on every route's method: a 405 is a server older than this
+        # client (a route it lacks whose path looks like one it has), which upgrading the server mends.
+        from stageward import __version__
+
+        request = response.request
+        raise BadInput(
+            f"the server has no {request.method} {request.url.path}: it runs an older Stageward than this client "
+            f"({__version__})",
+            hint="upgrade the server before its clients (docs/server.md)",
+        )
     try:
         error = response.json()["error"]
         code, message = str(error["code"]), str(error["message"])

@@ -265,3 +265,21 @@ def test_the_sdk_reaches_every_verb_through_the_server(server: TeamServer, tmp_p
     rolled = server.cli("alice-dev", "rollback", "scorer", "--env", "development", "--alias", "champion", "--json")
     assert rolled.returncode == 0, rolled.stderr
     assert json.loads(rolled.stdout)["version"] == first.version
+
+
+def test_a_route_the_server_lacks_by_method_says_the_server_is_older(server: TeamServer) -> None:
+    """What a client meets at a server older than itself: a route whose path the server knows for another method
+    (a POST to the blob route, as `blob.statuses` is to a server without it) is named, with the mend."""
+    from stageward.client import HttpTransport, _result
+    from stageward.errors import BadInput
+
+    transport = HttpTransport(server.url, server.keys["dev"]["key"])
+    try:
+        answered = transport._send("POST", f"/api/v1/envs/development/blobs/{'a' * 64}", json={})
+        assert answered.status_code == 405
+        with pytest.raises(BadInput) as older:
+            _result(answered)
+    finally:
+        transport.close()
+    assert str(older.value).startswith(f"the server has no POST /api/v1/envs/development/blobs/{'a' * 64}: it runs an")
+    assert older.value.hint == "upgrade the server before its clients (docs/server.md)"
