@@ -171,8 +171,11 @@ def identity(pid: int | str = "self") -> dict[str, str]:
         found["lsm"] = ""
     # Not confinement to be equal, but what the fork takes over (its cgroups: warm_cgroup.py; its I/O priority):
     # read here, pinned to the caller with the rest.
-    with open(f"/proc/{pid}/cgroup", encoding="utf-8", errors="surrogateescape") as groups:
-        found[CGROUP] = groups.read()
+    try:
+        with open(f"/proc/{pid}/cgroup", encoding="utf-8", errors="surrogateescape") as groups:
+            found[CGROUP] = groups.read()
+    except FileNotFoundError:  # a kernel built without cgroups: no group to join
+        found[CGROUP] = ""
     found[IO_PRIORITY] = str(io_priority(os.getpid() if pid == "self" else int(pid)))
     return found
 

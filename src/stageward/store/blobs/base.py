@@ -53,8 +53,9 @@ class BlobWriter(Protocol):
 
 class BlobStore(Protocol):
     url: str
-    # How many files smaller than small_file_bytes one upload sends at once (1: one after another). A store whose
-    # every write is a round trip (S3) takes several; a larger file is sent alone, its parts in flight instead.
+    # How many blobs smaller than small_file_bytes an upload, a promotion's copy or a download moves at once (1: one
+    # after another). A store whose every request is a round trip (S3) takes several; a larger blob moves alone,
+    # its parts in flight instead.
     files_in_flight: int
     small_file_bytes: int
 

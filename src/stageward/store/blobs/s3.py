@@ -38,7 +38,7 @@ PART_SIZE = 8 * 1024 * 1024  # above S3's 5 MiB minimum; grows past 1,000 parts 
 PARTS_IN_FLIGHT = 8
 # An upload started or sending parts within this window is live: gc leaves it, whatever --older-than says.
 LIVE_UPLOAD_SECONDS = 15 * 60
-# Lookups (HEAD, or a keep's HEAD and self-copy) in flight at once when a manifest's blobs are asked about:
+# Lookups (a HEAD, or a keep's copy onto itself) in flight at once when a manifest's blobs are asked about:
 # each is a round trip that carries no bytes, so a register of 20,000 files waits for 20,000 / 16 of them
 # rather than 20,000, and holds the store's write lock that much less.
 LOOKUPS_IN_FLIGHT = 16
